@@ -1,0 +1,62 @@
+# Every target installs what it needs: a fresh clone only needs python3 (and node/npm for `make deploy`).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.DEFAULT_GOAL := help
+.PHONY: help install lint test test-fast demo synth bundle bench deploy lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+
+bundle: $(STAMP) ## Build the Lambda asset (.build/lambda) locally, no docker
+	$(BIN)/python -m infra.bundling
+
+test: $(STAMP) bundle lint ## The whole suite: lint, unit, flows, integration (moto), infra (synth + cdk-nag + cfn-lint)
+	$(BIN)/pytest
+
+test-fast: $(STAMP) ## Tests without the CDK synth
+	$(BIN)/pytest -m "not infra"
+
+demo: $(STAMP) ## A simulated day of calls on the local moto backend, with a KPI report
+	$(BIN)/callcenter seed demo/profiles.csv
+	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv
+
+synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), then cfn-lint them
+	rm -rf cdk.out
+	$(BIN)/python app.py
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+bench: $(STAMP) ## Benchmarks: cold start, time and DynamoDB requests per routing decision
+	$(BIN)/python benchmarks/routing_benchmark.py
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+deploy: $(STAMP) bundle node_modules/.installed ## cdk deploy (needs AWS credentials)
+	npx cdk deploy --all
+
+lock: ## Re-resolve requirements.lock from pyproject.toml
+	rm -rf /tmp/cc-lock-venv && $(PYTHON) -m venv /tmp/cc-lock-venv
+	/tmp/cc-lock-venv/bin/pip install --quiet --upgrade pip
+	/tmp/cc-lock-venv/bin/pip install --quiet '.[dev]'
+	/tmp/cc-lock-venv/bin/pip freeze --exclude serverless-contact-center > requirements.lock
+
+clean: ## Remove build output and the virtual environment
+	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache

@@ -1,0 +1,139 @@
+"""Customer profiles in DynamoDB: the PynamoDB model and the only queries on it.
+
+Key design
+- `customer_id` is the identity (tickets, surveys and outreach refer to it).
+- `phone` (E.164) is the caller lookup: the `by_phone` index projects every
+  attribute, so recognising a caller is one Query.
+- `version` gives optimistic locking: a stale write raises instead of silently
+  overwriting a concurrent update.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.attributes import (
+    BooleanAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.models import Model
+
+from functions.profiles.profile import CustomerProfile
+
+
+class ProfilesByPhone(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_phone"
+        projection = AllProjection()
+
+    phone = UnicodeAttribute(hash_key=True)
+
+
+class ProfileItem(Model):
+    class Meta:
+        # Bound at run time by functions.data.tables.bind_tables(); never read from the env at import.
+        table_name = "profiles"
+        billing_mode = "PAY_PER_REQUEST"
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    phone = UnicodeAttribute()
+    name = UnicodeAttribute()
+    tier = UnicodeAttribute(default="standard")
+    language = UnicodeAttribute(default="en")
+    time_zone = UnicodeAttribute(null=True)
+    recent_complaints = NumberAttribute(default=0)
+    consent_voice = BooleanAttribute(default=False)
+    consent_sms = BooleanAttribute(default=False)
+    consent_surveys = BooleanAttribute(default=False)
+    opted_out = BooleanAttribute(default=False)
+    warranty_expires = UnicodeAttribute(null=True)  # ISO date
+    plan_expires = UnicodeAttribute(null=True)  # ISO date
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+    by_phone = ProfilesByPhone()
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def to_profile(item: ProfileItem) -> CustomerProfile:
+    return CustomerProfile(
+        customer_id=item.customer_id,
+        phone=item.phone,
+        name=item.name,
+        tier=item.tier,
+        language=item.language,
+        time_zone=item.time_zone,
+        recent_complaints=int(item.recent_complaints or 0),
+        consent_voice=bool(item.consent_voice),
+        consent_sms=bool(item.consent_sms),
+        consent_surveys=bool(item.consent_surveys),
+        opted_out=bool(item.opted_out),
+        warranty_expires=_date(item.warranty_expires),
+        plan_expires=_date(item.plan_expires),
+    )
+
+
+def to_item(profile: CustomerProfile) -> ProfileItem:
+    return ProfileItem(
+        profile.customer_id,
+        phone=profile.phone,
+        name=profile.name,
+        tier=profile.tier,
+        language=profile.language,
+        time_zone=profile.time_zone,
+        recent_complaints=profile.recent_complaints,
+        consent_voice=profile.consent_voice,
+        consent_sms=profile.consent_sms,
+        consent_surveys=profile.consent_surveys,
+        opted_out=profile.opted_out,
+        warranty_expires=_iso(profile.warranty_expires),
+        plan_expires=_iso(profile.plan_expires),
+        updated_at=datetime.now(timezone.utc),
+    )
+
+
+def find_by_phone(e164: str) -> CustomerProfile | None:
+    """One Query on the by_phone index. Several profiles on one number: the first one wins."""
+    for item in ProfileItem.by_phone.query(e164, limit=1):
+        return to_profile(item)
+    return None
+
+
+def get_profile(customer_id: str) -> CustomerProfile | None:
+    try:
+        return to_profile(ProfileItem.get(customer_id))
+    except ProfileItem.DoesNotExist:
+        return None
+
+
+def save_profiles(profiles: list[CustomerProfile]) -> int:
+    """Batch-write profiles (seeding/import). Returns how many were written."""
+    with ProfileItem.batch_write() as batch:
+        for profile in profiles:
+            batch.save(to_item(profile))
+    return len(profiles)
+
+
+class ProfileStoreUnavailable(RuntimeError):
+    """DynamoDB did not answer in time (throttled, slow or failing) after bounded retries."""
+
+
+def lookup_by_phone(e164: str) -> CustomerProfile | None:
+    """find_by_phone, with every DynamoDB/botocore failure turned into ProfileStoreUnavailable."""
+    try:
+        return find_by_phone(e164)
+    except (PynamoDBException, BotoCoreError, ClientError) as exc:
+        raise ProfileStoreUnavailable(type(exc).__name__) from exc

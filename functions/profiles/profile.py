@@ -1,0 +1,29 @@
+"""The customer profile as the domain sees it: plain data, no AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+TIERS = ("standard", "gold", "vip")
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    customer_id: str
+    phone: str  # E.164
+    name: str
+    tier: str = "standard"
+    language: str = "en"
+    time_zone: str | None = None
+    recent_complaints: int = 0
+    consent_voice: bool = False
+    consent_sms: bool = False
+    consent_surveys: bool = False
+    opted_out: bool = False
+    warranty_expires: date | None = None
+    plan_expires: date | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name.strip() or "Customer"

@@ -1,0 +1,167 @@
+"""route_call: who is calling and the policy in, an explainable RoutingDecision out. Plain Python.
+
+Evaluation order (documented in README.md, "Routing rules"):
+1. Contacts that are not inbound voice calls get the default queue with a reason saying why.
+2. The policy's rules, first match wins: VIP line, VIP tier, repeat complainers, language, skill (menu choice).
+3. No rule matched: the default queue; the reason says whether the caller was known, unknown,
+   withheld, had an invalid number, or could not be looked up.
+4. Priority: the rule's priority, raised (never lowered) by the caller's tier (tier_priority).
+5. Time-zone-aware after-hours: if the chosen queue is closed, the decision says so and gives the
+   next opening time in the caller's own time zone, for the after-hours message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from functions.common.phone import time_zones_for
+from functions.profiles.profile import CustomerProfile
+from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
+
+
+class CallerStatus(str, Enum):
+    KNOWN = "known"
+    UNKNOWN = "unknown"
+    WITHHELD = "withheld"
+    INVALID_NUMBER = "invalid_number"
+    LOOKUP_FAILED = "lookup_failed"
+
+
+#: Reason code of the default route, by how far we got identifying the caller.
+DEFAULT_REASONS = {
+    CallerStatus.KNOWN: "DEFAULT",
+    CallerStatus.UNKNOWN: "UNKNOWN_CALLER",
+    CallerStatus.WITHHELD: "WITHHELD_NUMBER",
+    CallerStatus.INVALID_NUMBER: "INVALID_NUMBER",
+    CallerStatus.LOOKUP_FAILED: "PROFILE_UNAVAILABLE",
+}
+NON_VOICE_REASON = "NON_VOICE_CHANNEL"
+NON_INBOUND_REASON = "NON_INBOUND_CONTACT"
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What the contact itself tells us, already parsed."""
+
+    channel: str  # upper case: VOICE, CHAT, TASK, EMAIL, ...
+    initiation_method: str  # upper case: INBOUND, TRANSFER, QUEUE_TRANSFER, API, ...
+    caller_e164: str | None
+    dialed_e164: str | None
+    now: datetime  # aware
+    intent: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    queue: str
+    priority: int
+    reason: str
+    rule_id: str
+    offer_menu: bool
+    after_hours: bool
+    caller_time_zone: str
+    opens_at_local: datetime | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def explanation(self) -> str:
+        return "; ".join(self.notes)
+
+
+def _matches(rule: Rule, ctx: CallContext, profile: CustomerProfile | None, policy: RoutingPolicy) -> bool:
+    when = rule.when
+    if when.dialed_line is not None and ctx.dialed_e164 not in policy.lines.get(when.dialed_line, ()):
+        return False
+    if when.intent_in is not None and ctx.intent not in when.intent_in:
+        return False
+    needs_profile = (when.tier_in, when.min_recent_complaints, when.language_in)
+    if any(condition is not None for condition in needs_profile) and profile is None:
+        return False
+    if profile is not None:
+        if when.tier_in is not None and profile.tier not in when.tier_in:
+            return False
+        if when.min_recent_complaints is not None and profile.recent_complaints < when.min_recent_complaints:
+            return False
+        if when.language_in is not None and profile.language not in when.language_in:
+            return False
+    return True
+
+
+def caller_time_zone(policy: RoutingPolicy, profile: CustomerProfile | None, caller_e164: str | None) -> str:
+    """The caller's own zone: the profile's, else the number's if it has exactly one, else the center's."""
+    if profile is not None and profile.time_zone:
+        return profile.time_zone
+    if caller_e164:
+        zones = time_zones_for(caller_e164)
+        if len(zones) == 1:
+            return zones[0]
+    return policy.center_time_zone
+
+
+def route_call(
+    policy: RoutingPolicy,
+    ctx: CallContext,
+    profile: CustomerProfile | None,
+    caller_status: CallerStatus,
+) -> RoutingDecision:
+    tz_name = caller_time_zone(policy, profile, ctx.caller_e164)
+    notes: list[str] = [f"caller {caller_status.value}"]
+    tier_priority = policy.tier_priority.get(profile.tier, DEFAULT_PRIORITY) if profile else DEFAULT_PRIORITY
+
+    if ctx.channel != "VOICE":
+        queue, priority, reason, rule_id, offer_menu = policy.default_queue, tier_priority, NON_VOICE_REASON, "", False
+        notes.append(f"channel {ctx.channel or 'missing'} is not a voice call")
+    elif ctx.initiation_method != "INBOUND":
+        queue, priority, reason, rule_id, offer_menu = (
+            policy.default_queue, tier_priority, NON_INBOUND_REASON, "", False)
+        notes.append(f"initiation {ctx.initiation_method or 'missing'} is not an inbound call")
+    else:
+        rule = next((r for r in policy.rules if _matches(r, ctx, profile, policy)), None)
+        if rule is not None:
+            queue, reason, rule_id, offer_menu = rule.route.queue, rule.reason, rule.id, False
+            rule_priority = rule.route.priority
+            notes.append(f"rule {rule.id}: {rule.description}" if rule.description else f"rule {rule.id}")
+        else:
+            queue, rule_priority, rule_id = policy.default_queue, DEFAULT_PRIORITY, "default"
+            reason = DEFAULT_REASONS[caller_status]
+            # The menu is offered once: a caller who already chose (or whose intent matched nothing) is not asked again.
+            offer_menu = ctx.intent is None
+            notes.append("no rule matched: default queue")
+        priority = min(rule_priority, tier_priority)
+        if priority < rule_priority and profile is not None:
+            notes.append(f"priority raised to {priority} for tier {profile.tier}")
+
+    hours = policy.hours_for(queue)
+    after_hours = not hours.is_open(ctx.now)
+    opens_at_local = None
+    if after_hours:
+        opening = hours.next_opening(ctx.now)
+        opens_at_local = opening.astimezone(ZoneInfo(tz_name)) if opening else None
+        notes.append(f"queue {queue} is closed")
+    return RoutingDecision(
+        queue=queue,
+        priority=priority,
+        reason=reason,
+        rule_id=rule_id,
+        offer_menu=offer_menu and not after_hours,
+        after_hours=after_hours,
+        caller_time_zone=tz_name,
+        opens_at_local=opens_at_local,
+        notes=tuple(notes),
+    )
+
+
+def after_hours_message(decision: RoutingDecision) -> str:
+    """What the caller hears when the queue is closed: the next opening in their own time zone."""
+    if decision.opens_at_local is None:
+        return "Thank you for calling. We are closed right now. Please call again later. Goodbye."
+    when = decision.opens_at_local
+    day = when.strftime("%A")
+    clock = when.strftime("%I:%M %p").lstrip("0")
+    return (
+        "Thank you for calling. We are closed right now. "
+        f"We open again on {day} at {clock}, your time. Goodbye."
+    )

@@ -1,0 +1,77 @@
+"""Routing Lambda, invoked from the inbound contact flow (InvokeLambdaFunction, STRING_MAP).
+
+Thin: parse the Connect event, decide, shape the attributes. It never raises for
+bad input: a malformed event, an unknown or withheld caller, or a DynamoDB that is
+throttled or slow all produce a default decision with a reason. (If the function
+itself fails or times out, the flow's error branch sends the call to the default queue.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.common.observability import logger, metrics, tracer
+from functions.common.settings import routing_settings
+from functions.data import profiles
+from functions.data.tables import bind_tables, configure_client
+from functions.routing.contact import InboundContact, MalformedContactEvent, parse_contact
+from functions.routing.policy import load_policy
+from functions.routing.service import LookupFailed, decide, log_fields, to_contact_attributes
+
+MALFORMED_CONTACT = InboundContact(
+    contact_id="unknown", channel="", initiation_method="", caller_address=None, dialed_address=None)
+
+
+def _lookup(e164: str) -> profiles.CustomerProfile | None:
+    try:
+        return profiles.lookup_by_phone(e164)
+    except profiles.ProfileStoreUnavailable as exc:
+        logger.warning("profile lookup failed; routing without a profile", extra={"error": str(exc)})
+        metrics.add_metric(name="ProfileLookupFailed", unit=MetricUnit.Count, value=1)
+        raise LookupFailed(str(exc)) from exc
+
+
+_configured = False
+
+
+def _configure_data_access() -> None:
+    """Once per execution environment, on first use (not at import): table names and client bounds."""
+    global _configured
+    if _configured:
+        return
+    settings = routing_settings()
+    bind_tables()
+    configure_client(
+        profiles.ProfileItem,
+        connect_timeout=settings.ddb_connect_timeout_s,
+        read_timeout=settings.ddb_read_timeout_s,
+        max_attempts=settings.ddb_max_attempts,
+    )
+    _configured = True
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)  # the response holds the caller's name
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    _configure_data_access()
+    settings = routing_settings()
+    policy = load_policy()
+    try:
+        contact = parse_contact(event)
+    except MalformedContactEvent as exc:
+        logger.error("malformed contact event; default route", extra={"problem": str(exc)})
+        metrics.add_metric(name="MalformedContactEvent", unit=MetricUnit.Count, value=1)
+        contact = MALFORMED_CONTACT
+    decision, who = decide(contact, policy, _lookup, datetime.now(timezone.utc), settings.default_region)
+    if contact is MALFORMED_CONTACT:
+        decision = replace(decision, reason="MALFORMED_EVENT")
+    logger.info("routing decision", extra=log_fields(contact, decision, who))
+    metrics.add_dimension(name="reason", value=decision.reason)
+    metrics.add_metric(name="RoutingDecisions", unit=MetricUnit.Count, value=1)
+    return to_contact_attributes(decision, who, settings.queue_arns, contact.parameters.get("intent"))

@@ -1,0 +1,225 @@
+"""The routing policy: queues, hours and ordered rules, as data (policy.json), validated at load.
+
+The same file is read by the routing Lambda, by the CDK app (which creates the
+queues and hours of operation from it and validates it at synth) and by the
+local simulator (which answers CheckHoursOfOperation from it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from functions.common.phone import NumberStatus, parse_phone
+from functions.profiles.profile import TIERS
+
+POLICY_PATH = Path(__file__).with_name("policy.json")
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
+#: Priorities a rule may assign. The inbound flow has one "Change routing priority" branch for each
+#: of 1-4; 5 is Connect's default. The synth-time consistency check enforces that pairing.
+PRIORITIES = (1, 2, 3, 4, 5)
+DEFAULT_PRIORITY = 5
+_CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+class PolicyError(ValueError):
+    """The routing policy file is invalid; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class Hours(_Strict):
+    time_zone: str
+    open: dict[Weekday, tuple[str, str]]
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("open")
+    @classmethod
+    def _valid_ranges(cls, value: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        for day, (start, end) in value.items():
+            if not _CLOCK.match(start) or not _CLOCK.match(end) or start == "24:00":
+                raise ValueError(f"{day}: times must be HH:MM (end may be 24:00), got {start}-{end}")
+            if _minutes(start) >= _minutes(end):
+                raise ValueError(f"{day}: opening {start} must be before closing {end}")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(self.zone)
+        window = self.open.get(WEEKDAYS[local.weekday()])  # type: ignore[call-overload]
+        if window is None:
+            return False
+        now = local.hour * 60 + local.minute
+        return _minutes(window[0]) <= now < _minutes(window[1])
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """The next moment (aware, in the hours' own zone) the hours open after `at`; None if never."""
+        local = at.astimezone(self.zone)
+        for offset in range(8):
+            day = (local + timedelta(days=offset)).date()
+            window = self.open.get(WEEKDAYS[day.weekday()])  # type: ignore[call-overload]
+            if window is None:
+                continue
+            start = _minutes(window[0])
+            opening = datetime.combine(day, time(start // 60, start % 60), tzinfo=self.zone)
+            if opening > local:
+                return opening
+        return None
+
+
+class Queue(_Strict):
+    hours: str
+    description: str = ""
+
+
+class When(_Strict):
+    dialed_line: str | None = None
+    tier_in: tuple[str, ...] | None = None
+    min_recent_complaints: int | None = Field(default=None, ge=1)
+    language_in: tuple[str, ...] | None = None
+    intent_in: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> When:
+        if all(v is None for v in self.model_dump().values()):
+            raise ValueError("a rule needs at least one condition")
+        if self.tier_in is not None and not set(self.tier_in) <= set(TIERS):
+            raise ValueError(f"tier_in may only name {TIERS}")
+        return self
+
+
+class Route(_Strict):
+    queue: str
+    priority: int = DEFAULT_PRIORITY
+
+    @field_validator("priority")
+    @classmethod
+    def _known_priority(cls, value: int) -> int:
+        if value not in PRIORITIES:
+            raise ValueError(f"priority must be one of {PRIORITIES}")
+        return value
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    description: str = ""
+    when: When
+    route: Route
+    reason: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")
+
+
+class RoutingPolicy(_Strict):
+    version: Literal[1]
+    center_time_zone: str
+    default_queue: str
+    hours: dict[str, Hours]
+    queues: dict[str, Queue]
+    lines: dict[str, tuple[str, ...]] = {}
+    tier_priority: dict[str, int] = {}
+    rules: tuple[Rule, ...]
+
+    @field_validator("center_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return Hours._known_zone(value)
+
+    @field_validator("queues")
+    @classmethod
+    def _queue_names(cls, value: dict[str, Queue]) -> dict[str, Queue]:
+        for name in value:
+            if not re.match(r"^[a-z][a-z0-9_]{0,39}$", name):
+                raise ValueError(f"queue name {name!r} must be lower_snake_case")
+        return value
+
+    @field_validator("lines")
+    @classmethod
+    def _e164_lines(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for line, numbers in value.items():
+            for number in numbers:
+                parsed = parse_phone(number)
+                if parsed.status is not NumberStatus.VALID or parsed.e164 != number:
+                    raise ValueError(f"line {line!r}: {number!r} is not a valid E.164 number")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> RoutingPolicy:
+        problems = []
+        if self.default_queue not in self.queues:
+            problems.append(f"default_queue {self.default_queue!r} is not a queue")
+        for name, queue in self.queues.items():
+            if queue.hours not in self.hours:
+                problems.append(f"queue {name!r} uses unknown hours {queue.hours!r}")
+        for tier, priority in self.tier_priority.items():
+            if tier not in TIERS:
+                problems.append(f"tier_priority names unknown tier {tier!r}")
+            if priority not in PRIORITIES:
+                problems.append(f"tier_priority[{tier!r}] must be one of {PRIORITIES}")
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                problems.append(f"rule id {rule.id!r} is used twice")
+            seen.add(rule.id)
+            if rule.route.queue not in self.queues:
+                problems.append(f"rule {rule.id!r} routes to unknown queue {rule.route.queue!r}")
+            if rule.when.dialed_line is not None and rule.when.dialed_line not in self.lines:
+                problems.append(f"rule {rule.id!r} names unknown line {rule.when.dialed_line!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def hours_for(self, queue: str) -> Hours:
+        return self.hours[self.queues[queue].hours]
+
+    @property
+    def intents(self) -> frozenset[str]:
+        return frozenset(i for rule in self.rules for i in (rule.when.intent_in or ()))
+
+    @property
+    def priorities_used(self) -> frozenset[int]:
+        used = {rule.route.priority for rule in self.rules} | set(self.tier_priority.values())
+        return frozenset(used | {DEFAULT_PRIORITY})
+
+
+def parse_policy(document: str | bytes | dict) -> RoutingPolicy:
+    """Validate a policy document; raise PolicyError listing every problem with its location."""
+    try:
+        data = json.loads(document) if isinstance(document, str | bytes) else document
+        return RoutingPolicy.model_validate(data)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"routing policy is not valid JSON: {exc}") from exc
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
+        ]
+        raise PolicyError("routing policy is invalid:\n" + "\n".join(lines)) from exc
+
+
+@lru_cache(maxsize=4)
+def load_policy(path: Path = POLICY_PATH) -> RoutingPolicy:
+    return parse_policy(Path(path).read_text(encoding="utf-8"))

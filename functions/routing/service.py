@@ -1,0 +1,164 @@
+"""Identify the caller, decide the route, and shape Connect contact attributes.
+
+The profile lookup is passed in (`ProfileLookup`), so this module is testable
+without DynamoDB; the handler passes functions.data.profiles.lookup_by_phone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from functions.common.phone import NumberStatus, mask_phone, parse_phone
+from functions.profiles.profile import TIERS, CustomerProfile
+from functions.routing.contact import InboundContact
+from functions.routing.decision import (
+    CallContext,
+    CallerStatus,
+    RoutingDecision,
+    after_hours_message,
+    route_call,
+)
+from functions.routing.policy import RoutingPolicy
+
+ProfileLookup = Callable[[str], CustomerProfile | None]
+
+
+class LookupFailed(Exception):
+    """Raised by a ProfileLookup when the store cannot answer; the call is routed without a profile."""
+
+
+#: Every key the routing handler returns, always present (empty string when unknown), so that the
+#: flow's UpdateContactAttributes never references a missing $.External value.
+ATTRIBUTE_KEYS = (
+    "customer_id", "customer_name", "tier", "language", "time_zone", "recent_complaints",
+    "caller_status", "intent", "queue", "queue_arn", "priority", "reason", "rule", "offer_menu",
+    "after_hours", "after_hours_message", "routing_note",
+)
+#: The contact attribute that carries the caller's menu choice into the second routing call.
+INTENT_PARAMETER = "intent"
+MAX_NOTE_CHARS = 240
+
+
+@dataclass(frozen=True)
+class Identification:
+    status: CallerStatus
+    caller_e164: str | None
+    profile: CustomerProfile | None
+    lookups: int  # DynamoDB requests made
+
+
+def _profile_from_attributes(attributes: dict[str, str], caller_e164: str | None) -> CustomerProfile | None:
+    """The profile the first routing call stored in the contact attributes (no second read)."""
+    if attributes.get("caller_status") != CallerStatus.KNOWN.value or not attributes.get("customer_id"):
+        return None
+    try:
+        complaints = max(0, int(attributes.get("recent_complaints") or 0))
+    except ValueError:
+        complaints = 0
+    tier = attributes.get("tier", "standard")
+    return CustomerProfile(
+        customer_id=attributes["customer_id"],
+        phone=caller_e164 or "",
+        name=attributes.get("customer_name", ""),
+        tier=tier if tier in TIERS else "standard",
+        language=attributes.get("language") or "en",
+        time_zone=attributes.get("time_zone") or None,
+        recent_complaints=complaints,
+    )
+
+
+def identify_caller(contact: InboundContact, lookup: ProfileLookup, default_region: str) -> Identification:
+    number = parse_phone(contact.caller_address, default_region)
+    if number.status is NumberStatus.WITHHELD:
+        return Identification(CallerStatus.WITHHELD, None, None, 0)
+    if number.status is NumberStatus.INVALID:
+        return Identification(CallerStatus.INVALID_NUMBER, None, None, 0)
+    remembered = contact.attributes.get("caller_status")
+    if remembered in {s.value for s in CallerStatus}:
+        # A later decision in the same call: reuse what the first one found instead of reading again.
+        profile = _profile_from_attributes(contact.attributes, number.e164)
+        status = CallerStatus(remembered)
+        if status is CallerStatus.KNOWN and profile is None:
+            status = CallerStatus.UNKNOWN
+        if status is not CallerStatus.LOOKUP_FAILED:
+            return Identification(status, number.e164, profile, 0)
+    assert number.e164 is not None
+    try:
+        profile = lookup(number.e164)
+    except LookupFailed:
+        return Identification(CallerStatus.LOOKUP_FAILED, number.e164, None, 1)
+    status = CallerStatus.KNOWN if profile else CallerStatus.UNKNOWN
+    return Identification(status, number.e164, profile, 1)
+
+
+def decide(
+    contact: InboundContact,
+    policy: RoutingPolicy,
+    lookup: ProfileLookup,
+    now: datetime,
+    default_region: str = "US",
+) -> tuple[RoutingDecision, Identification]:
+    if contact.channel == "VOICE" and contact.initiation_method == "INBOUND":
+        who = identify_caller(contact, lookup, default_region)
+    else:
+        # Chats, tasks, emails, transfers...: the endpoint is not a phone we can trust for lookup.
+        who = Identification(
+            CallerStatus.WITHHELD if contact.caller_address is None else CallerStatus.UNKNOWN, None, None, 0)
+    dialed = parse_phone(contact.dialed_address, default_region)
+    intent = contact.parameters.get(INTENT_PARAMETER, "").strip().lower() or None
+    ctx = CallContext(
+        channel=contact.channel,
+        initiation_method=contact.initiation_method,
+        caller_e164=who.caller_e164,
+        dialed_e164=dialed.e164,
+        now=now,
+        intent=intent,
+    )
+    return route_call(policy, ctx, who.profile, who.status), who
+
+
+def to_contact_attributes(
+    decision: RoutingDecision,
+    who: Identification,
+    queue_arns: dict[str, str],
+    intent: str | None,
+) -> dict[str, str]:
+    """The flat string map Connect expects (STRING_MAP validation), every key present."""
+    profile = who.profile
+    attributes = {
+        "customer_id": profile.customer_id if profile else "",
+        "customer_name": profile.display_name if profile else "",
+        "tier": profile.tier if profile else "",
+        "language": profile.language if profile else "",
+        "time_zone": decision.caller_time_zone,
+        "recent_complaints": str(profile.recent_complaints) if profile else "",
+        "caller_status": who.status.value,
+        "intent": intent or "",
+        "queue": decision.queue,
+        "queue_arn": queue_arns[decision.queue],
+        "priority": str(decision.priority),
+        "reason": decision.reason,
+        "rule": decision.rule_id,
+        "offer_menu": "true" if decision.offer_menu else "false",
+        "after_hours": "true" if decision.after_hours else "false",
+        "after_hours_message": after_hours_message(decision) if decision.after_hours else "",
+        "routing_note": decision.explanation[:MAX_NOTE_CHARS],
+    }
+    assert tuple(attributes) == ATTRIBUTE_KEYS
+    return attributes
+
+
+def log_fields(contact: InboundContact, decision: RoutingDecision, who: Identification) -> dict[str, str]:
+    """What may be logged about a decision: no full phone numbers, no names."""
+    return {
+        "contact_id": contact.contact_id,
+        "caller": mask_phone(contact.caller_address),
+        "caller_status": who.status.value,
+        "queue": decision.queue,
+        "priority": str(decision.priority),
+        "reason": decision.reason,
+        "rule": decision.rule_id,
+        "after_hours": str(decision.after_hours).lower(),
+    }
