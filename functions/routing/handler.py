@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.observability import logger, metrics, tracer
@@ -72,6 +72,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
     if contact is MALFORMED_CONTACT:
         decision = replace(decision, reason="MALFORMED_EVENT")
     logger.info("routing decision", extra=log_fields(contact, decision, who))
-    metrics.add_dimension(name="reason", value=decision.reason)
     metrics.add_metric(name="RoutingDecisions", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="RoutingDecisionsByReason", unit=MetricUnit.Count, value=1,
+        namespace=metrics.namespace, default_dimensions={"reason": decision.reason},
+    ):
+        pass
     return to_contact_attributes(decision, who, settings.queue_arns, contact.parameters.get("intent"))

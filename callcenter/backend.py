@@ -1,0 +1,291 @@
+"""The embedded local backend: moto in-process, the real tables, the real handlers.
+
+`LocalBackend` starts moto, creates every table from its PynamoDB model
+(functions/data/tables.py), sets each function's environment from the manifest
+with local values, and acts as the flow simulator's ContactEnvironment: it maps
+the flow's Lambda ARNs to our Python handlers, answers queue and hours questions
+from policy.json, and can inject faults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+
+from flowlang.flow import Placeholder
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/local-instance"
+FAULT_KINDS = ("error", "timeout", "throttle")
+
+
+def queue_arn(name: str) -> str:
+    return f"{INSTANCE_ARN}/queue/{name}"
+
+
+def hours_arn(name: str) -> str:
+    return f"{INSTANCE_ARN}/operating-hours/{name}"
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:callcenter-{name}"
+
+
+def flow_arn(name: str) -> str:
+    return f"{INSTANCE_ARN}/contact-flow/{name}"
+
+
+def local_arn(placeholder: Placeholder) -> str:
+    """What a flow placeholder stands for in the local backend (CDK resolves the same names to real ARNs)."""
+    builders = {"lambda": function_arn, "queue": queue_arn, "hours": hours_arn, "flow": flow_arn}
+    if placeholder.kind not in builders:
+        raise KeyError(f"no local value for placeholder {placeholder}")
+    return builders[placeholder.kind](placeholder.name)
+
+
+class FaultSpecError(ValueError):
+    pass
+
+
+def parse_faults(specs: Iterable[str]) -> dict[str, str]:
+    """["routing=error"] -> {"routing": "error"}; unknown functions or kinds are clear errors."""
+    from functions.manifest import FUNCTIONS
+
+    faults: dict[str, str] = {}
+    for spec in specs:
+        name, sep, kind = spec.partition("=")
+        if not sep or name not in FUNCTIONS or kind not in FAULT_KINDS:
+            raise FaultSpecError(
+                f"bad fault {spec!r}: use FUNCTION=KIND with FUNCTION in {sorted(FUNCTIONS)} "
+                f"and KIND in {list(FAULT_KINDS)}")
+        faults[name] = kind
+    return faults
+
+
+@dataclass
+class LocalLambdaContext:
+    """The parts of the Lambda context object our handlers (and Powertools) read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
+
+
+class DynamoDBTraffic:
+    """Counts DynamoDB API calls and HTTP attempts, and injects throttling, at botocore's event layer.
+
+    Installed once per process into botocore's built-in handlers, so every client created later
+    (including PynamoDB's own) carries it, exactly as moto installs itself.
+    """
+
+    _installed = False
+    calls: Counter[str] = Counter()
+    attempts = 0
+    throttle = False
+
+    @classmethod
+    def install(cls) -> None:
+        if cls._installed:
+            return
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", cls._on_call))
+        botocore.handlers.BUILTIN_HANDLERS.append(
+            ("before-send.dynamodb", cls._on_send, botocore.handlers.REGISTER_FIRST))
+        cls._installed = True
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.calls = Counter()
+        cls.attempts = 0
+
+    @classmethod
+    def total_calls(cls) -> int:
+        return sum(cls.calls.values())
+
+    @classmethod
+    def _on_call(cls, model: Any = None, **_: Any) -> None:
+        cls.calls[getattr(model, "name", "?")] += 1
+
+    @classmethod
+    def _on_send(cls, request: Any = None, **_: Any) -> AWSResponse | None:
+        cls.attempts += 1
+        if not cls.throttle:
+            return None
+        from moto.core.botocore_stubber import MockRawResponse
+
+        body = json.dumps({
+            "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+            "message": "Rate of requests exceeds the allowed throughput (injected by callcenter).",
+        }).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": str(uuid.uuid4())}
+        return AWSResponse(request.url, 400, headers, MockRawResponse(body))
+
+
+@dataclass
+class LambdaRecord:
+    function: str
+    elapsed_s: float
+    outcome: str  # "ok" | "error" | "timeout"
+    dynamodb_calls: int
+
+
+class LocalBackend:
+    """Context manager: `with LocalBackend() as backend: ...`."""
+
+    def __init__(self, *, log_level: str = "ERROR", faults: dict[str, str] | None = None,
+                 full_queues: Iterable[str] = ()) -> None:
+        self.log_level = log_level
+        self.faults = dict(faults or {})
+        self.full_queues = set(full_queues)
+        self.invocations: list[LambdaRecord] = []
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def __enter__(self) -> LocalBackend:
+        self._set_env({
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
+            "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": self.log_level, "POWERTOOLS_DEV": "false",
+        })
+        DynamoDBTraffic.install()
+        from moto import mock_aws
+
+        self._mock = mock_aws()
+        self._mock.start()
+        self._configure_functions()
+        self._create_tables()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        DynamoDBTraffic.throttle = False
+        if self._mock is not None:
+            self._mock.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    def _configure_functions(self) -> None:
+        from functions.common.settings import reset_settings_cache
+        from functions.data.tables import TABLES
+        from functions.manifest import FUNCTIONS
+        from functions.routing.policy import load_policy
+
+        policy = load_policy()
+        wired = {"QUEUE_ARNS": json.dumps({name: queue_arn(name) for name in policy.queues})}
+        for spec in FUNCTIONS.values():
+            env = dict(spec.environment)
+            for logical in (*spec.tables_read, *spec.tables_written):
+                env[TABLES[logical].env_var] = f"callcenter-local-{logical}"
+            for name in spec.wired_environment:
+                env[name] = wired[name]
+            self._set_env(env)
+        reset_settings_cache()
+
+    def _create_tables(self) -> None:
+        from functions.data.tables import TABLES, bind_tables
+
+        bind_tables()
+        for spec in TABLES.values():
+            spec.model._connection = None  # forget clients made outside this moto session
+            if not spec.model.exists():
+                spec.model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+
+    # --- data ------------------------------------------------------------------------------
+    def load_profiles(self, profiles: list[Any]) -> int:
+        from functions.data.profiles import save_profiles
+
+        return save_profiles(profiles)
+
+    # --- ContactEnvironment ----------------------------------------------------------------
+    def invoke_lambda(self, arn: str, event: dict[str, Any], time_limit_seconds: float) -> Any:
+        from flowlang.simulator import LambdaInvocationError
+        from functions.manifest import FUNCTIONS
+
+        name = arn.rsplit(":function:callcenter-", 1)[-1]
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            raise LambdaInvocationError("error", f"no local function for {arn}")
+        fault = self.faults.get(name)
+        calls_before = DynamoDBTraffic.total_calls()
+        if fault == "error":
+            self.invocations.append(LambdaRecord(name, 0.0, "error", 0))
+            raise LambdaInvocationError("error", "injected fault: the function raised an exception")
+        if fault == "timeout":
+            self.invocations.append(LambdaRecord(name, time_limit_seconds, "timeout", 0))
+            raise LambdaInvocationError(
+                "timeout", f"injected fault: no answer within {time_limit_seconds:g} s")
+        context = LocalLambdaContext(name, arn, spec.memory_mb, spec.timeout_seconds)
+        DynamoDBTraffic.throttle = fault == "throttle"
+        started = time.perf_counter()
+        try:
+            response = spec.load_handler()(json.loads(json.dumps(event)), context)
+        except Exception as exc:  # a real failure of our handler: Connect takes the error branch
+            elapsed = time.perf_counter() - started
+            self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
+            raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            DynamoDBTraffic.throttle = False
+        elapsed = time.perf_counter() - started
+        calls = self._calls_since(calls_before)
+        if elapsed > min(time_limit_seconds, spec.timeout_seconds):
+            self.invocations.append(LambdaRecord(name, elapsed, "timeout", calls))
+            raise LambdaInvocationError("timeout", f"took {elapsed:.2f} s")
+        self.invocations.append(LambdaRecord(name, elapsed, "ok", calls))
+        return response
+
+    @staticmethod
+    def _calls_since(before: int) -> int:
+        return DynamoDBTraffic.total_calls() - before
+
+    def queue_name(self, arn: str) -> str | None:
+        from functions.routing.policy import load_policy
+
+        prefix = f"{INSTANCE_ARN}/queue/"
+        name = arn[len(prefix):] if isinstance(arn, str) and arn.startswith(prefix) else None
+        return name if name in load_policy().queues else None
+
+    def hours_open(self, queue_arn_: str | None, hours_id: str | None, at: datetime) -> bool:
+        from functions.routing.policy import load_policy
+
+        policy = load_policy()
+        if hours_id:
+            name = hours_id.rsplit("/", 1)[-1]
+            if name not in policy.hours:
+                raise KeyError(f"unknown hours of operation {hours_id}")
+            return policy.hours[name].is_open(at)
+        queue = self.queue_name(queue_arn_ or "")
+        if queue is None:
+            raise KeyError(f"unknown queue {queue_arn_}")
+        return policy.hours_for(queue).is_open(at)
+
+    def queue_at_capacity(self, arn: str) -> bool:
+        return self.queue_name(arn) in self.full_queues

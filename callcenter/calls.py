@@ -1,0 +1,71 @@
+"""Placing one simulated call: the deployed flow file, run by the simulator against the local backend."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from callcenter.backend import INSTANCE_ARN, LocalBackend, local_arn
+from flowlang.flow import flow_files, load_flow, substitute
+from flowlang.simulator import CallResult, ContactStart, FlowCoverage, run_flow
+
+MAIN_LINE = "+18005550100"
+INBOUND_FLOW = "inbound"
+VALID_KEYS = frozenset("0123456789*#")
+
+
+class KeyPressError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=8)
+def _local_flow(name: str) -> dict[str, Any]:
+    return substitute(load_flow(flow_files()[name]), local_arn)
+
+
+def local_flow(name: str = INBOUND_FLOW) -> dict[str, Any]:
+    """The flow file exactly as CDK deploys it, with local ARNs in place of the placeholders."""
+    return _local_flow(name)
+
+
+def check_keys(keys: Sequence[str | None]) -> list[str | None]:
+    """Each press is one DTMF key (0-9, * or #) or None for silence."""
+    checked: list[str | None] = []
+    for key in keys:
+        if key is None or key.lower() in ("", "none", "silence"):
+            checked.append(None)
+        elif len(key) == 1 and key in VALID_KEYS:
+            checked.append(key)
+        else:
+            raise KeyPressError(f"{key!r} is not a phone key: use one of 0-9, * or #, or 'silence'")
+    return checked
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    caller: str | None  # None: number withheld (CustomerEndpoint null)
+    at: datetime
+    dialed: str = MAIN_LINE
+    keys: tuple[str | None, ...] = ()
+    channel: str = "VOICE"
+    initiation_method: str = "INBOUND"
+    contact_id: str | None = None
+
+
+def place_call(backend: LocalBackend, request: CallRequest, coverage: FlowCoverage | None = None,
+               flow_name: str = INBOUND_FLOW) -> CallResult:
+    start = ContactStart(
+        contact_id=request.contact_id or str(uuid.uuid4()),
+        channel=request.channel,
+        initiation_method=request.initiation_method,
+        customer_address=request.caller,
+        system_address=request.dialed,
+        instance_arn=INSTANCE_ARN,
+        now=request.at,
+    )
+    return run_flow(local_flow(flow_name), start, backend, list(check_keys(request.keys)),
+                    flow_name=flow_name, coverage=coverage)

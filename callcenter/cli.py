@@ -1,0 +1,258 @@
+"""`callcenter`: the local command. Everything runs in-process on moto; no AWS account needed.
+
+  callcenter seed FILE                       validate a profile file and load it (locally, or --table on AWS)
+  callcenter call --from +14155550100 ...    one call through the inbound flow, with its transcript
+  callcenter simulate --calls N --seed S     a synthetic day of calls and its KPI report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_PROFILES = REPO_ROOT / "demo" / "profiles.csv"
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+# --- argument types ---------------------------------------------------------------------------
+
+def _aware_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date-time like 2026-11-23T21:00:00-05:00") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. 2026-11-23T21:00:00-05:00")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from exc
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+# --- profiles ---------------------------------------------------------------------------------
+
+def _import(path: Path, console: Any, quiet: bool = False) -> Any:
+    from functions.profiles.importer import ProfileFileError, import_profile_file
+
+    try:
+        report = import_profile_file(path)
+    except (OSError, ProfileFileError) as exc:
+        raise SystemExit(f"callcenter: cannot read {path}: {exc}") from exc
+    if not quiet or report.rejected:
+        console.print(f"{path}: {len(report.accepted)} profile(s) accepted, {len(report.rejected)} rejected")
+        for row in report.rejected:
+            console.print(f"  line {row.line}: {row.reason}")
+    return report
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    console = _console()
+    report = _import(args.file, console)
+    if args.table:
+        from functions.data import profiles as store
+
+        store.ProfileItem.Meta.table_name = args.table
+        written = store.save_profiles(report.accepted)
+        console.print(f"wrote {written} profile(s) to DynamoDB table {args.table}")
+    else:
+        from callcenter.backend import LocalBackend
+
+        with LocalBackend() as backend:
+            written = backend.load_profiles(report.accepted)
+        console.print(f"loaded {written} profile(s) into the local (in-memory) profiles table")
+    return 1 if args.strict and report.rejected else 0
+
+
+# --- call -------------------------------------------------------------------------------------
+
+def _render_call(result: Any, console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="Call transcript", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("action")
+    table.add_column("what happened")
+    table.add_column("branch")
+    for index, step in enumerate(result.steps, start=1):
+        table.add_row(str(index), step.action_id, step.summary, step.branch)
+    console.print(table)
+    shown = {k: v for k, v in result.attributes.items() if v and k != "queue_arn"}
+    console.print("Contact attributes: " + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())))
+    where = f"queued in [bold]{result.queue}[/bold] (priority {result.priority or 5})" if (
+        result.outcome == "queued") else f"[bold]{result.outcome}[/bold]"
+    console.print(f"Outcome: {where}; reason {result.attributes.get('reason', '-')}")
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from callcenter.backend import FaultSpecError, LocalBackend, parse_faults
+    from callcenter.calls import CallRequest, KeyPressError, check_keys, place_call
+
+    console = _console()
+    try:
+        faults = parse_faults(args.inject_fault)
+        keys = tuple(check_keys(args.press))
+    except (FaultSpecError, KeyPressError) as exc:
+        raise SystemExit(f"callcenter: {exc}") from exc
+    caller = None if args.caller.lower() in ("withheld", "anonymous", "none") else args.caller
+    at = args.at or datetime.now(timezone.utc)
+    with LocalBackend(faults=faults, full_queues=args.queue_full,
+                      log_level="INFO" if args.verbose else "ERROR") as backend:
+        if args.profiles:
+            report = _import(args.profiles, console if not args.json else _console_to_stderr(), quiet=True)
+            backend.load_profiles(report.accepted)
+        request = CallRequest(caller=caller, at=at, dialed=args.to, keys=keys,
+                              channel=args.channel.upper(), initiation_method=args.initiation.upper())
+        result = place_call(backend, request)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        _render_call(result, console)
+    return 0
+
+
+def _console_to_stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+# --- simulate ---------------------------------------------------------------------------------
+
+def _render_day(report: Any, coverage_lines: list[str], wall_s: float, console: Any) -> None:
+    from rich.table import Table
+
+    from callcenter.day import timing_summary
+
+    console.print(f"\n[bold]Simulated day[/bold]: {report.calls} calls in {wall_s:.1f} s")
+    console.print("Callers: " + ", ".join(f"{k} {v}" for k, v in report.caller_kinds.most_common()))
+    console.print("Outcomes: " + ", ".join(f"{k} {v}" for k, v in report.outcomes.most_common()))
+
+    mix = Table(title="Routing mix (queued calls)")
+    mix.add_column("queue")
+    mix.add_column("reason")
+    mix.add_column("calls", justify="right")
+    mix.add_column("share", justify="right")
+    queued = sum(report.routed.values()) or 1
+    for (queue, reason), count in sorted(report.routed.items(), key=lambda kv: (-kv[1], kv[0])):
+        mix.add_row(queue, reason, str(count), f"{100 * count / queued:.1f}%")
+    console.print(mix)
+
+    handler = timing_summary(report.handler_ms_per_call)
+    ddb = report.dynamodb_calls_per_call
+    kpis = Table(title="KPIs")
+    kpis.add_column("measure")
+    kpis.add_column("value", justify="right")
+    calls = report.calls or 1
+    kpis.add_row("fallbacks (flow error branch -> default queue)", f"{report.fallbacks} ({100 * report.fallbacks / calls:.1f}%)")
+    kpis.add_row("decided without profile (DynamoDB throttled)", str(report.without_profile))
+    kpis.add_row("faults injected", ", ".join(f"{k} {v}" for k, v in report.faults_injected.items()) or "none")
+    kpis.add_row("after-hours calls", f"{report.after_hours} ({100 * report.after_hours / calls:.1f}%)")
+    kpis.add_row("menu offered / caller chose", f"{report.menu_offered} / {report.menu_chosen}")
+    kpis.add_row("handler time per call, ms (mean / p50 / p95 / max)",
+                 " / ".join(f"{handler[k]:.1f}" for k in ("mean", "p50", "p95", "max")))
+    kpis.add_row("Lambda invocations per call (mean)", f"{report.invocations / calls:.2f}")
+    kpis.add_row("DynamoDB requests per call (mean / max)",
+                 f"{sum(ddb) / calls:.2f} / {max(ddb) if ddb else 0}")
+    console.print(kpis)
+    for line in coverage_lines:
+        console.print(line)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from callcenter.backend import LocalBackend
+    from callcenter.day import plan_day, run_day
+    from flowlang.simulator import FlowCoverage
+
+    console = _console()
+    profiles = _import(args.profiles, console, quiet=True).accepted if args.profiles else []
+    day = args.date or datetime.now(timezone.utc).date()
+    plans = plan_day(profiles, args.calls, args.seed, day)
+    coverage = FlowCoverage()
+    started = time.perf_counter()
+    with LocalBackend() as backend:
+        backend.load_profiles(profiles)
+        with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+            task = progress.add_task(f"Calls on {day.isoformat()}", total=len(plans))
+            report = run_day(backend, plans, coverage, on_call=lambda: progress.advance(task))
+    wall = time.perf_counter() - started
+    from callcenter.calls import INBOUND_FLOW, local_flow
+
+    coverage_lines = coverage.report(INBOUND_FLOW, local_flow()).format_report()
+    _render_day(report, coverage_lines, wall, console)
+    return 0
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    seed = sub.add_parser("seed", help="validate a profile file (.csv, .jsonl, .json) and load it")
+    seed.add_argument("file", type=Path)
+    seed.add_argument("--table", help="write to this real DynamoDB table (needs AWS credentials)")
+    seed.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
+    seed.set_defaults(func=cmd_seed)
+
+    call = sub.add_parser("call", help="place one call through the inbound flow")
+    call.add_argument("--from", dest="caller", required=True,
+                      help="caller number, any format; 'withheld' for a hidden number")
+    call.add_argument("--to", default="+18005550100", help="the number dialled (default: main line)")
+    call.add_argument("--press", action="append", default=[],
+                      help="a key the caller presses at the next prompt (repeatable; 'silence' for none)")
+    call.add_argument("--at", type=_aware_datetime, help="when the call happens (default: now)")
+    call.add_argument("--profiles", type=Path, default=DEMO_PROFILES if DEMO_PROFILES.exists() else None,
+                      help=f"profile file to load first (default: {DEMO_PROFILES.relative_to(REPO_ROOT)})")
+    call.add_argument("--inject-fault", action="append", default=[], metavar="FUNCTION=KIND",
+                      help="routing=error|timeout|throttle")
+    call.add_argument("--queue-full", action="append", default=[], metavar="QUEUE",
+                      help="this queue is at capacity")
+    call.add_argument("--channel", default="VOICE")
+    call.add_argument("--initiation", default="INBOUND")
+    call.add_argument("--json", action="store_true", help="one JSON object instead of the transcript")
+    call.add_argument("--verbose", action="store_true", help="show the handlers' logs")
+    call.set_defaults(func=cmd_call)
+
+    simulate = sub.add_parser("simulate", help="a synthetic day of calls with a KPI report")
+    simulate.add_argument("--calls", type=_positive, default=200)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--profiles", type=Path)
+    simulate.add_argument("--date", type=_iso_date, help="the day to simulate (default: today)")
+    simulate.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Shared fixtures. Events come from events/*.json; tables come from the same models CDK deploys."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EVENTS = REPO / "events"
+DEMO_PROFILES = REPO / "demo" / "profiles.csv"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A fresh copy of events/<name>.json."""
+    return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def backend() -> Iterator[Any]:
+    """The embedded local backend (moto), empty tables, functions configured as deployed."""
+    from callcenter.backend import LocalBackend
+
+    with LocalBackend(log_level="INFO") as local:
+        yield local
+
+
+@pytest.fixture
+def demo_backend(backend: Any) -> Any:
+    """The local backend with the demo profiles loaded."""
+    from functions.profiles.importer import import_profile_file
+
+    backend.load_profiles(import_profile_file(DEMO_PROFILES).accepted)
+    return backend

@@ -1,0 +1,120 @@
+"""The routing Lambda handler on the local backend: real PynamoDB, real tables (moto)."""
+
+import json
+import time
+
+import pytest
+
+from callcenter.backend import DynamoDBTraffic, LocalLambdaContext
+from functions.common.observability import logger
+from functions.manifest import FUNCTIONS
+from functions.routing.service import ATTRIBUTE_KEYS
+from tests.conftest import load_event
+
+ROUTING = FUNCTIONS["routing"]
+
+
+def invoke(event):
+    context = LocalLambdaContext("routing", "arn:aws:lambda:us-east-1:123456789012:function:routing",
+                                 ROUTING.memory_mb, ROUTING.timeout_seconds)
+    return ROUTING.load_handler()(event, context)
+
+
+def caller(event, number):
+    event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] = number
+    return event
+
+
+def test_a_vip_caller_is_recognised_and_routed_with_screen_pop_attributes(demo_backend):
+    DynamoDBTraffic.reset()
+    attributes = invoke(load_event("connect_inbound_voice"))  # +14155550100, Ada Lovelace, vip
+    assert attributes["customer_id"] == "cust-ada"
+    assert attributes["customer_name"] == "Ada Lovelace"
+    assert (attributes["queue"], attributes["priority"], attributes["reason"]) == ("vip", "1", "VIP_TIER")
+    assert attributes["queue_arn"].endswith("/queue/vip")
+    assert DynamoDBTraffic.calls == {"Query": 1}
+
+
+def test_a_repeat_complainer_goes_to_senior_agents(demo_backend):
+    attributes = invoke(caller(load_event("connect_inbound_voice"), "+1 212 555 0175"))
+    assert (attributes["queue"], attributes["reason"], attributes["recent_complaints"]) == (
+        "senior", "REPEAT_COMPLAINER", "4")
+
+
+def test_an_unknown_caller_gets_the_default_queue_and_the_menu(demo_backend):
+    attributes = invoke(caller(load_event("connect_inbound_voice"), "+16175550199"))
+    assert (attributes["queue"], attributes["reason"], attributes["caller_status"]) == (
+        "general", "UNKNOWN_CALLER", "unknown")
+    assert attributes["customer_id"] == ""
+
+
+@pytest.mark.parametrize(("event_name", "reason"), [
+    ("connect_withheld_number", "WITHHELD_NUMBER"),
+    ("connect_chat_api", "NON_VOICE_CHANNEL"),
+    ("connect_task_queue_transfer", "NON_VOICE_CHANNEL"),
+])
+def test_contacts_without_a_usable_number_are_routed_without_a_read(demo_backend, event_name, reason):
+    DynamoDBTraffic.reset()
+    attributes = invoke(load_event(event_name))
+    assert (attributes["queue"], attributes["reason"]) == ("general", reason)
+    assert DynamoDBTraffic.total_calls() == 0
+
+
+def test_the_menu_choice_makes_no_dynamodb_request(demo_backend):
+    DynamoDBTraffic.reset()
+    attributes = invoke(load_event("connect_menu_choice"))
+    assert (attributes["queue"], attributes["reason"], attributes["intent"]) == ("billing", "SKILL_MATCH", "billing")
+    assert DynamoDBTraffic.total_calls() == 0
+
+
+@pytest.mark.parametrize("event", [None, [], "text", {}, {"Details": {}}, {"Details": {"ContactData": "x"}},
+                                   {"Details": {"ContactData": {"Channel": "VOICE"}}}])
+def test_a_malformed_event_still_gets_a_routable_answer(backend, event):
+    attributes = invoke(event)
+    assert tuple(attributes) == ATTRIBUTE_KEYS
+    assert (attributes["queue"], attributes["reason"]) == ("general", "MALFORMED_EVENT")
+
+
+def test_unknown_fields_and_new_enum_values_are_ignored(demo_backend):
+    event = load_event("connect_inbound_voice")
+    data = event["Details"]["ContactData"]
+    data.update(Channel="VOICE", InitiationMethod="INBOUND", SegmentAttributes={"x": {"ValueString": "y"}},
+                Tags={"team": "a"}, Name="contact", LanguageCode="en-US")
+    event["Details"]["Parameters"]["unexpected"] = "value"
+    assert invoke(event)["reason"] == "VIP_TIER"
+
+
+def test_a_throttled_table_still_gets_a_decision_within_bounded_time(demo_backend):
+    # Given DynamoDB answers every request with a throttling error
+    DynamoDBTraffic.reset()
+    DynamoDBTraffic.throttle = True
+    try:
+        started = time.perf_counter()
+        attributes = invoke(load_event("connect_inbound_voice"))
+        elapsed = time.perf_counter() - started
+    finally:
+        DynamoDBTraffic.throttle = False
+    # Then the call is routed without a profile, after a bounded number of attempts
+    assert (attributes["queue"], attributes["reason"], attributes["caller_status"]) == (
+        "general", "PROFILE_UNAVAILABLE", "lookup_failed")
+    assert DynamoDBTraffic.calls == {"Query": 1}
+    assert DynamoDBTraffic.attempts == int(ROUTING.environment["DDB_MAX_ATTEMPTS"])
+    assert elapsed < ROUTING.timeout_seconds
+
+
+def test_logs_carry_the_decision_but_never_the_full_number_or_the_name(demo_backend, caplog):
+    caplog.set_level("INFO")  # the deployed level (POWERTOOLS_LOG_LEVEL defaults to INFO)
+    invoke(load_event("connect_inbound_voice"))
+    invoke(caller(load_event("connect_inbound_voice"), "+1 212 555 0175"))
+    DynamoDBTraffic.throttle = True
+    try:
+        invoke(load_event("connect_inbound_voice"))
+    finally:
+        DynamoDBTraffic.throttle = False
+    # Format every record exactly as the Lambda writes it (Powertools' JSON formatter)
+    formatter = logger.registered_formatter
+    output = "\n".join(formatter.format(record) for record in caplog.records)
+    records = [json.loads(line) for line in output.splitlines()]
+    assert any(r.get("message") == "routing decision" and r.get("reason") == "VIP_TIER" for r in records)
+    for secret in ("4155550100", "2125550175", "555 0175", "Ada", "Lovelace", "Grace", "Hopper"):
+        assert secret not in output
