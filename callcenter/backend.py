@@ -9,6 +9,8 @@ from policy.json, and can inject faults.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import time
@@ -157,6 +159,7 @@ class LocalBackend:
         self.faults = dict(faults or {})
         self.full_queues = set(full_queues)
         self.invocations: list[LambdaRecord] = []
+        self.metrics: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
 
@@ -170,8 +173,9 @@ class LocalBackend:
         self._set_env({
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
             "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": self.log_level, "POWERTOOLS_DEV": "false",
+            # Metrics stay enabled: the EMF lines our handlers print are captured per invocation
+            # (see invoke_lambda) and counted in `self.metrics`, as CloudWatch would.
+            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": self.log_level,
         })
         DynamoDBTraffic.install()
         from moto import mock_aws
@@ -246,14 +250,17 @@ class LocalBackend:
         context = LocalLambdaContext(name, arn, spec.memory_mb, spec.timeout_seconds)
         DynamoDBTraffic.throttle = fault == "throttle"
         started = time.perf_counter()
+        emitted = io.StringIO()
         try:
-            response = spec.load_handler()(json.loads(json.dumps(event)), context)
+            with contextlib.redirect_stdout(emitted):
+                response = spec.load_handler()(json.loads(json.dumps(event)), context)
         except Exception as exc:  # a real failure of our handler: Connect takes the error branch
             elapsed = time.perf_counter() - started
             self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
             raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
         finally:
             DynamoDBTraffic.throttle = False
+            self._count_metrics(emitted.getvalue())
         elapsed = time.perf_counter() - started
         calls = self._calls_since(calls_before)
         if elapsed > min(time_limit_seconds, spec.timeout_seconds):
@@ -261,6 +268,26 @@ class LocalBackend:
             raise LambdaInvocationError("timeout", f"took {elapsed:.2f} s")
         self.invocations.append(LambdaRecord(name, elapsed, "ok", calls))
         return response
+
+    def _count_metrics(self, output: str) -> None:
+        """Count the CloudWatch EMF metrics a handler printed (what CloudWatch would ingest)."""
+        for line in output.splitlines():
+            try:
+                document = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if not isinstance(document, dict) or "_aws" not in document:
+                continue
+            for directive in document["_aws"].get("CloudWatchMetrics", []):
+                names = [d for dims in directive.get("Dimensions", []) for d in dims]
+                dimensions = tuple(sorted((d, str(document.get(d, ""))) for d in names))
+                for metric in directive.get("Metrics", []):
+                    values = document.get(metric["Name"], [])
+                    self.metrics[(metric["Name"], dimensions)] += int(sum(values) if isinstance(values, list)
+                                                                      else values)
+
+    def metric_total(self, name: str) -> int:
+        return sum(count for (metric, _), count in self.metrics.items() if metric == name)
 
     @staticmethod
     def _calls_since(before: int) -> int:

@@ -1,18 +1,17 @@
-"""One Logger, Tracer and Metrics for every function.
+"""One Logger, Tracer and Metrics shared by every function.
 
-Powertools reads its configuration (service name, namespace, log level, whether
-tracing/metrics are disabled) from the environment when these objects are
-created; creating them is cheap and touches no AWS API, so they can live at
-module level. Locally the CLI sets POWERTOOLS_TRACE_DISABLED and
-POWERTOOLS_METRICS_DISABLED before importing handlers.
+Powertools configures these from each function's environment (POWERTOOLS_SERVICE_NAME,
+POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, set per function in functions/manifest.py)
+when they are created. Creating them touches no AWS API, so they live at module level as
+Powertools intends; this is the one place where the environment is read at import time.
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger = Logger(service="callcenter")
-tracer = Tracer(service="callcenter")
-metrics = Metrics(namespace="CallCenter", service="callcenter")
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
 
 __all__ = ["logger", "metrics", "tracer"]
