@@ -159,6 +159,7 @@ class LocalBackend:
         self.faults = dict(faults or {})
         self.full_queues = set(full_queues)
         self.invocations: list[LambdaRecord] = []
+        self.now: datetime | None = None  # the simulated moment; the handlers' clock is pinned to it
         self.metrics: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -232,6 +233,7 @@ class LocalBackend:
     # --- ContactEnvironment ----------------------------------------------------------------
     def invoke_lambda(self, arn: str, event: dict[str, Any], time_limit_seconds: float) -> Any:
         from flowlang.simulator import LambdaInvocationError
+        from functions.common import clock
         from functions.manifest import FUNCTIONS
 
         name = arn.rsplit(":function:callcenter-", 1)[-1]
@@ -252,7 +254,7 @@ class LocalBackend:
         started = time.perf_counter()
         emitted = io.StringIO()
         try:
-            with contextlib.redirect_stdout(emitted):
+            with contextlib.redirect_stdout(emitted), clock.pinned(self.now):
                 response = spec.load_handler()(json.loads(json.dumps(event)), context)
         except Exception as exc:  # a real failure of our handler: Connect takes the error branch
             elapsed = time.perf_counter() - started

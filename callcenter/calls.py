@@ -67,5 +67,9 @@ def place_call(backend: LocalBackend, request: CallRequest, coverage: FlowCovera
         instance_arn=INSTANCE_ARN,
         now=request.at,
     )
-    return run_flow(local_flow(flow_name), start, backend, list(check_keys(request.keys)),
-                    flow_name=flow_name, coverage=coverage)
+    backend.now = request.at
+    try:
+        return run_flow(local_flow(flow_name), start, backend, list(check_keys(request.keys)),
+                        flow_name=flow_name, coverage=coverage)
+    finally:
+        backend.now = None

@@ -23,7 +23,8 @@ DEMO_PROFILES = REPO_ROOT / "demo" / "profiles.csv"
 def _console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    # Piped output (CI logs, files) gets a fixed width instead of rich's 80-column default.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 # --- argument types ---------------------------------------------------------------------------

@@ -9,12 +9,12 @@ itself fails or times out, the flow's error branch sends the call to the default
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.clock import utc_now
 from functions.common.observability import logger, metrics, tracer
 from functions.common.settings import routing_settings
 from functions.data import profiles
@@ -68,7 +68,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         logger.error("malformed contact event; default route", extra={"problem": str(exc)})
         metrics.add_metric(name="MalformedContactEvent", unit=MetricUnit.Count, value=1)
         contact = MALFORMED_CONTACT
-    decision, who = decide(contact, policy, _lookup, datetime.now(timezone.utc), settings.default_region)
+    decision, who = decide(contact, policy, _lookup, utc_now(), settings.default_region)
     if contact is MALFORMED_CONTACT:
         decision = replace(decision, reason="MALFORMED_EVENT")
     logger.info("routing decision", extra=log_fields(contact, decision, who))
