@@ -1,0 +1,77 @@
+"""The `callcenter` command, as a newcomer runs it."""
+
+import json
+
+import pytest
+
+from callcenter.cli import main
+
+AT = "2026-11-24T10:30:00-05:00"
+
+
+def run_json(capsys, *args):
+    assert main(["call", *args, "--at", AT, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_call_json_has_outcome_queue_attributes_and_steps(capsys):
+    result = run_json(capsys, "--from", "+14155550100")
+    assert {"outcome", "queue", "attributes", "steps"} <= set(result)
+    assert (result["outcome"], result["queue"], result["attributes"]["reason"]) == ("queued", "vip", "VIP_TIER")
+    assert result["steps"][0]["action_id"] == "enable-logging"
+
+
+@pytest.mark.parametrize(("args", "queue", "reason"), [
+    (["--from", "(212) 555-0175"], "senior", "REPEAT_COMPLAINER"),
+    (["--from", "+16175550199", "--press", "3"], "sales", "SKILL_MATCH"),
+    (["--from", "withheld"], "general", "WITHHELD_NUMBER"),
+    (["--from", "+14155550100", "--inject-fault", "routing=error"], "general", "ROUTING_FALLBACK"),
+    (["--from", "+14155550100", "--inject-fault", "routing=timeout"], "general", "ROUTING_FALLBACK"),
+    (["--from", "+14155550100", "--inject-fault", "routing=throttle"], "general", "PROFILE_UNAVAILABLE"),
+])
+def test_each_kind_of_caller_and_fault_from_the_command_line(capsys, args, queue, reason):
+    result = run_json(capsys, *args)
+    assert (result["outcome"], result["queue"], result["attributes"]["reason"]) == ("queued", queue, reason)
+
+
+def test_the_transcript_names_prompts_keys_lambda_and_outcome(capsys):
+    assert main(["call", "--from", "+16175550199", "--press", "1", "--at", AT]) == 0
+    out = capsys.readouterr().out
+    for expected in ("For billing, press 1", "pressed 1", "Lambda", "Outcome: queued in billing"):
+        assert expected in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "+14155550100", "--press", "12"], "not a phone key"),
+    (["--from", "+14155550100", "--inject-fault", "routing=explode"], "bad fault"),
+    (["--from", "+14155550100", "--inject-fault", "billing=error"], "bad fault"),
+])
+def test_bad_options_are_clear_errors(args, message):
+    with pytest.raises(SystemExit, match=message):
+        main(["call", *args])
+
+
+def test_a_naive_time_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["call", "--from", "+14155550100", "--at", "2026-11-24T10:30:00"])
+    assert "needs a UTC offset" in capsys.readouterr().err
+
+
+def test_seed_reports_every_bad_row_and_keeps_the_good_ones(tmp_path, capsys):
+    path = tmp_path / "profiles.csv"
+    path.write_text("phone,name,tier\n+14155550100,Ada,vip\n555,Bad,gold\n+14155550111,Bob,emperor\n")
+    assert main(["seed", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 profile(s) accepted, 2 rejected" in out
+    assert "line 3: phone:" in out and "line 4: tier:" in out
+    assert "loaded 1 profile(s)" in out
+    assert main(["seed", str(path), "--strict"]) == 1
+
+
+def test_simulate_prints_the_routing_mix_fallbacks_and_handler_time(capsys):
+    assert main(["simulate", "--calls", "40", "--seed", "3", "--profiles", "demo/profiles.csv",
+                 "--date", "2026-11-24"]) == 0
+    out = capsys.readouterr().out
+    for expected in ("Simulated day: 40 calls", "Routing mix", "fallbacks", "handler time per call",
+                     "DynamoDB requests per call", "Flow 'inbound'"):
+        assert expected in out
