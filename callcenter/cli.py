@@ -98,7 +98,12 @@ def _render_call(result: Any, console: Any) -> None:
     table.add_column("what happened")
     table.add_column("branch")
     for index, step in enumerate(result.steps, start=1):
-        table.add_row(str(index), step.action_id, step.summary, step.branch)
+        what = step.summary
+        if step.data.get("text"):  # the full prompt, not the simulator's one-line summary
+            what = f'Play: "{step.data["text"]}"'
+        elif step.data.get("prompt"):
+            what = f'Ask: "{step.data["prompt"]}" -> {step.summary}'
+        table.add_row(str(index), step.action_id, what, step.branch)
     console.print(table)
     shown = {k: v for k, v in result.attributes.items() if v and k != "queue_arn"}
     console.print("Contact attributes: " + ", ".join(f"{k}={v}" for k, v in sorted(shown.items())))
