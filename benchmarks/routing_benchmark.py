@@ -12,7 +12,6 @@ Run with `make bench`. Prints figures; asserts nothing (targets are read, not en
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys

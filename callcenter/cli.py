@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     except (FaultSpecError, KeyPressError) as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
     caller = None if args.caller.lower() in ("withheld", "anonymous", "none") else args.caller
-    at = args.at or datetime.now(timezone.utc)
+    at = args.at or datetime.now(UTC)
     with LocalBackend(faults=faults, full_queues=args.queue_full,
                       log_level="INFO" if args.verbose else "ERROR") as backend:
         if args.profiles:
@@ -172,7 +172,8 @@ def _render_day(report: Any, coverage_lines: list[str], wall_s: float, console: 
     kpis.add_column("measure")
     kpis.add_column("value", justify="right")
     calls = report.calls or 1
-    kpis.add_row("fallbacks (flow error branch -> default queue)", f"{report.fallbacks} ({100 * report.fallbacks / calls:.1f}%)")
+    fallback_share = f"{report.fallbacks} ({100 * report.fallbacks / calls:.1f}%)"
+    kpis.add_row("fallbacks (flow error branch -> default queue)", fallback_share)
     kpis.add_row("decided without profile (DynamoDB throttled)", str(report.without_profile))
     kpis.add_row("faults injected", ", ".join(f"{k} {v}" for k, v in report.faults_injected.items()) or "none")
     kpis.add_row("after-hours calls", f"{report.after_hours} ({100 * report.after_hours / calls:.1f}%)")
@@ -196,7 +197,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     console = _console()
     profiles = _import(args.profiles, console, quiet=True).accepted if args.profiles else []
-    day = args.date or datetime.now(timezone.utc).date()
+    day = args.date or datetime.now(UTC).date()
     plans = plan_day(profiles, args.calls, args.seed, day)
     coverage = FlowCoverage()
     started = time.perf_counter()

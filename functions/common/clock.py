@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _pinned: datetime | None = None
 
 
 def utc_now() -> datetime:
-    return _pinned.astimezone(timezone.utc) if _pinned is not None else datetime.now(timezone.utc)
+    return _pinned.astimezone(UTC) if _pinned is not None else datetime.now(UTC)
 
 
 @contextmanager

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
 
-class NumberStatus(str, Enum):
+class NumberStatus(StrEnum):
     VALID = "valid"
     WITHHELD = "withheld"
     INVALID = "invalid"

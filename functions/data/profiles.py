@@ -10,7 +10,7 @@ Key design
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import (
@@ -20,8 +20,8 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.exceptions import PynamoDBException
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from functions.profiles.profile import CustomerProfile
@@ -101,7 +101,7 @@ def to_item(profile: CustomerProfile) -> ProfileItem:
         opted_out=profile.opted_out,
         warranty_expires=_iso(profile.warranty_expires),
         plan_expires=_iso(profile.plan_expires),
-        updated_at=datetime.now(timezone.utc),
+        updated_at=datetime.now(UTC),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from functions.common.phone import time_zones_for
@@ -22,7 +22,7 @@ from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
 
 
-class CallerStatus(str, Enum):
+class CallerStatus(StrEnum):
     KNOWN = "known"
     UNKNOWN = "unknown"
     WITHHELD = "withheld"

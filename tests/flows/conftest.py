@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     try:
         from flowlang.flow import flow_files, load_flow
         from flowlang.simulator import GLOBAL_COVERAGE

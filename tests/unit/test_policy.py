@@ -2,7 +2,7 @@
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,7 +64,7 @@ def test_business_hours_are_evaluated_in_their_own_time_zone():
     assert hours.is_open(datetime(2026, 11, 23, 8, 0, tzinfo=NY))
     assert not hours.is_open(datetime(2026, 11, 23, 20, 0, tzinfo=NY))
     # 14:00 UTC is 09:00 in New York in winter
-    assert hours.is_open(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc))
+    assert hours.is_open(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
     # Sunday is closed
     assert not hours.is_open(datetime(2026, 11, 22, 12, 0, tzinfo=NY))
 
@@ -75,10 +75,10 @@ def test_next_opening_skips_closed_days_and_respects_daylight_saving():
     assert hours.next_opening(saturday_evening) == datetime(2026, 11, 23, 8, 0, tzinfo=NY)
     # The night DST ends (Sunday 2026-11-01): Monday 08:00 New York is 13:00 UTC, not 12:00
     opening = hours.next_opening(datetime(2026, 10, 31, 23, 0, tzinfo=NY))
-    assert opening.astimezone(timezone.utc) == datetime(2026, 11, 2, 13, 0, tzinfo=timezone.utc)
+    assert opening.astimezone(UTC) == datetime(2026, 11, 2, 13, 0, tzinfo=UTC)
 
 
 def test_round_the_clock_hours_are_always_open():
     hours = load_policy().hours["always"]
     for hour in range(24):
-        assert hours.is_open(datetime(2026, 11, 22, hour, 30, tzinfo=timezone.utc))
+        assert hours.is_open(datetime(2026, 11, 22, hour, 30, tzinfo=UTC))
