@@ -1,17 +1,20 @@
 """One Logger, Tracer and Metrics shared by every function.
 
 Powertools configures these from each function's environment (POWERTOOLS_SERVICE_NAME,
-POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, set per function in functions/manifest.py)
-when they are created. Creating them touches no AWS API, so they live at module level as
-Powertools intends; this is the one place where the environment is read at import time.
+POWERTOOLS_LOG_LEVEL, set per function in functions/manifest.py) when they are created.
+Creating them touches no AWS API, so they live at module level as Powertools intends; this is
+the one place where the environment is read at import time. The metrics namespace is a product
+constant, not read from the environment, so metrics work whatever imported this module first.
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+METRICS_NAMESPACE = "CallCenter"
+
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 __all__ = ["logger", "metrics", "tracer"]
