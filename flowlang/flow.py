@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,21 +70,22 @@ def flow_files(directory: Path = FLOWS_DIR) -> dict[str, Path]:
     return {p.stem: p for p in sorted(directory.glob("*.json"))}
 
 
-def _strings(value: Any):
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, object keys included."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for key, item in value.items():
             yield key
-            yield from _strings(item)
+            yield from strings_in(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from strings_in(item)
 
 
 def placeholders(flow: dict[str, Any]) -> set[Placeholder]:
     found = set()
-    for text in _strings(flow.get("Actions", [])):
+    for text in strings_in(flow.get("Actions", [])):
         for match in PLACEHOLDER.finditer(text):
             found.add(Placeholder(match["kind"], match["name"]))
     return found

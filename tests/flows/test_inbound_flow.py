@@ -82,6 +82,13 @@ def test_an_out_of_range_key_is_explained_and_the_menu_asked_again(demo_backend)
     assert result.queue == "support"
 
 
+@pytest.mark.parametrize("second", ["0", None])
+def test_a_wrong_key_then_zero_or_silence_reaches_the_general_queue(demo_backend, second):
+    result = call(demo_backend, UNKNOWN, "*", second)
+    assert played(result, "not one of the options")
+    assert (result.outcome, result.queue) == ("queued", "general")
+
+
 def test_two_wrong_keys_end_with_the_next_available_agent(demo_backend):
     result = call(demo_backend, UNKNOWN, "#", "9")
     assert played(result, "next available agent")
@@ -154,6 +161,8 @@ def test_a_failure_at_the_second_decision_keeps_the_first_one(demo_backend, monk
     # Then the menu was played, both calls were attempted, and the first decision stands
     assert calls == ["identify", "intent"] and played(result, "For billing, press 1")
     assert (result.outcome, result.queue, result.attributes["reason"]) == ("queued", "general", "UNKNOWN_CALLER")
+    assert result.attributes["intent"] == "billing"  # the agent still sees what the caller asked for
+    assert "first decision stands" in result.attributes["routing_note"]
 
 
 def test_a_routing_answer_missing_attributes_takes_the_fallback_path(demo_backend, monkeypatch):
@@ -176,10 +185,19 @@ def test_fallback_after_hours_plays_the_closed_message(demo_backend):
     assert played(result, "We are closed right now")
 
 
-def test_a_full_queue_overflows_to_the_default_queue(demo_backend):
+def test_a_full_queue_overflows_to_the_default_queue_and_says_so(demo_backend):
     demo_backend.full_queues = {"vip"}
     result = call(demo_backend, ADA_VIP)
     assert (result.outcome, result.queue) == ("queued", "general")
+    assert (result.attributes["queue"], result.attributes["reason"]) == ("general", "QUEUE_OVERFLOW")
+    assert result.attributes["queue_arn"] == result.queue_arn
+
+
+def test_overflow_at_night_does_not_queue_into_a_closed_queue(demo_backend):
+    demo_backend.full_queues = {"vip"}
+    result = call(demo_backend, ADA_VIP, at=TUESDAY_NIGHT)
+    assert result.outcome == "disconnected"
+    assert played(result, "We are closed right now")
 
 
 def test_when_every_queue_is_full_the_caller_hears_a_polite_message(demo_backend):
