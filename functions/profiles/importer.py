@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from functions.common.phone import InvalidPhoneNumber, mask_phone, normalize_e164
+from functions.common.zones import require_zone
 from functions.profiles.profile import TIERS, CustomerProfile
 
-COLUMNS = (
-    "customer_id", "phone", "name", "tier", "language", "time_zone", "recent_complaints",
-    "consent_voice", "consent_sms", "consent_surveys", "opted_out", "warranty_expires", "plan_expires",
-)
 REQUIRED_COLUMNS = ("phone", "name")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
@@ -87,13 +83,7 @@ class ProfileRecord(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return None if value is None else require_zone(value)
 
     @field_validator("consent_voice", "consent_sms", "consent_surveys", "opted_out", mode="before")
     @classmethod

@@ -13,11 +13,12 @@ from datetime import datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from functions.common.phone import NumberStatus, parse_phone
+from functions.common.zones import require_zone
 from functions.profiles.profile import TIERS
 
 POLICY_PATH = Path(__file__).with_name("policy.json")
@@ -50,11 +51,7 @@ class Hours(_Strict):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
+        return require_zone(value)
 
     @field_validator("open")
     @classmethod
@@ -147,7 +144,7 @@ class RoutingPolicy(_Strict):
     @field_validator("center_time_zone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        return Hours._known_zone(value)
+        return require_zone(value)
 
     @field_validator("queues")
     @classmethod

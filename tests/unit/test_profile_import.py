@@ -33,7 +33,7 @@ def test_csv_rows_are_validated_row_by_row():
     assert set(reasons) == {4, 5, 6, 7}
     assert reasons[4] == "phone: not a valid number for its region"
     assert reasons[5] == "phone: +1********00 already used on line 2"
-    for expected in ("name:", "time_zone: unknown time zone 'Mars/Base'", "recent_complaints:",
+    for expected in ("name:", "time_zone: unknown IANA time zone 'Mars/Base'", "recent_complaints:",
                      "consent_voice: must be true or false", "warranty_expires:"):
         assert expected in reasons[6]
     assert reasons[7] == "customer_id: c1 already used on line 2"

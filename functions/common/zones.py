@@ -1,0 +1,14 @@
+"""IANA time zone names, validated once the same way everywhere."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def require_zone(name: str) -> str:
+    """Return `name` if it is a known IANA time zone, else raise ValueError saying so."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+    return name
