@@ -1,6 +1,6 @@
 """Which function handles which event source, declared once.
 
-Read by the CDK app (infra/constructs/routing.py creates each function, its
+Read by the CDK app (infra/constructs/functions.py creates each function, its
 environment, its table grants and its Connect association) and by the local
 runtime (flowlang's simulator maps the flow's `{{lambda:NAME}}` placeholders to
 these handlers and sets the same environment variables with local values).

@@ -1,0 +1,59 @@
+"""The CDK app: one contact center stack per stage, checked by cdk-nag (AwsSolutions) at synthesis.
+
+Offline and environment-agnostic: no context lookups, no account or region needed to synthesize.
+Context (cdk.json or -c): `stage` (default "dev"), `connect_instance_arn` (use an existing instance),
+`connect_instance_alias` (the alias of the instance this stack creates).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from infra.bundling import build_lambda_asset
+from infra.stacks.contact_center_stack import ContactCenterStack
+
+STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+# Feature flags set in code, so `python app.py` (which does not read cdk.json) and `cdk synth` agree.
+FEATURE_FLAGS: dict[str, Any] = {
+    # Grant S3 log delivery through the logs bucket's policy rather than the legacy ACL.
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
+
+
+def stack_name(stage: str) -> str:
+    return f"ContactCenter-{stage}"
+
+
+def _context(app: cdk.App, key: str) -> str | None:
+    """A context value; unset and "" (the cdk.json defaults) both mean None."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return None
+    return str(value).strip() or None
+
+
+def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = None,
+               asset_dir: Path | None = None) -> cdk.App:
+    """Build the app (not yet synthesized); the Lambda asset is built unless `asset_dir` is given."""
+    app = cdk.App(context={**FEATURE_FLAGS, **(context or {})}, outdir=outdir)
+    stage = _context(app, "stage") or "dev"
+    if not STAGE.match(stage):
+        raise ValueError(f"stage {stage!r} must match {STAGE.pattern} (it is used in resource names)")
+    stack = ContactCenterStack(
+        app, stack_name(stage),
+        stage=stage,
+        asset_dir=asset_dir or build_lambda_asset(),
+        connect_instance_arn=_context(app, "connect_instance_arn"),
+        connect_instance_alias=_context(app, "connect_instance_alias"),
+        description=f"Serverless contact center on Amazon Connect ({stage})",
+    )
+    cdk.Tags.of(stack).add("project", "serverless-contact-center")
+    cdk.Tags.of(stack).add("stage", stage)
+    # Any finding not acknowledged (with a reason, at the construct concerned) fails app.synth().
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app

@@ -1,0 +1,145 @@
+"""The Amazon Connect instance and what routing needs in it, from the routing policy (policy.json).
+
+- The instance is created (CONNECT_MANAGED users, inbound and outbound calls, flow logs) unless the
+  ARN of an existing one is given.
+- One hours of operation per policy `hours`, one queue per policy `queue`, one routing profile per
+  queue (that queue first, the default queue second; one voice call at a time).
+- Call recordings go to a KMS-encrypted bucket, configured only on an instance this stack creates:
+  an existing instance already has its CALL_RECORDINGS storage and Connect allows one per instance.
+"""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+from aws_cdk import aws_connect as connect
+from constructs import Construct
+
+from functions.routing.policy import WEEKDAYS, Hours, RoutingPolicy
+from infra.constructs.recordings import RECORDINGS_PREFIX, RecordingStorage
+from infra.naming import pascal
+
+INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:(?P<account>\d{12}):instance/[0-9a-f-]{36}$")
+END_OF_DAY = "24:00"
+
+
+def _time_slice(clock: str) -> connect.CfnHoursOfOperation.HoursOfOperationTimeSliceProperty:
+    # In Connect a day open around the clock runs from 00:00 to 00:00; policy.json writes the end as 24:00.
+    hours, minutes = (0, 0) if clock == END_OF_DAY else (int(part) for part in clock.split(":"))
+    return connect.CfnHoursOfOperation.HoursOfOperationTimeSliceProperty(hours=hours, minutes=minutes)
+
+
+def hours_config(hours: Hours) -> list[connect.CfnHoursOfOperation.HoursOfOperationConfigProperty]:
+    """Connect's weekly config for policy hours, days in calendar order; closed days are left out."""
+    return [
+        connect.CfnHoursOfOperation.HoursOfOperationConfigProperty(
+            day=day, start_time=_time_slice(hours.open[day][0]), end_time=_time_slice(hours.open[day][1]))
+        for day in WEEKDAYS
+        if day in hours.open
+    ]
+
+
+class ContactCenter(Construct):
+    """The Connect instance (created or existing), hours, queues, routing profiles and recordings."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        policy: RoutingPolicy,
+        stage: str,
+        instance_arn: str | None = None,
+        instance_alias: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.policy = policy
+        self.recordings: RecordingStorage | None = None
+        if instance_arn:
+            match = INSTANCE_ARN.match(instance_arn)
+            if not match:
+                raise ValueError(f"connect_instance_arn {instance_arn!r} is not a Connect instance ARN")
+            self.instance_arn = instance_arn
+            self.instance_account = match["account"]
+            # A shared instance may serve several stages: keep their resources apart by name.
+            self.name_suffix = f"-{stage}"
+        else:
+            self.instance_arn = self._create_instance(stage, instance_alias)
+            self.instance_account = cdk.Aws.ACCOUNT_ID
+            self.name_suffix = ""
+
+        self.hours_arns: dict[str, str] = {}
+        for name, hours in policy.hours.items():
+            resource = connect.CfnHoursOfOperation(
+                self, f"Hours{pascal(name)}",
+                instance_arn=self.instance_arn,
+                name=self.resource_name(name),
+                description=f"Routing policy hours '{name}' ({hours.time_zone})",
+                time_zone=hours.time_zone,
+                config=hours_config(hours),
+            )
+            self.hours_arns[name] = resource.attr_hours_of_operation_arn
+
+        self.queue_arns: dict[str, str] = {}
+        for name, queue in policy.queues.items():
+            resource = connect.CfnQueue(
+                self, f"Queue{pascal(name)}",
+                instance_arn=self.instance_arn,
+                name=self.resource_name(name),
+                description=(queue.description or f"Routing policy queue '{name}'")[:250],
+                hours_of_operation_arn=self.hours_arns[queue.hours],
+            )
+            self.queue_arns[name] = resource.attr_queue_arn
+
+        for name in policy.queues:
+            self._routing_profile(name)
+
+    def resource_name(self, name: str) -> str:
+        """The name of a policy queue or hours inside the Connect instance."""
+        return f"{name}{self.name_suffix}"
+
+    def _create_instance(self, stage: str, alias: str | None) -> str:
+        # Aliases are unique across all of AWS: by default qualify it with stage and account.
+        instance = connect.CfnInstance(
+            self, "Instance",
+            identity_management_type="CONNECT_MANAGED",
+            instance_alias=alias or cdk.Fn.join("-", ["contact-center", stage, cdk.Aws.ACCOUNT_ID]),
+            attributes=connect.CfnInstance.AttributesProperty(
+                inbound_calls=True, outbound_calls=True, contactflow_logs=True),
+        )
+        instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        self.recordings = RecordingStorage(self, "Recordings")
+        connect.CfnInstanceStorageConfig(
+            self, "CallRecordingsStorage",
+            instance_arn=instance.attr_arn,
+            resource_type="CALL_RECORDINGS",
+            storage_type="S3",
+            s3_config=connect.CfnInstanceStorageConfig.S3ConfigProperty(
+                bucket_name=self.recordings.bucket.bucket_name,
+                bucket_prefix=RECORDINGS_PREFIX,
+                encryption_config=connect.CfnInstanceStorageConfig.EncryptionConfigProperty(
+                    encryption_type="KMS", key_id=self.recordings.key.key_arn),
+            ),
+        )
+        return instance.attr_arn
+
+    def _routing_profile(self, queue: str) -> None:
+        default = self.policy.default_queue
+        order = [queue] if queue == default else [queue, default]
+        connect.CfnRoutingProfile(
+            self, f"RoutingProfile{pascal(queue)}",
+            instance_arn=self.instance_arn,
+            name=self.resource_name(queue),
+            description=f"Agents of the '{queue}' queue" + ("" if queue == default else f", then '{default}'"),
+            default_outbound_queue_arn=self.queue_arns[queue],
+            media_concurrencies=[
+                connect.CfnRoutingProfile.MediaConcurrencyProperty(channel="VOICE", concurrency=1)],
+            queue_configs=[
+                connect.CfnRoutingProfile.RoutingProfileQueueConfigProperty(
+                    priority=position, delay=0,
+                    queue_reference=connect.CfnRoutingProfile.RoutingProfileQueueReferenceProperty(
+                        channel="VOICE", queue_arn=self.queue_arns[name]))
+                for position, name in enumerate(order, start=1)
+            ],
+        )

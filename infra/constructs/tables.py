@@ -1,0 +1,80 @@
+"""DynamoDB tables built from the PynamoDB models (functions/data/tables.py), so keys cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from functions.data.tables import TABLES, KeyAttribute, TableSchema, TableSpec, table_schema
+from infra.naming import pascal
+
+ATTRIBUTE_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+PROJECTIONS = {
+    "ALL": dynamodb.ProjectionType.ALL,
+    "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+}
+
+
+def _attribute(key: KeyAttribute | None) -> dynamodb.Attribute | None:
+    return dynamodb.Attribute(name=key.name, type=ATTRIBUTE_TYPES[key.type]) if key else None
+
+
+class ModelTable(Construct):
+    """One table from a TableSpec: on demand, its own rotating CMK, PITR, deletion protection, retained."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, spec: TableSpec) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.schema: TableSchema = table_schema(spec.model)
+        self.key = kms.Key(
+            self, "Key",
+            description=f"Encrypts the {spec.logical_name} DynamoDB table",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.table = dynamodb.Table(
+            self, "Table",
+            partition_key=_attribute(self.schema.partition_key),
+            sort_key=_attribute(self.schema.sort_key),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        for index in self.schema.global_indexes:
+            if index.projection not in PROJECTIONS:
+                # INCLUDE needs the non-key attribute list, which table_schema() does not carry.
+                raise ValueError(f"{spec.logical_name}.{index.name}: projection {index.projection} "
+                                 "is not supported by the table construct")
+            self.table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=_attribute(index.partition_key),
+                sort_key=_attribute(index.sort_key),
+                projection_type=PROJECTIONS[index.projection],
+            )
+
+    @property
+    def index_arns(self) -> list[str]:
+        return [f"{self.table.table_arn}/index/{index.name}" for index in self.schema.global_indexes]
+
+
+class Tables(Construct):
+    """Every table of the product (functions.data.tables.TABLES), by logical name."""
+
+    def __init__(self, scope: Construct, construct_id: str,
+                 *, specs: Mapping[str, TableSpec] = TABLES) -> None:
+        super().__init__(scope, construct_id)
+        self.by_name: dict[str, ModelTable] = {
+            name: ModelTable(self, pascal(name), spec=spec) for name, spec in specs.items()
+        }

@@ -1,0 +1,105 @@
+"""Synthesize the CDK app once per session (jsii start-up dominates) and share the result.
+
+The synthesis runs with cdk-nag's AwsSolutions plugin, exactly as `make synth` does: if it raised, every
+test that uses the fixture errors with the validation report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Before aws_cdk starts the jsii runtime: no Node 20 end-of-life banner in the test output.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+STAGE = "test"
+
+
+@dataclass
+class Synthesized:
+    outdir: Path
+    stack_name: str
+    template: Any  # aws_cdk.assertions.Template
+    resources: dict[str, dict[str, Any]]
+    metadata: dict[str, list[dict[str, Any]]]  # construct path -> metadata entries
+    validation_report: dict[str, Any]
+
+    def logical_id(self, path: str) -> str:
+        """The logical id of the resource at a construct path below the stack ("Tables/Profiles/Table")."""
+        full = f"/{self.stack_name}/{path}"
+        for candidate in (full, f"{full}/Resource"):
+            for entry in self.metadata.get(candidate, []):
+                if entry["type"] == "aws:cdk:logicalId":
+                    return entry["data"]
+        raise KeyError(f"no resource at {full}")
+
+    def resource(self, path: str) -> dict[str, Any]:
+        return self.resources[self.logical_id(path)]
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
+
+
+def synthesize(outdir: Path, context: dict[str, Any], asset_dir: Path | None = None) -> Synthesized:
+    from aws_cdk.assertions import Template
+
+    from infra.application import create_app, stack_name
+
+    app = create_app(context=context, outdir=str(outdir), asset_dir=asset_dir)
+    assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+    name = stack_name(context["stage"])
+    stack = assembly.get_stack_by_name(name)
+    metadata = json.loads((outdir / f"{name}.metadata.json").read_text(encoding="utf-8"))
+    return Synthesized(
+        outdir=outdir,
+        stack_name=name,
+        template=Template.from_json(stack.template),
+        resources=stack.template["Resources"],
+        metadata=metadata,
+        validation_report=json.loads((outdir / "validation-report.json").read_text(encoding="utf-8")),
+    )
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app as `make synth` builds it (the Lambda bundle included), stage "test", a new instance."""
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"), {"stage": STAGE})
+
+
+@pytest.fixture(scope="session")
+def tiny_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in Lambda asset for extra synths that only look at other resources."""
+    asset = tmp_path_factory.mktemp("asset")
+    (asset / "placeholder.py").write_text("# stand-in asset for template tests\n", encoding="utf-8")
+    return asset
+
+
+def render(value: Any) -> str:
+    """A CloudFormation string value (maybe Fn::Join) as text, each intrinsic as <LogicalId.Attribute>."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(render(part) for part in parts)
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    raise AssertionError(f"unexpected intrinsic in a string value: {value!r}")
+
+
+def literal_parts(value: Any) -> list[str]:
+    """The literal (non-intrinsic) pieces of a CloudFormation string value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict) and "Fn::Join" in value:
+        return [piece for part in value["Fn::Join"][1] for piece in literal_parts(part)]
+    return []

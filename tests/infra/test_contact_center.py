@@ -1,0 +1,121 @@
+"""Connect instance, hours, queues, routing profiles and call recordings, from the routing policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.routing.policy import load_policy
+from infra.naming import pascal
+from tests.infra.conftest import STAGE, Synthesized, render, synthesize
+
+pytestmark = pytest.mark.infra
+POLICY = load_policy()
+EXISTING_INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/0c5a4a23-7a4b-4c5e-9d1a-3f1b2c3d4e5f"
+
+
+def _clock(text: str) -> dict[str, int]:
+    """Connect's time slice for a policy clock time; the policy's 24:00 is Connect's 00:00."""
+    hours, minutes = (0, 0) if text == "24:00" else map(int, text.split(":"))
+    return {"Hours": hours, "Minutes": minutes}
+
+
+def test_instance_is_connect_managed_with_calls_and_flow_logs(synthesized: Synthesized) -> None:
+    instance = synthesized.resource("ContactCenter/Instance")
+    assert instance["Properties"]["IdentityManagementType"] == "CONNECT_MANAGED"
+    assert instance["Properties"]["Attributes"] == {
+        "InboundCalls": True, "OutboundCalls": True, "ContactflowLogs": True}
+    assert render(instance["Properties"]["InstanceAlias"]) == f"contact-center-{STAGE}-<AWS::AccountId>"
+
+
+@pytest.mark.parametrize("name", sorted(POLICY.hours))
+def test_hours_of_operation_match_the_policy(synthesized: Synthesized, name: str) -> None:
+    hours = POLICY.hours[name]
+    properties = synthesized.resource(f"ContactCenter/Hours{pascal(name)}")["Properties"]
+    assert properties["Name"] == name
+    assert properties["TimeZone"] == hours.time_zone
+    assert {c["Day"]: (c["StartTime"], c["EndTime"]) for c in properties["Config"]} == {
+        day: (_clock(start), _clock(end)) for day, (start, end) in hours.open.items()}
+
+
+@pytest.mark.parametrize("name", sorted(POLICY.queues))
+def test_queues_match_the_policy_and_use_their_hours(synthesized: Synthesized, name: str) -> None:
+    properties = synthesized.resource(f"ContactCenter/Queue{pascal(name)}")["Properties"]
+    hours_id = synthesized.logical_id(f"ContactCenter/Hours{pascal(POLICY.queues[name].hours)}")
+    assert properties["Name"] == name
+    assert properties["HoursOfOperationArn"] == {"Fn::GetAtt": [hours_id, "HoursOfOperationArn"]}
+
+
+@pytest.mark.parametrize("name", sorted(POLICY.queues))
+def test_each_queue_has_a_voice_routing_profile_backed_by_the_default_queue(
+    synthesized: Synthesized, name: str
+) -> None:
+    properties = synthesized.resource(f"ContactCenter/RoutingProfile{pascal(name)}")["Properties"]
+    order = [name] if name == POLICY.default_queue else [name, POLICY.default_queue]
+    queue_ids = [synthesized.logical_id(f"ContactCenter/Queue{pascal(q)}") for q in order]
+    assert properties["MediaConcurrencies"] == [{"Channel": "VOICE", "Concurrency": 1}]
+    assert [(c["Priority"], c["QueueReference"]) for c in properties["QueueConfigs"]] == [
+        (position, {"Channel": "VOICE", "QueueArn": {"Fn::GetAtt": [queue_id, "QueueArn"]}})
+        for position, queue_id in enumerate(queue_ids, start=1)]
+
+
+def _denies_insecure_transport(policy: dict[str, Any]) -> bool:
+    return any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["PolicyDocument"]["Statement"])
+
+
+def test_call_recordings_go_to_a_private_versioned_kms_bucket_that_is_retained(synthesized: Synthesized) -> None:
+    # Given the instance's CALL_RECORDINGS storage
+    storage = next(iter(synthesized.of_type("AWS::Connect::InstanceStorageConfig").values()))["Properties"]
+    assert storage["ResourceType"] == "CALL_RECORDINGS"
+    bucket_id = storage["S3Config"]["BucketName"]["Ref"]
+    key_id = storage["S3Config"]["EncryptionConfig"]["KeyId"]["Fn::GetAtt"][0]
+    assert storage["S3Config"]["EncryptionConfig"]["EncryptionType"] == "KMS"
+    # Then the bucket is KMS-encrypted with that key, private, versioned, logged and retained
+    bucket = synthesized.resources[bucket_id]
+    encryption = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]}}
+    assert synthesized.resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "DestinationBucketName" in bucket["Properties"]["LoggingConfiguration"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    # And its policy refuses requests without TLS
+    policies = [p["Properties"] for p in synthesized.of_type("AWS::S3::BucketPolicy").values()
+                if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    assert policies and _denies_insecure_transport(policies[0])
+
+
+# --- an existing instance ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def on_existing_instance(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synthesized:
+    """A second (warm, ~1 s) synth: the stack pointed at an existing Connect instance."""
+    return synthesize(tmp_path_factory.mktemp("existing"),
+                      {"stage": "shared", "connect_instance_arn": EXISTING_INSTANCE}, asset_dir=tiny_asset)
+
+
+def test_an_existing_instance_is_used_as_is(on_existing_instance: Synthesized) -> None:
+    # Then no instance and no recordings storage are created (the instance already has its own)
+    assert not on_existing_instance.of_type("AWS::Connect::Instance")
+    assert not on_existing_instance.of_type("AWS::Connect::InstanceStorageConfig")
+    # And everything is created in it, named per stage so stages can share it
+    for resource_type in ("AWS::Connect::Queue", "AWS::Connect::HoursOfOperation",
+                          "AWS::Connect::RoutingProfile", "AWS::Connect::ContactFlow"):
+        for resource in on_existing_instance.of_type(resource_type).values():
+            assert resource["Properties"]["InstanceArn"] == EXISTING_INSTANCE
+            assert resource["Properties"]["Name"].endswith("-shared")
+    # And only that instance, from its own account, may invoke the functions
+    for permission in on_existing_instance.of_type("AWS::Lambda::Permission").values():
+        assert permission["Properties"]["SourceArn"] == EXISTING_INSTANCE
+        assert permission["Properties"]["SourceAccount"] == "111122223333"
+
+
+def test_a_malformed_instance_arn_is_refused(tmp_path: Path, tiny_asset: Path) -> None:
+    with pytest.raises(Exception, match="is not a Connect instance ARN"):
+        synthesize(tmp_path, {"stage": "bad", "connect_instance_arn": "arn:aws:connect:::instance/x"},
+                   asset_dir=tiny_asset)

@@ -1,0 +1,126 @@
+"""The deployed contact flows are the flow files with deployed ARNs, and a bad flow stops the synthesis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flowlang.flow import flow_files, load_flow
+from flowlang.lint import FlowLintError
+from functions.manifest import FUNCTIONS
+from functions.routing.policy import load_policy
+from infra.flow_checks import FlowPolicyMismatch
+from infra.naming import pascal
+from tests.infra.conftest import Synthesized, literal_parts, render
+
+pytestmark = pytest.mark.infra
+
+
+def _deployed(synthesized: Synthesized, name: str) -> dict[str, Any]:
+    return synthesized.resource(f"Flows/{pascal(name)}")
+
+
+def _rendered_content(synthesized: Synthesized, name: str) -> dict[str, Any]:
+    return json.loads(render(_deployed(synthesized, name)["Properties"]["Content"]))
+
+
+@pytest.mark.parametrize("name", sorted(flow_files()))
+def test_deployed_flow_has_no_placeholders_or_hardcoded_arns(synthesized: Synthesized, name: str) -> None:
+    content = _deployed(synthesized, name)["Properties"]["Content"]
+    for literal in literal_parts(content):
+        assert "{{" not in literal
+        assert "arn:" not in literal, "ARNs in the deployed flow must come from the stack's resources"
+
+
+@pytest.mark.parametrize("name", sorted(flow_files()))
+def test_deployed_flow_is_the_flow_file_with_placeholders_resolved(synthesized: Synthesized, name: str) -> None:
+    # Given the flow file and the deployed content with each ARN rendered as <LogicalId.Attribute>
+    source = load_flow(flow_files()[name])
+    deployed = _rendered_content(synthesized, name)
+    # Then the structure is unchanged: same actions, types and transitions
+    assert deployed["StartAction"] == source["StartAction"]
+    assert [(a["Identifier"], a["Type"], a.get("Transitions")) for a in deployed["Actions"]] == [
+        (a["Identifier"], a["Type"], a.get("Transitions")) for a in source["Actions"]]
+    flow = _deployed(synthesized, name)["Properties"]
+    assert flow["Type"] == "CONTACT_FLOW"
+    assert flow["InstanceArn"] == {"Fn::GetAtt": [synthesized.logical_id("ContactCenter/Instance"), "Arn"]}
+
+
+def test_inbound_flow_invokes_the_routing_function_and_falls_back_to_the_general_queue(
+    synthesized: Synthesized,
+) -> None:
+    routing = synthesized.logical_id("Functions/Routing/Function")
+    general = synthesized.logical_id(f"ContactCenter/Queue{pascal(load_policy().default_queue)}")
+    actions = _rendered_content(synthesized, "inbound")["Actions"]
+    invocations = [a["Parameters"]["LambdaFunctionARN"] for a in actions if a["Type"] == "InvokeLambdaFunction"]
+    assert invocations and set(invocations) == {f"<{routing}.Arn>"}
+    fallback = {a["Parameters"]["QueueId"] for a in actions if a["Type"] == "UpdateContactTargetQueue"
+                and not a["Parameters"]["QueueId"].startswith("$.")}
+    assert fallback == {f"<{general}.QueueArn>"}
+
+
+def test_flows_are_created_after_the_lambda_associations(synthesized: Synthesized) -> None:
+    associations = {synthesized.logical_id(f"Functions/{pascal(name)}Association") for name in FUNCTIONS}
+    for name in flow_files():
+        assert associations <= set(_deployed(synthesized, name).get("DependsOn", []))
+
+
+# --- a bad flow fails the synthesis --------------------------------------------------------------
+
+def _contact_flows(tmp_path: Path, flow: dict[str, Any]) -> None:
+    """Build the flows construct in a throwaway stack from one modified inbound flow."""
+    import aws_cdk as cdk
+
+    from infra.constructs.flows import ContactFlows
+
+    path = tmp_path / "inbound.json"
+    path.write_text(json.dumps(flow), encoding="utf-8")
+    policy = load_policy()
+    ContactFlows(
+        cdk.Stack(cdk.App(), "BrokenFlow"), "Flows",
+        instance_arn="instance-arn",
+        policy=policy,
+        function_arns={name: f"{name}-arn" for name in FUNCTIONS},
+        queue_arns={name: f"{name}-arn" for name in policy.queues},
+        hours_arns={name: f"{name}-arn" for name in policy.hours},
+        depends_on=[],
+        sources={"inbound": path},
+    )
+
+
+def _inbound() -> dict[str, Any]:
+    return load_flow(flow_files()["inbound"])
+
+
+def _action(flow: dict[str, Any], identifier: str) -> dict[str, Any]:
+    return next(a for a in flow["Actions"] if a["Identifier"] == identifier)
+
+
+def test_a_flow_with_a_lint_finding_fails_the_synthesis(tmp_path: Path) -> None:
+    # Given an inbound flow that waits for the routing Lambda no longer than the Lambda's own timeout
+    flow = _inbound()
+    invoke = next(a for a in flow["Actions"] if a["Type"] == "InvokeLambdaFunction")
+    invoke["Parameters"]["InvocationTimeLimitSeconds"] = str(FUNCTIONS["routing"].timeout_seconds)
+    # When the flows construct is built, Then the lint finding stops it
+    with pytest.raises(FlowLintError, match="invocation-time-limit-vs-timeout"):
+        _contact_flows(tmp_path, flow)
+
+
+def test_a_flow_naming_an_unknown_queue_fails_the_synthesis(tmp_path: Path) -> None:
+    flow = _inbound()
+    _action(flow, "set-fallback-queue")["Parameters"]["QueueId"] = "{{queue:no_such_queue}}"
+    with pytest.raises(FlowLintError, match="unknown-placeholder"):
+        _contact_flows(tmp_path, flow)
+
+
+def test_a_flow_missing_a_policy_priority_fails_the_synthesis(tmp_path: Path) -> None:
+    # Given an inbound flow whose priority-2 branch sets priority 5 instead
+    flow = _inbound()
+    branch = next(a for a in flow["Actions"] if a["Type"] == "UpdateContactRoutingBehavior"
+                  and a["Parameters"]["QueuePriority"] == "2")
+    branch["Parameters"]["QueuePriority"] = "5"
+    with pytest.raises(FlowPolicyMismatch, match="priority 2"):
+        _contact_flows(tmp_path, flow)

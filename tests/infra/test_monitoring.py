@@ -1,0 +1,77 @@
+"""Alarms that matter for callers, each notifying an encrypted topic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from functions.manifest import FUNCTIONS
+from tests.infra.conftest import Synthesized, render
+
+pytestmark = pytest.mark.infra
+ROUTING = FUNCTIONS["routing"]
+
+
+def _alarms(synthesized: Synthesized) -> list[dict[str, Any]]:
+    return [alarm["Properties"] for alarm in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+
+
+def _topic_id(synthesized: Synthesized) -> str:
+    return synthesized.logical_id("Monitoring/AlarmTopic")
+
+
+def _alarm(synthesized: Synthesized, namespace: str, metric: str, dimensions: list[dict[str, Any]]) -> dict:
+    matches = [a for a in _alarms(synthesized) if (a["Namespace"], a["MetricName"]) == (namespace, metric)
+               and a["Dimensions"] == dimensions]
+    assert len(matches) == 1, f"expected one alarm on {namespace}/{metric} {dimensions}"
+    assert matches[0]["AlarmActions"] == [{"Ref": _topic_id(synthesized)}]
+    return matches[0]
+
+
+def _function_dimension(synthesized: Synthesized) -> list[dict[str, Any]]:
+    return [{"Name": "FunctionName", "Value": {"Ref": synthesized.logical_id("Functions/Routing/Function")}}]
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_routing_function_failures_raise_an_alarm(synthesized: Synthesized, metric: str) -> None:
+    alarm = _alarm(synthesized, "AWS/Lambda", metric, _function_dimension(synthesized))
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_routing_duration_near_the_timeout_raises_an_alarm(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, "AWS/Lambda", "Duration", _function_dimension(synthesized))
+    assert alarm["ExtendedStatistic"] == "p99"
+    assert 0 < alarm["Threshold"] < ROUTING.timeout_seconds * 1000
+
+
+def test_profile_lookup_failures_raise_an_alarm_on_the_powertools_metric(synthesized: Synthesized) -> None:
+    # Powertools Metrics adds the dimension service=<POWERTOOLS_SERVICE_NAME> to every metric
+    alarm = _alarm(synthesized, ROUTING.environment["POWERTOOLS_METRICS_NAMESPACE"], "ProfileLookupFailed",
+                   [{"Name": "service", "Value": ROUTING.environment["POWERTOOLS_SERVICE_NAME"]}])
+    assert alarm["Threshold"] == 1
+
+
+def test_alarm_topic_is_encrypted_and_requires_tls(synthesized: Synthesized) -> None:
+    topic = synthesized.resource("Monitoring/AlarmTopic")["Properties"]
+    key_id = topic["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key = synthesized.resources[key_id]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+               for s in key["KeyPolicy"]["Statement"]), "CloudWatch must be able to publish to the topic"
+    policy = next(p["Properties"] for p in synthesized.of_type("AWS::SNS::TopicPolicy").values()
+                  if {"Ref": _topic_id(synthesized)} in p["Properties"]["Topics"])
+    assert any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["PolicyDocument"]["Statement"])
+
+
+def test_dashboard_graphs_the_routing_function_and_its_outcomes(synthesized: Synthesized) -> None:
+    dashboard = next(iter(synthesized.of_type("AWS::CloudWatch::Dashboard").values()))["Properties"]
+    body = json.loads(render(dashboard["DashboardBody"]))
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"].get("metrics", [])]
+    function_ref = f"<{synthesized.logical_id('Functions/Routing/Function')}>"
+    assert ["AWS/Lambda", "Errors", "FunctionName", function_ref] in [m[:4] for m in metrics]
+    assert any(m[:2] == ["CallCenter", "ProfileLookupFailed"] for m in metrics)
