@@ -52,6 +52,7 @@ class ProfileItem(Model):
     consent_sms = BooleanAttribute(default=False)
     consent_surveys = BooleanAttribute(default=False)
     opted_out = BooleanAttribute(default=False)
+    preferred_channel = UnicodeAttribute(default="voice")
     warranty_expires = UnicodeAttribute(null=True)  # ISO date
     plan_expires = UnicodeAttribute(null=True)  # ISO date
     updated_at = UTCDateTimeAttribute()
@@ -81,6 +82,7 @@ def to_profile(item: ProfileItem) -> CustomerProfile:
         consent_sms=bool(item.consent_sms),
         consent_surveys=bool(item.consent_surveys),
         opted_out=bool(item.opted_out),
+        preferred_channel=item.preferred_channel or "voice",
         warranty_expires=_date(item.warranty_expires),
         plan_expires=_date(item.plan_expires),
     )
@@ -99,6 +101,7 @@ def to_item(profile: CustomerProfile) -> ProfileItem:
         consent_sms=profile.consent_sms,
         consent_surveys=profile.consent_surveys,
         opted_out=profile.opted_out,
+        preferred_channel=profile.preferred_channel,
         warranty_expires=_iso(profile.warranty_expires),
         plan_expires=_iso(profile.plan_expires),
         updated_at=datetime.now(UTC),

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from functions.common.phone import InvalidPhoneNumber, mask_phone, normalize_e164
 from functions.common.zones import require_zone
-from functions.profiles.profile import TIERS, CustomerProfile
+from functions.profiles.profile import CHANNELS, TIERS, CustomerProfile
 
 REQUIRED_COLUMNS = ("phone", "name")
 _TRUE = {"true", "yes", "y", "1"}
@@ -65,10 +65,11 @@ class ProfileRecord(BaseModel):
     consent_sms: bool = False
     consent_surveys: bool = False
     opted_out: bool = False
+    preferred_channel: str = "voice"
     warranty_expires: date | None = None
     plan_expires: date | None = None
 
-    @field_validator("tier", "language", mode="before")
+    @field_validator("tier", "language", "preferred_channel", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -78,6 +79,13 @@ class ProfileRecord(BaseModel):
     def _known_tier(cls, value: str) -> str:
         if value not in TIERS:
             raise ValueError(f"tier must be one of {', '.join(TIERS)}")
+        return value
+
+    @field_validator("preferred_channel")
+    @classmethod
+    def _known_channel(cls, value: str) -> str:
+        if value not in CHANNELS:
+            raise ValueError(f"preferred_channel must be one of {', '.join(CHANNELS)}")
         return value
 
     @field_validator("time_zone")
@@ -193,6 +201,7 @@ def import_profiles(text: str, fmt: str, default_region: str = "US") -> ImportRe
             consent_sms=record.consent_sms,
             consent_surveys=record.consent_surveys,
             opted_out=record.opted_out,
+            preferred_channel=record.preferred_channel,
             warranty_expires=record.warranty_expires,
             plan_expires=record.plan_expires,
         ))

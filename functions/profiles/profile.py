@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 TIERS = ("standard", "gold", "vip")
+CHANNELS = ("voice", "sms")  # how a customer prefers to be contacted by us (surveys, reminders)
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class CustomerProfile:
     consent_sms: bool = False
     consent_surveys: bool = False
     opted_out: bool = False
+    preferred_channel: str = "voice"
     warranty_expires: date | None = None
     plan_expires: date | None = None
 
