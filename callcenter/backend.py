@@ -21,14 +21,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import botocore.handlers
-from botocore.awsrequest import AWSResponse
-
+from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
 from flowlang.flow import Placeholder
+
+__all__ = ["ConnectEmulator", "DynamoDBTraffic", "LocalBackend"]
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/local-instance"
+INSTANCE_ID = "local-instance"
+INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE_ID}"
+LOCAL_EVENT_BUS = "callcenter-local"
+SMS_ORIGINATION = "+18005550111"
 FAULT_KINDS = ("error", "timeout", "throttle")
 
 
@@ -93,55 +96,6 @@ class LocalLambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 
 
-class DynamoDBTraffic:
-    """Counts DynamoDB API calls and HTTP attempts, and injects throttling, at botocore's event layer.
-
-    Installed once per process into botocore's built-in handlers, so every client created later
-    (including PynamoDB's own) carries it, exactly as moto installs itself.
-    """
-
-    _installed = False
-    calls: Counter[str] = Counter()
-    attempts = 0
-    throttle = False
-
-    @classmethod
-    def install(cls) -> None:
-        if cls._installed:
-            return
-        botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", cls._on_call))
-        botocore.handlers.BUILTIN_HANDLERS.append(
-            ("before-send.dynamodb", cls._on_send, botocore.handlers.REGISTER_FIRST))
-        cls._installed = True
-
-    @classmethod
-    def reset(cls) -> None:
-        cls.calls = Counter()
-        cls.attempts = 0
-
-    @classmethod
-    def total_calls(cls) -> int:
-        return sum(cls.calls.values())
-
-    @classmethod
-    def _on_call(cls, model: Any = None, **_: Any) -> None:
-        cls.calls[getattr(model, "name", "?")] += 1
-
-    @classmethod
-    def _on_send(cls, request: Any = None, **_: Any) -> AWSResponse | None:
-        cls.attempts += 1
-        if not cls.throttle:
-            return None
-        from moto.core.botocore_stubber import MockRawResponse
-
-        body = json.dumps({
-            "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-            "message": "Rate of requests exceeds the allowed throughput (injected by callcenter).",
-        }).encode()
-        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": str(uuid.uuid4())}
-        return AWSResponse(request.url, 400, headers, MockRawResponse(body))
-
-
 @dataclass
 class LambdaRecord:
     function: str
@@ -159,6 +113,11 @@ class LocalBackend:
         self.faults = dict(faults or {})
         self.full_queues = set(full_queues)
         self.invocations: list[LambdaRecord] = []
+        self.function_env: dict[str, dict[str, str]] = {}
+        self.connect = ConnectEmulator()  # Connect contacts and SMS, which moto does not implement
+        self.sqs_delays = SqsDelayEmulator()  # SQS DelaySeconds in simulated time
+        self.queue_urls: dict[str, str] = {}
+        self.dlq_urls: dict[str, str] = {}
         self.now: datetime | None = None  # the simulated moment; the handlers' clock is pinned to it
         self.metrics: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
         self._mock: Any = None
@@ -179,16 +138,21 @@ class LocalBackend:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": self.log_level,
         })
         DynamoDBTraffic.install()
+        self.connect.activate()
+        self.sqs_delays.activate()
         from moto import mock_aws
 
         self._mock = mock_aws()
         self._mock.start()
+        self._create_messaging()
         self._configure_functions()
         self._create_tables()
         return self
 
     def __exit__(self, *exc: object) -> None:
         DynamoDBTraffic.throttle = False
+        self.connect.deactivate()
+        self.sqs_delays.deactivate()
         if self._mock is not None:
             self._mock.stop()
         for key, value in self._saved_env.items():
@@ -198,22 +162,66 @@ class LocalBackend:
                 os.environ[key] = value
         self._saved_env.clear()
 
-    def _configure_functions(self) -> None:
-        from functions.common.settings import reset_settings_cache
-        from functions.data.tables import TABLES
-        from functions.manifest import FUNCTIONS
+    def _wired_values(self) -> dict[str, str]:
+        """Local values for what the deployment wires into functions (see FunctionSpec.wired_environment)."""
         from functions.routing.policy import load_policy
 
         policy = load_policy()
-        wired = {"QUEUE_ARNS": json.dumps({name: queue_arn(name) for name in policy.queues})}
+        return {
+            "QUEUE_ARNS": json.dumps({name: queue_arn(name) for name in policy.queues}),
+            "CONNECT_INSTANCE_ID": INSTANCE_ID,
+            "SURVEY_FLOW_ID": "survey",
+            "SURVEY_QUEUE_ARN": queue_arn(policy.default_queue),
+            "SMS_ORIGINATION_IDENTITY": SMS_ORIGINATION,
+        }
+
+    def _configure_functions(self) -> None:
+        """Each function's environment as CDK sets it, with local values; their union goes into os.environ."""
+        from functions.common.settings import reset_settings_cache
+        from functions.data.tables import TABLES
+        from functions.manifest import EVENT_BUS, FUNCTIONS, QUEUES
+
+        wired = self._wired_values()
         for spec in FUNCTIONS.values():
             env = dict(spec.environment)
             for logical in (*spec.tables_read, *spec.tables_written):
                 env[TABLES[logical].env_var] = f"callcenter-local-{logical}"
             for name in spec.wired_environment:
                 env[name] = wired[name]
+            for queue in spec.queues_sent:
+                env[QUEUES[queue].env_var] = self.queue_urls[queue]
+            if spec.publishes_events:
+                env[EVENT_BUS.env_var] = LOCAL_EVENT_BUS
+            self.function_env[spec.name] = env
             self._set_env(env)
         reset_settings_cache()
+
+    def _create_messaging(self) -> None:
+        """The queues (each with its DLQ), the EventBridge rules feeding them, and our event bus, on moto."""
+        import boto3
+
+        from functions.manifest import EVENT_RULES, QUEUES
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        events = boto3.client("events", region_name=REGION)
+        for spec in QUEUES.values():
+            dlq_url = sqs.create_queue(QueueName=f"callcenter-local-{spec.name}-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            url = sqs.create_queue(QueueName=f"callcenter-local-{spec.name}", Attributes={
+                # Local deliveries are immediate: a failed message is visible again at once.
+                "VisibilityTimeout": "0",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                             "maxReceiveCount": str(spec.max_receive_count)}),
+            })["QueueUrl"]
+            self.queue_urls[spec.name] = url
+            self.dlq_urls[spec.name] = dlq_url
+        for rule in EVENT_RULES.values():
+            events.put_rule(Name=f"callcenter-local-{rule.name}", EventPattern=json.dumps(rule.event_pattern))
+            target_arn = sqs.get_queue_attributes(QueueUrl=self.queue_urls[rule.target_queue],
+                                                  AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_targets(Rule=f"callcenter-local-{rule.name}", Targets=[{"Id": rule.target_queue,
+                                                                               "Arn": target_arn}])
+        events.create_event_bus(Name=LOCAL_EVENT_BUS)
 
     def _create_tables(self) -> None:
         from functions.data.tables import TABLES, bind_tables
@@ -249,6 +257,7 @@ class LocalBackend:
             self.invocations.append(LambdaRecord(name, time_limit_seconds, "timeout", 0))
             raise LambdaInvocationError(
                 "timeout", f"injected fault: no answer within {time_limit_seconds:g} s")
+        os.environ.update(self.function_env[name])  # this function's own values where functions overlap
         context = LocalLambdaContext(name, arn, spec.memory_mb, spec.timeout_seconds)
         DynamoDBTraffic.throttle = fault == "throttle"
         started = time.perf_counter()

@@ -56,6 +56,18 @@ class CallRequest:
     contact_id: str | None = None
 
 
+def run_flow_at(backend: LocalBackend, flow: dict[str, Any], start: ContactStart, keys: list[str | None],
+                flow_name: str, coverage: FlowCoverage | None = None) -> CallResult:
+    """Run a flow with the functions' clock pinned to the contact's moment; Connect keeps its attributes."""
+    backend.now = start.now
+    try:
+        result = run_flow(flow, start, backend, keys, flow_name=flow_name, coverage=coverage)
+    finally:
+        backend.now = None
+    backend.connect.contact_attributes[start.contact_id] = dict(result.attributes)
+    return result
+
+
 def place_call(backend: LocalBackend, request: CallRequest, coverage: FlowCoverage | None = None,
                flow_name: str = INBOUND_FLOW) -> CallResult:
     start = ContactStart(
@@ -67,9 +79,4 @@ def place_call(backend: LocalBackend, request: CallRequest, coverage: FlowCovera
         instance_arn=INSTANCE_ARN,
         now=request.at,
     )
-    backend.now = request.at
-    try:
-        return run_flow(local_flow(flow_name), start, backend, list(check_keys(request.keys)),
-                        flow_name=flow_name, coverage=coverage)
-    finally:
-        backend.now = None
+    return run_flow_at(backend, local_flow(flow_name), start, check_keys(request.keys), flow_name, coverage)

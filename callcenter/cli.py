@@ -184,8 +184,38 @@ def _render_day(report: Any, coverage_lines: list[str], wall_s: float, console: 
     kpis.add_row("DynamoDB requests per call (mean / max)",
                  f"{sum(ddb) / calls:.2f} / {max(ddb) if ddb else 0}")
     console.print(kpis)
+    if report.surveys is not None:
+        console.print(_survey_table(report))
     for line in coverage_lines:
         console.print(line)
+
+
+def _survey_table(report: Any) -> Any:
+    from rich.table import Table
+
+    from callcenter.day import timing_summary
+
+    tally = report.surveys
+    table = Table(title="After the call: post-call surveys")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("answered by an agent / abandoned in queue",
+                  f"{report.answered_by_agent} / {report.abandoned_in_queue}")
+    table.add_row("surveys dispatched (voice / sms)",
+                  f"{tally.dispatched} ({tally.channels['voice']} / {tally.channels['sms']})")
+    table.add_row("not surveyed, by reason", ", ".join(f"{k} {v}" for k, v in tally.skip_reasons.most_common()) or "-")
+    table.add_row("delayed by quiet hours (still pending)", str(tally.statuses["delayed"]))
+    table.add_row("response rate (answers / dispatched)", f"{100 * tally.response_rate:.1f}%")
+    table.add_row("CSAT (share of 4 and 5)", f"{100 * tally.csat:.1f}%")
+    average = sum(tally.scores) / len(tally.scores) if tally.scores else 0.0
+    table.add_row("average score", f"{average:.2f} ({len(tally.scores)} answers)")
+    table.add_row("first-contact resolution (said resolved)", f"{100 * tally.first_contact_resolution:.1f}%")
+    table.add_row("low-score follow-ups opened", ", ".join(f"{k} {v}" for k, v in tally.followups.items()) or "0")
+    dispatch = timing_summary(report.dispatcher_ms_per_message)
+    table.add_row("dispatcher time per message, ms (mean / p95)", f"{dispatch['mean']:.1f} / {dispatch['p95']:.1f}")
+    ddb = report.dynamodb_calls_per_survey_message
+    table.add_row("DynamoDB requests per survey message (mean)", f"{sum(ddb) / len(ddb):.2f}" if ddb else "-")
+    return table
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -205,12 +235,64 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         backend.load_profiles(profiles)
         with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
             task = progress.add_task(f"Calls on {day.isoformat()}", total=len(plans))
-            report = run_day(backend, plans, coverage, on_call=lambda: progress.advance(task))
+            report = run_day(backend, plans, coverage, on_call=lambda: progress.advance(task), seed=args.seed)
     wall = time.perf_counter() - started
-    from callcenter.calls import INBOUND_FLOW, local_flow
+    from callcenter.calls import local_flow
+    from flowlang.flow import flow_files
 
-    coverage_lines = coverage.report(INBOUND_FLOW, local_flow()).format_report()
+    coverage_lines = [line for name in flow_files() for line in coverage.report(name, local_flow(name)).format_report()]
     _render_day(report, coverage_lines, wall, console)
+    return 0
+
+
+# --- survey ---------------------------------------------------------------------------------
+
+def cmd_survey(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from callcenter.backend import LocalBackend
+    from callcenter.calls import CallRequest, KeyPressError, check_keys, place_call
+    from callcenter.event_sources import deliver
+    from callcenter.post_call import (
+        AgentOutcome,
+        contact_event_detail,
+        publish_contact_event,
+        run_survey_calls,
+        scripted,
+    )
+    from functions.data.surveys import FollowUpItem, SurveyItem
+
+    console = _console()
+    try:
+        keys = check_keys(args.press)
+    except KeyPressError as exc:
+        raise SystemExit(f"callcenter: {exc}") from exc
+    at = args.at or datetime.now(UTC)
+    with LocalBackend() as backend:
+        backend.load_profiles(_import(args.profiles, console, quiet=True).accepted)
+        # The call being surveyed: answered by an agent, then ended.
+        call = place_call(backend, CallRequest(caller=args.caller, at=at, contact_id=args.contact_id, keys=("0",)))
+        outcome = AgentOutcome(answered=True, agent="agent-01", waited=timedelta(seconds=40),
+                               talked=timedelta(minutes=6))
+        detail, ended = contact_event_detail(call, args.contact_id, at, outcome)
+        console.print(f"Call {args.contact_id}: {call.outcome} in {call.queue or '-'}, answered by agent-01, "
+                      f"ended {ended.isoformat(timespec='minutes')}")
+        publish_contact_event(detail, ended)
+        backend.now = ended
+        try:
+            delivery = deliver(backend, "survey-requests")
+        finally:
+            backend.now = None
+        survey = SurveyItem.get(args.contact_id) if SurveyItem.count(args.contact_id) else None
+        decided = f"{survey.status}" + (f" ({survey.reason})" if survey and survey.reason else "") if survey else "none"
+        console.print(f"Dispatcher: {delivery.messages} message(s); survey {decided}")
+        for result in run_survey_calls(backend, scripted(keys), ended + timedelta(minutes=2)):
+            _render_call(result, console)
+        if survey is not None:
+            survey.refresh()
+            console.print(f"Stored: status={survey.status} score={survey.score} resolved={survey.resolved}")
+        for followup in FollowUpItem.scan():
+            console.print(f"Follow-up opened: {followup.reason} for customer {followup.customer_id}")
     return 0
 
 
@@ -245,6 +327,16 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--json", action="store_true", help="one JSON object instead of the transcript")
     call.add_argument("--verbose", action="store_true", help="show the handlers' logs")
     call.set_defaults(func=cmd_call)
+
+    survey = sub.add_parser("survey", help="one answered call, its contact event, the dispatcher and the survey call")
+    survey.add_argument("--contact-id", required=True, help="the id of the call being surveyed")
+    survey.add_argument("--press", action="append", default=[],
+                        help="the respondent's keys, one per question (repeatable; 'silence' for none)")
+    survey.add_argument("--from", dest="caller", default="+14155550100",
+                        help="the caller (default: a demo customer who consented to surveys)")
+    survey.add_argument("--at", type=_aware_datetime, help="when the call started (default: now)")
+    survey.add_argument("--profiles", type=Path, default=DEMO_PROFILES)
+    survey.set_defaults(func=cmd_survey)
 
     simulate = sub.add_parser("simulate", help="a synthetic day of calls with a KPI report")
     simulate.add_argument("--calls", type=_positive, default=200)

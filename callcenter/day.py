@@ -7,11 +7,20 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from callcenter.backend import DynamoDBTraffic, LocalBackend
 from callcenter.calls import MAIN_LINE, CallRequest, place_call
+from callcenter.event_sources import deliver
+from callcenter.post_call import (
+    AgentOutcome,
+    Respondent,
+    contact_event_detail,
+    publish_contact_event,
+    random_respondent,
+    run_survey_calls,
+)
 from flowlang.simulator import CallResult, FlowCoverage
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
@@ -25,6 +34,7 @@ class CallPlan:
     kind: str  # known, unknown, withheld, invalid, chat, vip-line
     fault: str | None = None  # routing fault to inject: error | timeout | throttle
     queue_full: bool = False
+    agent: AgentOutcome | None = None  # what happens once the call is queued
 
 
 @dataclass
@@ -43,6 +53,12 @@ class DayReport:
     handler_ms_per_call: list[float] = field(default_factory=list)
     dynamodb_calls_per_call: list[int] = field(default_factory=list)
     invocations: int = 0
+    answered_by_agent: int = 0
+    abandoned_in_queue: int = 0
+    dispatcher_ms_per_message: list[float] = field(default_factory=list)
+    dynamodb_calls_per_survey_message: list[int] = field(default_factory=list)
+    survey_calls: int = 0
+    surveys: SurveyTally | None = None
 
     def add(self, plan: CallPlan, result: CallResult, handler_s: float, ddb_calls: int, invocations: int) -> None:
         self.calls += 1
@@ -67,6 +83,56 @@ class DayReport:
         self.handler_ms_per_call.append(handler_s * 1000)
         self.dynamodb_calls_per_call.append(ddb_calls)
         self.invocations += invocations
+
+
+@dataclass
+class SurveyTally:
+    """The surveys of the day, read back from the surveys and follow-ups tables."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+    channels: Counter[str] = field(default_factory=Counter)
+    scores: list[int] = field(default_factory=list)
+    resolved: Counter[str] = field(default_factory=Counter)
+    followups: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def dispatched(self) -> int:
+        return sum(self.channels.values())
+
+    @property
+    def csat(self) -> float:
+        """Share of 4 and 5 among the scores given."""
+        return sum(1 for s in self.scores if s >= 4) / len(self.scores) if self.scores else 0.0
+
+    @property
+    def response_rate(self) -> float:
+        return len(self.scores) / self.dispatched if self.dispatched else 0.0
+
+    @property
+    def first_contact_resolution(self) -> float:
+        answered = self.resolved["yes"] + self.resolved["no"]
+        return self.resolved["yes"] / answered if answered else 0.0
+
+
+def tally_surveys() -> SurveyTally:
+    """Local reporting only: a scan of the day's tables (the deployed product reads its KPIs elsewhere)."""
+    from functions.data.surveys import FollowUpItem, SurveyItem
+
+    tally = SurveyTally()
+    for item in SurveyItem.scan():
+        tally.statuses[item.status] += 1
+        if item.reason and item.status in ("skipped", "abandoned", "failed"):
+            tally.skip_reasons[item.reason] += 1
+        if item.channel and item.status in ("dispatched", "answered"):
+            tally.channels[item.channel] += 1
+        if item.score is not None:
+            tally.scores.append(int(item.score))
+        if item.resolved:
+            tally.resolved[item.resolved] += 1
+    for followup in FollowUpItem.scan():
+        tally.followups[followup.reason] += 1
+    return tally
 
 
 def _percentile(values: Sequence[float], pct: float) -> float:
@@ -140,14 +206,48 @@ def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: da
         request = CallRequest(
             caller=caller, at=at, dialed=dialed, keys=_keys(rng), channel=channel,
             contact_id=f"sim-{seed}-{index:05d}")
-        plans.append(CallPlan(request, kind, fault, queue_full=rng.random() < 0.01))
+        agent = AgentOutcome(
+            answered=rng.random() < 0.9,
+            agent=f"agent-{rng.randrange(1, 13):02d}",
+            waited=timedelta(seconds=rng.randrange(5, 420)),
+            talked=timedelta(seconds=rng.randrange(90, 900)),
+        )
+        plans.append(CallPlan(request, kind, fault, queue_full=rng.random() < 0.01, agent=agent))
     return sorted(plans, key=lambda p: p.request.at)
 
 
+def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, report: DayReport,
+                   respondent: Respondent, coverage: FlowCoverage | None) -> None:
+    """The contact ends: Connect publishes DISCONNECTED, the dispatcher decides, a survey call may follow."""
+    outcome = plan.agent if result.outcome == "queued" else None
+    if outcome is not None:
+        if outcome.answered:
+            report.answered_by_agent += 1
+        else:
+            report.abandoned_in_queue += 1
+    detail, ended = contact_event_detail(result, plan.request.contact_id or "", plan.request.at, outcome,
+                                         channel=plan.request.channel)
+    publish_contact_event(detail, ended)
+    first_invocation = len(backend.invocations)
+    calls_before = DynamoDBTraffic.total_calls()
+    backend.now = ended
+    try:
+        delivery = deliver(backend, "survey-requests")
+    finally:
+        backend.now = None
+    batches = backend.invocations[first_invocation:]
+    if delivery.messages:
+        per_message = sum(i.elapsed_s for i in batches) * 1000 / delivery.messages
+        report.dispatcher_ms_per_message.append(per_message)
+        report.dynamodb_calls_per_survey_message.append(DynamoDBTraffic.total_calls() - calls_before)
+    report.survey_calls += len(run_survey_calls(backend, respondent, ended + timedelta(minutes=2), coverage))
+
+
 def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCoverage | None = None,
-            on_call: Callable[[], None] | None = None) -> DayReport:
+            on_call: Callable[[], None] | None = None, seed: int = 0) -> DayReport:
     report = DayReport()
     policy = load_policy()
+    respondent = random_respondent(random.Random(seed))
     for plan in plans:
         backend.faults = {"routing": plan.fault} if plan.fault else {}
         backend.full_queues = {policy.default_queue} if plan.queue_full else set()
@@ -157,7 +257,27 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
         invocations = backend.invocations[first_invocation:]
         report.add(plan, result, sum(i.elapsed_s for i in invocations if i.outcome != "timeout"),
                    DynamoDBTraffic.total_calls() - calls_before, len(invocations))
+        backend.faults, backend.full_queues = {}, set()
+        after_the_call(backend, plan, result, report, respondent, coverage)
         if on_call:
             on_call()
-    backend.faults, backend.full_queues = {}, set()
+    if plans:
+        last = max(plan.request.at for plan in plans)
+        finish_delayed_surveys(backend, report, respondent, coverage, until=last + timedelta(days=1))
+    report.surveys = tally_surveys()
     return report
+
+
+def finish_delayed_surveys(backend: LocalBackend, report: DayReport, respondent: Respondent,
+                           coverage: FlowCoverage | None, until: datetime, max_hops: int = 1000) -> None:
+    """Surveys held back by quiet hours: advance the clock to each delayed message and let it run."""
+    for _ in range(max_hops):
+        moment = backend.sqs_delays.next_visible_at()
+        if moment is None or moment > until:
+            return
+        backend.now = moment
+        try:
+            deliver(backend, "survey-requests")
+        finally:
+            backend.now = None
+        report.survey_calls += len(run_survey_calls(backend, respondent, moment + timedelta(minutes=2), coverage))

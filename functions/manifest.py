@@ -1,9 +1,10 @@
 """Which function handles which event source, declared once.
 
 Read by the CDK app (infra/constructs/functions.py creates each function, its
-environment, its table grants and its Connect association) and by the local
-runtime (flowlang's simulator maps the flow's `{{lambda:NAME}}` placeholders to
-these handlers and sets the same environment variables with local values).
+environment, its grants and its event source; the messaging constructs create
+QUEUES, EVENT_RULES and EVENT_BUS) and by the local runtime (callcenter/backend.py
+maps flow placeholders `{{lambda:NAME}}` to these handlers, creates the same queues,
+rules and bus on moto, and feeds SQS messages to the consumers as Lambda would).
 """
 
 from __future__ import annotations
@@ -23,15 +24,61 @@ class ConnectFlowSource:
 
 
 @dataclass(frozen=True)
+class SqsSource:
+    """Consumes a queue of QUEUES in batches, reporting partial batch failures (ReportBatchItemFailures)."""
+
+    queue: str
+    batch_size: int = 10
+    max_batching_window_seconds: int = 0
+
+
+EventSource = ConnectFlowSource | SqsSource
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An encrypted SQS queue with its own dead-letter queue (after max_receive_count deliveries)."""
+
+    name: str
+    description: str
+    env_var: str  # carries the queue URL to functions that send to it
+    visibility_timeout_seconds: int  # at least 6x the consumer's timeout (checked below and at synth)
+    max_receive_count: int = 3
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    """An EventBridge rule on the default bus (where Amazon Connect publishes) feeding a queue."""
+
+    name: str
+    description: str
+    event_pattern: dict[str, Any]
+    target_queue: str
+
+
+@dataclass(frozen=True)
+class EventBusSpec:
+    """The custom bus our functions publish domain events on (e.g. SurveyLowScore)."""
+
+    name: str
+    env_var: str
+    source: str  # the `source` of every event we publish
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     name: str
     handler: str  # dotted path, "package.module.function"
     description: str
-    source: ConnectFlowSource
+    source: EventSource
     timeout_seconds: int
     memory_mb: int
     tables_read: tuple[str, ...] = ()  # logical names from functions.data.tables.TABLES
     tables_written: tuple[str, ...] = ()
+    queues_sent: tuple[str, ...] = ()  # QUEUES this function sends to (env var: QueueSpec.env_var)
+    publishes_events: bool = False  # PutEvents on EVENT_BUS (env var: EVENT_BUS.env_var)
+    connect_actions: tuple[str, ...] = ()  # Amazon Connect API actions on the instance, e.g. "GetContactAttributes"
+    sends_sms: bool = False  # AWS End User Messaging SMS (sms-voice:SendTextMessage)
     # Environment variables whose values the deployment supplies: name -> what it carries.
     wired_environment: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
@@ -40,6 +87,40 @@ class FunctionSpec:
         module, _, attribute = self.handler.rpartition(".")
         return getattr(importlib.import_module(module), attribute)
 
+
+def _powertools(service: str) -> dict[str, str]:
+    return {"POWERTOOLS_SERVICE_NAME": service, "POWERTOOLS_METRICS_NAMESPACE": "CallCenter"}
+
+
+EVENT_BUS = EventBusSpec(name="callcenter", env_var="EVENT_BUS_NAME", source="callcenter")
+
+QUEUES: dict[str, QueueSpec] = {
+    spec.name: spec
+    for spec in (
+        QueueSpec(
+            name="survey-requests",
+            description="Disconnected contacts waiting for the survey dispatcher (and surveys delayed by quiet hours)",
+            env_var="SURVEY_REQUESTS_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
+    )
+}
+
+EVENT_RULES: dict[str, EventRuleSpec] = {
+    spec.name: spec
+    for spec in (
+        EventRuleSpec(
+            name="contact-disconnected",
+            description="Amazon Connect contact events of ended contacts, for post-call surveys",
+            event_pattern={
+                "source": ["aws.connect"],
+                "detail-type": ["Amazon Connect Contact Event"],
+                "detail": {"eventType": ["DISCONNECTED"]},
+            },
+            target_queue="survey-requests",
+        ),
+    )
+}
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
@@ -54,13 +135,68 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables_read=("profiles",),
             wired_environment={"QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN"},
             environment={
-                "POWERTOOLS_SERVICE_NAME": "routing",
-                "POWERTOOLS_METRICS_NAMESPACE": "CallCenter",
+                **_powertools("routing"),
                 "DEFAULT_PHONE_REGION": "US",
                 "DDB_CONNECT_TIMEOUT_SECONDS": "0.3",
                 "DDB_READ_TIMEOUT_SECONDS": "0.5",
                 "DDB_MAX_ATTEMPTS": "2",
             },
         ),
+        FunctionSpec(
+            name="survey-dispatcher",
+            handler="functions.surveys.dispatcher_handler.lambda_handler",
+            description="Decides whether an ended contact gets a satisfaction survey and sends at most one",
+            source=SqsSource(queue="survey-requests", batch_size=10),
+            timeout_seconds=30,
+            memory_mb=512,
+            tables_read=("profiles", "surveys"),
+            tables_written=("surveys",),
+            queues_sent=("survey-requests",),
+            connect_actions=("GetContactAttributes", "StartOutboundVoiceContact"),
+            sends_sms=True,
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "SURVEY_FLOW_ID": "contact flow id of the survey flow (outbound voice surveys)",
+                "SURVEY_QUEUE_ARN": "queue whose outbound caller id places the survey calls",
+                "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool for SMS surveys ('' disables SMS)",
+            },
+            environment=_powertools("survey-dispatcher"),
+        ),
+        FunctionSpec(
+            name="survey-answers",
+            handler="functions.surveys.answers_handler.lambda_handler",
+            description="Stores a survey's answers from the survey flow; low scores open a follow-up",
+            source=ConnectFlowSource(),
+            timeout_seconds=4,
+            memory_mb=512,
+            tables_read=("surveys",),
+            tables_written=("surveys", "followups"),
+            publishes_events=True,
+            environment=_powertools("survey-answers"),
+        ),
     )
 }
+
+
+def consumers_of(queue: str) -> list[FunctionSpec]:
+    return [f for f in FUNCTIONS.values() if isinstance(f.source, SqsSource) and f.source.queue == queue]
+
+
+def check_manifest() -> list[str]:
+    """Cross-references that must hold; the CDK app and the tests fail on any problem listed."""
+    problems = []
+    for rule in EVENT_RULES.values():
+        if rule.target_queue not in QUEUES:
+            problems.append(f"rule {rule.name!r} targets unknown queue {rule.target_queue!r}")
+    for spec in FUNCTIONS.values():
+        for queue in spec.queues_sent:
+            if queue not in QUEUES:
+                problems.append(f"function {spec.name!r} sends to unknown queue {queue!r}")
+        if isinstance(spec.source, SqsSource):
+            queue_spec = QUEUES.get(spec.source.queue)
+            if queue_spec is None:
+                problems.append(f"function {spec.name!r} consumes unknown queue {spec.source.queue!r}")
+            elif queue_spec.visibility_timeout_seconds < 6 * spec.timeout_seconds:
+                problems.append(
+                    f"queue {queue_spec.name!r} visibility timeout must be at least 6x the timeout of {spec.name!r}")
+    return problems

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pynamodb.models import Model
 
 from functions.data.profiles import ProfileItem
+from functions.data.surveys import FollowUpItem, SurveyItem
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class TableSpec:
 
 TABLES: dict[str, TableSpec] = {
     "profiles": TableSpec("profiles", ProfileItem, "PROFILES_TABLE_NAME"),
+    "surveys": TableSpec("surveys", SurveyItem, "SURVEYS_TABLE_NAME"),
+    "followups": TableSpec("followups", FollowUpItem, "FOLLOWUPS_TABLE_NAME"),
 }
 
 

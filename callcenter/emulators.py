@@ -1,0 +1,232 @@
+"""What moto does not cover, played at botocore's event layer so the functions' real boto3 calls work locally.
+
+- `DynamoDBTraffic` counts DynamoDB API calls and HTTP attempts and can inject throttling.
+- `ConnectEmulator` answers the Amazon Connect contact APIs (GetContactAttributes,
+  StartOutboundVoiceContact) and End User Messaging SMS (SendTextMessage), which moto does not
+  implement, from the local backend's own record of contacts.
+- `SqsDelayEmulator` holds delayed SQS messages until the *simulated* clock reaches them.
+
+All install themselves once per process into botocore's built-in handlers, the way moto installs
+itself, so every client created afterwards (PynamoDB's and our lazily built ones) carries them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+
+_PARAMS = "callcenter_local_params"
+
+
+def _response(status: int, url: str = "https://local.invalid/") -> AWSResponse:
+    return AWSResponse(url, status, {"x-amzn-RequestId": str(uuid.uuid4())}, None)
+
+
+class DynamoDBTraffic:
+    """Counts DynamoDB API calls and HTTP attempts, and injects throttling."""
+
+    _installed = False
+    calls: Counter[str] = Counter()
+    attempts = 0
+    throttle = False
+
+    @classmethod
+    def install(cls) -> None:
+        if cls._installed:
+            return
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", cls._on_call))
+        botocore.handlers.BUILTIN_HANDLERS.append(
+            ("before-send.dynamodb", cls._on_send, botocore.handlers.REGISTER_FIRST))
+        cls._installed = True
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.calls = Counter()
+        cls.attempts = 0
+
+    @classmethod
+    def total_calls(cls) -> int:
+        return sum(cls.calls.values())
+
+    @classmethod
+    def _on_call(cls, model: Any = None, **_: Any) -> None:
+        cls.calls[getattr(model, "name", "?")] += 1
+
+    @classmethod
+    def _on_send(cls, request: Any = None, **_: Any) -> AWSResponse | None:
+        cls.attempts += 1
+        if not cls.throttle:
+            return None
+        from moto.core.botocore_stubber import MockRawResponse
+
+        body = json.dumps({
+            "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+            "message": "Rate of requests exceeds the allowed throughput (injected by callcenter).",
+        }).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": str(uuid.uuid4())}
+        return AWSResponse(request.url, 400, headers, MockRawResponse(body))
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    """A call placed with StartOutboundVoiceContact, waiting for the local runtime to run its flow."""
+
+    contact_id: str
+    destination: str
+    flow_id: str
+    queue_id: str | None
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SentText:
+    message_id: str
+    destination: str
+    origination: str
+    body: str
+
+
+class ServiceEmulator:
+    """Answers some API operations in place of AWS, from botocore's `before-call` event.
+
+    A subclass maps "service-id.Operation" to one of its methods, which takes the call's parameters
+    and returns (http response, parsed response), or None to let the call through (to moto).
+    Operations named in `failing` answer with a 500 error instead (fault injection).
+    """
+
+    OPERATIONS: ClassVar[dict[str, str]] = {}
+    _active: ClassVar[dict[type, ServiceEmulator]] = {}
+    _installed: ClassVar[set[type]] = set()
+    failing: set[str]
+
+    def activate(self) -> None:
+        cls = type(self)
+        if cls not in ServiceEmulator._installed:
+            for operation in cls.OPERATIONS:
+                botocore.handlers.BUILTIN_HANDLERS.append((f"before-parameter-build.{operation}", _keep_params))
+                botocore.handlers.BUILTIN_HANDLERS.append((f"before-call.{operation}", cls._answer))
+            ServiceEmulator._installed.add(cls)
+        ServiceEmulator._active[cls] = self
+
+    def deactivate(self) -> None:
+        if ServiceEmulator._active.get(type(self)) is self:
+            del ServiceEmulator._active[type(self)]
+
+    @classmethod
+    def _answer(cls, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        emulator = ServiceEmulator._active.get(cls)
+        if emulator is None:
+            return None  # not inside a LocalBackend: let the call go wherever it was going
+        if model.name in emulator.failing:
+            return _error(500, "InternalServiceException", f"injected failure of {model.name}")
+        operation = f"{model.service_model.service_id.hyphenize()}.{model.name}"
+        return getattr(emulator, cls.OPERATIONS[operation])(context.get(_PARAMS, {}))
+
+
+def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_PARAMS] = dict(params)
+
+
+def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+    return _response(status), {"Error": {"Code": code, "Message": message},
+                               "ResponseMetadata": {"HTTPStatusCode": status}}
+
+
+def _ok(**values: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    return _response(200), {**values, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
+@dataclass
+class ConnectEmulator(ServiceEmulator):
+    """The Connect contact APIs and SMS sending, answered from what the local backend recorded."""
+
+    contact_attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # by initial contact id
+    outbound_calls: list[OutboundCall] = field(default_factory=list)
+    texts: list[SentText] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)  # e.g. {"StartOutboundVoiceContact"}
+    _client_tokens: dict[str, str] = field(default_factory=dict)
+
+    OPERATIONS: ClassVar[dict[str, str]] = {
+        "connect.GetContactAttributes": "get_contact_attributes",
+        "connect.StartOutboundVoiceContact": "start_outbound_voice_contact",
+        "pinpoint-sms-voice-v2.SendTextMessage": "send_text_message",
+    }
+
+    def get_contact_attributes(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        contact_id = params.get("InitialContactId", "")
+        if contact_id not in self.contact_attributes:
+            return _error(404, "ResourceNotFoundException", f"contact {contact_id} not found")
+        return _ok(Attributes=dict(self.contact_attributes[contact_id]))
+
+    def start_outbound_voice_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        token = params.get("ClientToken")
+        if token and token in self._client_tokens:  # Connect's own idempotency: same token, same contact
+            return _ok(ContactId=self._client_tokens[token])
+        call = OutboundCall(
+            contact_id=f"outbound-{uuid.uuid4()}",
+            destination=params.get("DestinationPhoneNumber", ""),
+            flow_id=params.get("ContactFlowId", ""),
+            queue_id=params.get("QueueId"),
+            attributes=dict(params.get("Attributes") or {}),
+        )
+        self.outbound_calls.append(call)
+        if token:
+            self._client_tokens[token] = call.contact_id
+        return _ok(ContactId=call.contact_id)
+
+    def send_text_message(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        text = SentText(f"sms-{uuid.uuid4()}", params.get("DestinationPhoneNumber", ""),
+                        params.get("OriginationIdentity", ""), params.get("MessageBody", ""))
+        self.texts.append(text)
+        return _ok(MessageId=text.message_id)
+
+    def take_outbound_calls(self) -> list[OutboundCall]:
+        calls, self.outbound_calls = self.outbound_calls, []
+        return calls
+
+
+@dataclass(frozen=True)
+class DelayedMessage:
+    queue_url: str
+    body: str
+    visible_at: datetime
+
+
+@dataclass
+class SqsDelayEmulator(ServiceEmulator):
+    """SQS DelaySeconds in simulated time: moto delays in real seconds, a simulated day cannot wait.
+
+    A SendMessage with a delay is held here with the moment it becomes visible (the pinned clock
+    plus the delay); `due(now)` hands back those whose moment has come, for sending without delay.
+    """
+
+    held: list[DelayedMessage] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
+
+    OPERATIONS: ClassVar[dict[str, str]] = {"sqs.SendMessage": "send_message"}
+
+    def send_message(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]] | None:
+        from functions.common.clock import utc_now
+
+        delay = int(params.get("DelaySeconds") or 0)
+        if delay <= 0:
+            return None  # moto takes it
+        body = params.get("MessageBody", "")
+        self.held.append(DelayedMessage(params["QueueUrl"], body, utc_now() + timedelta(seconds=delay)))
+        return _ok(MessageId=str(uuid.uuid4()), MD5OfMessageBody=hashlib.md5(body.encode()).hexdigest())
+
+    def due(self, now: datetime) -> list[DelayedMessage]:
+        ready = [m for m in self.held if m.visible_at <= now]
+        self.held = [m for m in self.held if m.visible_at > now]
+        return ready
+
+    def next_visible_at(self) -> datetime | None:
+        return min((m.visible_at for m in self.held), default=None)

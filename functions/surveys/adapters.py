@@ -1,0 +1,161 @@
+"""The dispatcher's ports on AWS: Amazon Connect, End User Messaging SMS, SQS and DynamoDB.
+
+Clients are built on first use (never at import) with bounded timeouts and retries, and looked up
+on every call, so `reset_clients()` (tests, the local runtime) takes effect at once. Errors are
+turned into the ports' own exceptions carrying the service's error code only, without chaining the
+original (`from None`): botocore messages may quote the destination number, and a failed batch's
+exceptions end up in the Lambda's error output.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.data import surveys as survey_data
+from functions.surveys.contact_event import ContactEvent
+from functions.surveys.dispatcher import ChannelFailure, ContactAttributesUnavailable, SurveyInvitation
+from functions.surveys.record import FollowUp, SurveyRecord
+from functions.surveys.requests import delayed_survey_message
+
+CONNECT = "connect"
+SMS = "pinpoint-sms-voice-v2"  # AWS End User Messaging SMS
+SQS = "sqs"
+#: Namespace of the outbound call's ClientToken: the same contact always yields the same token.
+CLIENT_TOKEN_NAMESPACE = uuid.UUID("6f1c0d3e-5a59-4a36-9d0e-2d7b0f5c9a41")
+SMS_SURVEY_TEXT = (
+    "Thanks for calling us today. How did we do? Reply with a number from 1 (poor) to 5 (excellent). "
+    "Reply STOP to opt out."
+)
+
+
+@cache
+def aws_client(service: str) -> BaseClient:
+    """One client per service for the execution environment: 2 s to connect, 5 s to read, 3 attempts."""
+    config = Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 3, "mode": "standard"})
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
+
+
+def reset_clients() -> None:
+    aws_client.cache_clear()
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
+    return type(exc).__name__
+
+
+def resource_id(arn_or_id: str) -> str:
+    """The id at the end of an Amazon Connect ARN (".../queue/<id>"), or the value itself."""
+    return arn_or_id.rsplit("/", 1)[-1] if arn_or_id.startswith("arn:") else arn_or_id
+
+
+def client_token(contact_id: str) -> str:
+    return str(uuid.uuid5(CLIENT_TOKEN_NAMESPACE, contact_id))
+
+
+class ConnectContactAttributes:
+    """The attributes the inbound flow set on the contact (customer_id, queue, reason...)."""
+
+    def __init__(self, instance_id: str) -> None:
+        self.instance_id = instance_id
+
+    def __call__(self, event: ContactEvent) -> dict[str, str]:
+        try:
+            response = aws_client(CONNECT).get_contact_attributes(
+                InstanceId=self.instance_id, InitialContactId=event.initial_contact_id)
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                return {}  # no such contact (or no attributes): an unknown customer
+            raise ContactAttributesUnavailable(_code(exc)) from exc
+        except BotoCoreError as exc:
+            raise ContactAttributesUnavailable(_code(exc)) from exc
+        attributes = response.get("Attributes") or {}
+        return {key: value for key, value in attributes.items() if isinstance(value, str)}
+
+
+class VoiceSurveyCaller:
+    """Places the survey call: the survey flow runs when the customer answers."""
+
+    def __init__(self, instance_id: str, survey_flow_id: str, survey_queue_arn: str) -> None:
+        self.instance_id = instance_id
+        self.flow_id = resource_id(survey_flow_id)
+        self.queue_id = resource_id(survey_queue_arn)
+
+    def send(self, invitation: SurveyInvitation) -> str:
+        try:
+            response = aws_client(CONNECT).start_outbound_voice_contact(
+                DestinationPhoneNumber=invitation.destination,
+                ContactFlowId=self.flow_id,
+                InstanceId=self.instance_id,
+                QueueId=self.queue_id,
+                Attributes=invitation.contact_attributes(),
+                ClientToken=client_token(invitation.contact_id),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ChannelFailure("voice", _code(exc)) from None  # the message may quote the number
+        return str(response["ContactId"])
+
+
+class SmsSurveySender:
+    """One transactional SMS. Two-way replies (the customer texting back a score) are out of scope."""
+
+    def __init__(self, origination_identity: str) -> None:
+        self.origination_identity = origination_identity
+
+    def send(self, invitation: SurveyInvitation) -> str:
+        try:
+            response = aws_client(SMS).send_text_message(
+                DestinationPhoneNumber=invitation.destination,
+                OriginationIdentity=self.origination_identity,
+                MessageBody=SMS_SURVEY_TEXT,
+                MessageType="TRANSACTIONAL",
+                Context={"survey_contact_id": invitation.contact_id},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ChannelFailure("sms", _code(exc)) from None  # the message may quote the number
+        return str(response["MessageId"])
+
+
+class SqsSurveyQueue:
+    """Sends a delayed survey back to the survey-requests queue."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+
+    def send_later(self, envelope: Mapping[str, Any], not_before: datetime, delay_seconds: int) -> None:
+        aws_client(SQS).send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=delayed_survey_message(envelope, not_before),
+            DelaySeconds=delay_seconds,
+        )
+
+
+class DynamoDBSurveyStore:
+    """The SurveyStore and AnswerStore ports on the surveys and followups tables (functions/data/surveys.py)."""
+
+    def get(self, contact_id: str) -> SurveyRecord | None:
+        return survey_data.get_survey(contact_id)
+
+    def create(self, record: SurveyRecord) -> SurveyRecord | None:
+        return survey_data.create_survey(record)
+
+    def replace(self, record: SurveyRecord, expected: SurveyRecord) -> SurveyRecord | None:
+        return survey_data.replace_survey(record, expected)
+
+    def last_survey_at(self, customer_id: str, since: datetime, excluding_contact: str) -> datetime | None:
+        return survey_data.last_survey_at(customer_id, since, excluding_contact)
+
+    def record_answers(self, survey: SurveyRecord, *, score: int | None, resolved: str | None,
+                       answered_at: datetime, followup: FollowUp | None) -> bool:
+        return survey_data.record_answers(survey, score=score, resolved=resolved, answered_at=answered_at,
+                                          followup=followup)

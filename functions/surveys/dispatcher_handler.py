@@ -1,0 +1,164 @@
+"""Survey dispatcher Lambda: consumes the `survey-requests` queue (batches, partial batch failures).
+
+Thin: each SQS record's body is parsed and handed to the SurveyDispatcher (dispatcher.py, where
+"at most one survey per contact" is explained); here are only the AWS wiring, logs and metrics.
+A record that fails (unparseable body, Connect or DynamoDB unavailable, a channel failure) is
+reported in `batchItemFailures`: SQS delivers it again, and after max_receive_count deliveries
+moves it to the dead-letter queue, while the rest of its batch is done.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.common.observability import logger, metrics, tracer
+from functions.common.phone import mask_phone
+from functions.data import profiles
+from functions.data.surveys import SurveyItem
+from functions.data.tables import bind_tables, configure_client
+from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.surveys.adapters import (
+    ConnectContactAttributes,
+    DynamoDBSurveyStore,
+    SmsSurveySender,
+    SqsSurveyQueue,
+    VoiceSurveyCaller,
+)
+from functions.surveys.contact_event import MalformedContactEvent
+from functions.surveys.dispatcher import (
+    ContactAttributesUnavailable,
+    DispatchResult,
+    Outcome,
+    SurveyChannel,
+    SurveyDispatcher,
+    SurveyDispatchFailed,
+)
+from functions.surveys.policy import load_survey_policy
+from functions.surveys.record import SurveyStoreUnavailable
+from functions.surveys.requests import parse_survey_request
+from functions.surveys.settings import ClientBounds, dispatcher_settings, dynamodb_bounds
+
+DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
+
+_configured = False
+
+
+def _configure_data_access() -> None:
+    """Once per execution environment, on first use (not at import): table names and client bounds."""
+    global _configured
+    if _configured:
+        return
+    bind_tables()
+    bounds = dynamodb_bounds(DDB_BOUNDS)
+    for model in (SurveyItem, profiles.ProfileItem):
+        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
+                         max_attempts=bounds.max_attempts)
+    _configured = True
+
+
+def _claim_expiry() -> timedelta:
+    """A claim older than the queue's visibility timeout belongs to a dispatcher that is gone."""
+    source = FUNCTIONS["survey-dispatcher"].source
+    assert isinstance(source, SqsSource)
+    return timedelta(seconds=QUEUES[source.queue].visibility_timeout_seconds)
+
+
+def build_dispatcher() -> SurveyDispatcher:
+    settings = dispatcher_settings()
+    channels: dict[str, SurveyChannel] = {
+        "voice": VoiceSurveyCaller(settings.instance_id, settings.survey_flow_id, settings.survey_queue_arn)}
+    if settings.sms_origination_identity:
+        channels["sms"] = SmsSurveySender(settings.sms_origination_identity)
+    return SurveyDispatcher(
+        policy=load_survey_policy(),
+        store=DynamoDBSurveyStore(),
+        contact_attributes=ConnectContactAttributes(settings.instance_id),
+        profiles=profiles.get_profile,
+        channels=channels,
+        queue=SqsSurveyQueue(settings.requests_queue_url),
+        claim_expiry=_claim_expiry(),
+    )
+
+
+def _count(name: str, **dimensions: str) -> None:
+    if not dimensions:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace,
+                       default_dimensions=dimensions):
+        pass
+
+
+def _observe(result: DispatchResult, record: SQSRecord) -> None:
+    logger.info("survey request handled", extra={
+        "message_id": record.message_id,
+        "contact_id": result.contact_id,
+        "outcome": result.outcome.value,
+        "reason": result.reason,
+        "channel": result.channel,
+        "destination": mask_phone(result.destination),
+        "not_before": result.not_before.isoformat() if result.not_before else None,
+    })
+    if result.outcome is Outcome.DISPATCHED:
+        _count("SurveysDispatched")
+    elif result.outcome is Outcome.DELAYED:
+        _count("SurveysDelayed")
+    elif result.outcome in (Outcome.SKIPPED, Outcome.ABANDONED, Outcome.IGNORED):
+        _count("SurveysSkipped", reason=result.reason or "UNKNOWN")
+    elif result.outcome is Outcome.DUPLICATE:
+        _count("SurveyDuplicates")
+
+
+def _describe(exc: Exception) -> str:
+    """Our own exceptions carry only error codes; anything else is named by its type (its text may hold PII)."""
+    if isinstance(exc, ContactAttributesUnavailable | SurveyStoreUnavailable):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
+
+
+def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
+    """One SQS record: the outcome, or an exception that makes it a batch item failure."""
+    try:
+        request = parse_survey_request(record.body)
+    except MalformedContactEvent as exc:
+        logger.error("malformed survey request", extra={"message_id": record.message_id, "problem": str(exc)})
+        _count("MalformedSurveyRequest")
+        raise
+    try:
+        result = dispatcher.dispatch(request)
+    except SurveyDispatchFailed as exc:
+        logger.warning("survey dispatch failed; the message will be retried", extra={
+            "message_id": record.message_id, "contact_id": exc.contact_id, "channel": exc.channel,
+            "error": exc.code, "receive_count": record.attributes.approximate_receive_count})
+        _count("SurveyDispatchFailed")
+        raise
+    except Exception as exc:
+        logger.warning("survey request failed; the message will be retried", extra={
+            "message_id": record.message_id, "contact_id": request.event.contact_id,
+            "error": _describe(exc), "receive_count": record.attributes.approximate_receive_count})
+        raise
+    _observe(result, record)
+    return result.outcome.value
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _configure_data_access()
+    dispatcher = build_dispatcher()
+    records = event.get("Records") if isinstance(event, dict) else None
+    metrics.add_metric(name="SurveyRequests", unit=MetricUnit.Count, value=len(records or []))
+
+    def record_handler(record: SQSRecord) -> str:
+        return handle_record(dispatcher, record)
+
+    return dict(process_partial_response(
+        event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS),
+        context=context))

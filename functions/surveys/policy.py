@@ -1,0 +1,104 @@
+"""The survey policy as data (policy.json), validated at load.
+
+- `cooldown_days`: a customer is surveyed at most once in this many days.
+- `quiet_hours`: no survey call or SMS between `start` and `end` in the customer's own time zone
+  (it may wrap midnight, e.g. 20:00-09:00); a survey due then is delayed to `end`, not dropped.
+- `center_time_zone`: the zone used when neither the profile nor the number tells the customer's.
+- `low_score_threshold`: scores from 1 up to this open a follow-up.
+- `max_delay_seconds`: the longest delay of one SQS hop (SQS allows at most 900 s).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from functions.common.zones import require_zone
+
+POLICY_PATH = Path(__file__).with_name("policy.json")
+SQS_MAX_DELAY_SECONDS = 900
+_CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
+
+
+class SurveyPolicyError(ValueError):
+    """The survey policy file is invalid; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class QuietHours(_Strict):
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f"must be HH:MM (00:00-23:59), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("start and end must differ")
+        return self
+
+    def resume_at(self, moment: datetime, zone: ZoneInfo) -> datetime | None:
+        """The end of the quiet period `moment` falls in (aware, in `zone`), or None outside quiet hours."""
+        local = moment.astimezone(zone)
+        now, start, end = local.hour * 60 + local.minute, _minutes(self.start), _minutes(self.end)
+        quiet = (now >= start or now < end) if start > end else start <= now < end
+        if not quiet:
+            return None
+        day = local.date() if now < end else local.date() + timedelta(days=1)
+        # Built from the local date and clock, so a DST change in between moves the UTC instant with it.
+        return datetime.combine(day, time(end // 60, end % 60), tzinfo=zone)
+
+
+class SurveyPolicy(_Strict):
+    version: Literal[1]
+    center_time_zone: str
+    cooldown_days: int = Field(ge=0, le=365)
+    quiet_hours: QuietHours
+    low_score_threshold: int = Field(ge=1, le=4)
+    max_delay_seconds: int = Field(ge=1, le=SQS_MAX_DELAY_SECONDS)
+
+    @field_validator("center_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return require_zone(value)
+
+    @property
+    def cooldown(self) -> timedelta:
+        return timedelta(days=self.cooldown_days)
+
+
+def parse_survey_policy(document: str | bytes | dict) -> SurveyPolicy:
+    """Validate a policy document; raise SurveyPolicyError listing every problem with its location."""
+    try:
+        data = json.loads(document) if isinstance(document, str | bytes) else document
+        return SurveyPolicy.model_validate(data)
+    except json.JSONDecodeError as exc:
+        raise SurveyPolicyError(f"survey policy is not valid JSON: {exc}") from exc
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()]
+        raise SurveyPolicyError("survey policy is invalid:\n" + "\n".join(lines)) from exc
+
+
+@lru_cache(maxsize=4)
+def load_survey_policy(path: Path = POLICY_PATH) -> SurveyPolicy:
+    return parse_survey_policy(Path(path).read_text(encoding="utf-8"))

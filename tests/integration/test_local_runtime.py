@@ -1,0 +1,95 @@
+"""The local runtime plays what AWS does around our functions: rules -> queues -> consumers, and Connect."""
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from callcenter.event_sources import deliver
+from callcenter.post_call import publish_contact_event
+
+AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def consumer(backend, monkeypatch, fail_bodies=(), crash=False):
+    """Replace the survey dispatcher with a recorder that fails the given bodies."""
+    seen = []
+
+    def invoke(arn, event, limit):
+        seen.append([r["body"] for r in event["Records"]])
+        if crash:
+            from flowlang.simulator import LambdaInvocationError
+            raise LambdaInvocationError("error", "crashed")
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]
+                                      if r["body"] in fail_bodies]}
+
+    monkeypatch.setattr(backend, "invoke_lambda", invoke)
+    return seen
+
+
+def send(backend, *bodies):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    for body in bodies:
+        sqs.send_message(QueueUrl=backend.queue_urls["survey-requests"], MessageBody=body)
+
+
+def test_the_manifest_rule_routes_only_disconnected_contact_events_to_the_survey_queue(backend, monkeypatch):
+    seen = consumer(backend, monkeypatch)
+    publish_contact_event({"eventType": "DISCONNECTED", "contactId": "c-1"}, AT)
+    publish_contact_event({"eventType": "QUEUED", "contactId": "c-2"}, AT)
+    report = deliver(backend, "survey-requests")
+    assert report.messages == 1
+    envelope = json.loads(seen[0][0])
+    assert (envelope["source"], envelope["detail"]["contactId"]) == ("aws.connect", "c-1")
+
+
+def test_a_failing_message_is_redelivered_then_dead_lettered_while_the_rest_succeed(backend, monkeypatch):
+    seen = consumer(backend, monkeypatch, fail_bodies={"poison"})
+    send(backend, "good-1", "poison", "good-2")
+    report = deliver(backend, "survey-requests")
+    assert report.succeeded == 2
+    assert report.in_dead_letter_queue == 1
+    assert sum(batch.count("poison") for batch in seen) == 3  # maxReceiveCount deliveries, then the DLQ
+
+
+def test_a_crashed_batch_comes_back_whole(backend, monkeypatch):
+    consumer(backend, monkeypatch, crash=True)
+    send(backend, "a", "b")
+    report = deliver(backend, "survey-requests")
+    assert report.succeeded == 0 and report.in_dead_letter_queue == 2
+
+
+def test_connect_contact_attributes_come_from_the_simulated_call(backend):
+    backend.connect.contact_attributes["c-9"] = {"customer_id": "cust-ada"}
+    connect = boto3.client("connect", region_name="us-east-1")
+    answer = connect.get_contact_attributes(InstanceId="local-instance", InitialContactId="c-9")
+    assert answer["Attributes"] == {"customer_id": "cust-ada"}
+    with pytest.raises(connect.exceptions.ResourceNotFoundException):
+        connect.get_contact_attributes(InstanceId="local-instance", InitialContactId="nobody")
+
+
+def test_outbound_calls_are_queued_for_the_runtime_and_deduplicated_by_client_token(backend):
+    connect = boto3.client("connect", region_name="us-east-1")
+    params = dict(DestinationPhoneNumber="+14155550100", ContactFlowId="survey", InstanceId="local-instance",
+                  QueueId="q", Attributes={"survey_contact_id": "c-1"}, ClientToken="survey-c-1")
+    first = connect.start_outbound_voice_contact(**params)["ContactId"]
+    again = connect.start_outbound_voice_contact(**params)["ContactId"]
+    assert first == again
+    calls = backend.connect.take_outbound_calls()
+    assert [(c.destination, c.attributes) for c in calls] == [("+14155550100", {"survey_contact_id": "c-1"})]
+
+
+def test_an_injected_connect_failure_is_a_real_client_error(backend):
+    backend.connect.failing.add("StartOutboundVoiceContact")
+    connect = boto3.client("connect", region_name="us-east-1")
+    with pytest.raises(connect.exceptions.InternalServiceException):
+        connect.start_outbound_voice_contact(DestinationPhoneNumber="+14155550100", ContactFlowId="survey",
+                                             InstanceId="local-instance", QueueId="q")
+
+
+def test_sms_is_recorded(backend):
+    sms = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
+    message_id = sms.send_text_message(DestinationPhoneNumber="+14155550100", OriginationIdentity="+18005550111",
+                                       MessageBody="How did we do?", MessageType="TRANSACTIONAL")["MessageId"]
+    assert backend.connect.texts[0].message_id == message_id
