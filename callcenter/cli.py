@@ -252,12 +252,11 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
     from callcenter.backend import LocalBackend
     from callcenter.calls import CallRequest, KeyPressError, check_keys, place_call
-    from callcenter.event_sources import deliver
     from callcenter.post_call import (
         AgentOutcome,
         contact_event_detail,
+        deliver_survey_requests,
         publish_contact_event,
-        run_survey_calls,
         scripted,
     )
     from functions.data.surveys import FollowUpItem, SurveyItem
@@ -278,19 +277,17 @@ def cmd_survey(args: argparse.Namespace) -> int:
         console.print(f"Call {args.contact_id}: {call.outcome} in {call.queue or '-'}, answered by agent-01, "
                       f"ended {ended.isoformat(timespec='minutes')}")
         publish_contact_event(detail, ended)
-        backend.now = ended
-        try:
-            delivery = deliver(backend, "survey-requests")
-        finally:
-            backend.now = None
-        survey = SurveyItem.get(args.contact_id) if SurveyItem.count(args.contact_id) else None
-        decided = f"{survey.status}" + (f" ({survey.reason})" if survey and survey.reason else "") if survey else "none"
-        console.print(f"Dispatcher: {delivery.messages} message(s); survey {decided}")
-        for result in run_survey_calls(backend, scripted(keys), ended + timedelta(minutes=2)):
+        # The dispatcher runs when the event arrives; quiet hours move the survey to when they end.
+        results = deliver_survey_requests(backend, ended, scripted(keys), until=ended + timedelta(days=1))
+        surveys = list(SurveyItem.query(args.contact_id))
+        for survey in surveys:
+            reason = f" ({survey.reason})" if survey.reason else ""
+            console.print(f"Survey record: status={survey.status}{reason} channel={survey.channel or '-'} "
+                          f"score={survey.score} resolved={survey.resolved}")
+        if not surveys:
+            console.print("No survey record: the contact was not one we survey (see the dispatcher's reasons)")
+        for result in results:
             _render_call(result, console)
-        if survey is not None:
-            survey.refresh()
-            console.print(f"Stored: status={survey.status} score={survey.score} resolved={survey.resolved}")
         for followup in FollowUpItem.scan():
             console.print(f"Follow-up opened: {followup.reason} for customer {followup.customer_id}")
     return 0

@@ -17,6 +17,7 @@ from callcenter.post_call import (
     AgentOutcome,
     Respondent,
     contact_event_detail,
+    deliver_survey_requests,
     publish_contact_event,
     random_respondent,
     run_survey_calls,
@@ -56,7 +57,7 @@ class DayReport:
     answered_by_agent: int = 0
     abandoned_in_queue: int = 0
     dispatcher_ms_per_message: list[float] = field(default_factory=list)
-    dynamodb_calls_per_survey_message: list[int] = field(default_factory=list)
+    dynamodb_calls_per_survey_message: list[float] = field(default_factory=list)
     survey_calls: int = 0
     surveys: SurveyTally | None = None
 
@@ -229,17 +230,16 @@ def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, re
                                          channel=plan.request.channel)
     publish_contact_event(detail, ended)
     first_invocation = len(backend.invocations)
-    calls_before = DynamoDBTraffic.total_calls()
     backend.now = ended
     try:
         delivery = deliver(backend, "survey-requests")
     finally:
         backend.now = None
-    batches = backend.invocations[first_invocation:]
+    dispatcher_runs = [i for i in backend.invocations[first_invocation:] if i.function == "survey-dispatcher"]
     if delivery.messages:
-        per_message = sum(i.elapsed_s for i in batches) * 1000 / delivery.messages
-        report.dispatcher_ms_per_message.append(per_message)
-        report.dynamodb_calls_per_survey_message.append(DynamoDBTraffic.total_calls() - calls_before)
+        report.dispatcher_ms_per_message.append(sum(i.elapsed_s for i in dispatcher_runs) * 1000 / delivery.messages)
+        report.dynamodb_calls_per_survey_message.append(
+            sum(i.dynamodb_calls for i in dispatcher_runs) / delivery.messages)
     report.survey_calls += len(run_survey_calls(backend, respondent, ended + timedelta(minutes=2), coverage))
 
 
@@ -261,23 +261,10 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
         after_the_call(backend, plan, result, report, respondent, coverage)
         if on_call:
             on_call()
-    if plans:
+    held = backend.sqs_delays.next_visible_at()
+    if plans and held is not None:  # surveys held back by quiet hours, followed into the next day
         last = max(plan.request.at for plan in plans)
-        finish_delayed_surveys(backend, report, respondent, coverage, until=last + timedelta(days=1))
+        report.survey_calls += len(deliver_survey_requests(backend, held, respondent, coverage,
+                                                           until=last + timedelta(days=1)))
     report.surveys = tally_surveys()
     return report
-
-
-def finish_delayed_surveys(backend: LocalBackend, report: DayReport, respondent: Respondent,
-                           coverage: FlowCoverage | None, until: datetime, max_hops: int = 1000) -> None:
-    """Surveys held back by quiet hours: advance the clock to each delayed message and let it run."""
-    for _ in range(max_hops):
-        moment = backend.sqs_delays.next_visible_at()
-        if moment is None or moment > until:
-            return
-        backend.now = moment
-        try:
-            deliver(backend, "survey-requests")
-        finally:
-            backend.now = None
-        report.survey_calls += len(run_survey_calls(backend, respondent, moment + timedelta(minutes=2), coverage))

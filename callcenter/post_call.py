@@ -98,6 +98,31 @@ def random_respondent(rng: random.Random, unhappy: bool = False) -> Respondent:
     return answer
 
 
+def deliver_survey_requests(backend: LocalBackend, at: datetime, respondent: Respondent,
+                            coverage: FlowCoverage | None = None, until: datetime | None = None,
+                            max_hops: int = 1000) -> list[CallResult]:
+    """The dispatcher takes the survey queue at `at`; surveys it places are answered two minutes later.
+
+    With `until`, surveys delayed by quiet hours are followed too: the clock moves to each held
+    message's moment (SQS delay, in simulated time) until none is due before `until`.
+    """
+    from callcenter.event_sources import deliver
+
+    results: list[CallResult] = []
+    moment: datetime | None = at
+    for _ in range(max_hops):
+        if moment is None or (until is not None and moment > until) or (until is None and moment != at):
+            break
+        backend.now = moment
+        try:
+            deliver(backend, "survey-requests")
+        finally:
+            backend.now = None
+        results += run_survey_calls(backend, respondent, moment + timedelta(minutes=2), coverage)
+        moment = backend.sqs_delays.next_visible_at()
+    return results
+
+
 def run_survey_calls(backend: LocalBackend, respondent: Respondent, at: datetime,
                      coverage: FlowCoverage | None = None) -> list[CallResult]:
     """Run every outbound survey call the dispatcher placed, through the survey flow file."""

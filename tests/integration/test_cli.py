@@ -73,5 +73,23 @@ def test_simulate_prints_the_routing_mix_fallbacks_and_handler_time(capsys):
                  "--date", "2026-11-24"]) == 0
     out = capsys.readouterr().out
     for expected in ("Simulated day: 40 calls", "Routing mix", "fallbacks", "handler time per call",
-                     "DynamoDB requests per call", "Flow 'inbound'"):
+                     "DynamoDB requests per call", "Flow 'inbound'", "CSAT (share of 4 and 5)",
+                     "response rate", "low-score follow-ups opened", "Flow 'survey'"):
         assert expected in out
+
+
+def test_survey_runs_one_answered_call_through_event_queue_dispatcher_and_survey_flow(capsys):
+    # Given a demo customer in Los Angeles whose call ends at 07:07 her time (quiet hours until 09:00)
+    assert main(["survey", "--contact-id", "c-42", "--press", "2", "--press", "2",
+                 "--at", "2026-11-24T10:00:00-05:00"]) == 0
+    out = capsys.readouterr().out
+    # Then the survey waits for her quiet hours to end, she answers 2 and "not resolved", and a follow-up opens
+    assert "status=answered channel=voice score=2 resolved=no" in out
+    assert "How satisfied were you" in out and "Follow-up opened: LOW_SCORE for customer cust-ada" in out
+
+
+def test_a_survey_key_out_of_range_is_asked_again(capsys):
+    assert main(["survey", "--contact-id", "c-43", "--press", "7", "--press", "5", "--press", "1",
+                 "--at", "2026-11-24T14:00:00-05:00"]) == 0
+    out = capsys.readouterr().out
+    assert "score=5 resolved=yes" in out and "Follow-up opened" not in out
