@@ -43,8 +43,9 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), the
 	$(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-bench: $(STAMP) ## Benchmarks: cold start, time and DynamoDB requests per routing decision
+bench: $(STAMP) ## Benchmarks: routing (cold start, time and DynamoDB requests per decision), surveys
 	$(BIN)/python benchmarks/routing_benchmark.py
+	$(BIN)/python benchmarks/survey_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
