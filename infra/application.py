@@ -2,12 +2,15 @@
 
 Offline and environment-agnostic: no context lookups, no account or region needed to synthesize.
 Context (cdk.json or -c): `stage` (default "dev"), `connect_instance_arn` (use an existing instance),
-`connect_instance_alias` (the alias of the instance this stack creates).
+`connect_instance_alias` (the alias of the instance this stack creates), `sms_origination_identity`
+(the End User Messaging phone number or pool SMS surveys are sent from, as an id or ARN; unset or ""
+disables SMS surveys and grants no SMS permission).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +41,11 @@ def _context(app: cdk.App, key: str) -> str | None:
 
 
 def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = None,
-               asset_dir: Path | None = None) -> cdk.App:
-    """Build the app (not yet synthesized); the Lambda asset is built unless `asset_dir` is given."""
+               asset_dir: Path | None = None, flow_sources: Mapping[str, Path] | None = None) -> cdk.App:
+    """Build the app (not yet synthesized); the Lambda asset is built unless `asset_dir` is given.
+
+    `flow_sources` (flow name -> file) replaces infra/flows/*.json, for tests.
+    """
     app = cdk.App(context={**FEATURE_FLAGS, **(context or {})}, outdir=outdir)
     stage = _context(app, "stage") or "dev"
     if not STAGE.match(stage):
@@ -50,6 +56,8 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         asset_dir=asset_dir or build_lambda_asset(),
         connect_instance_arn=_context(app, "connect_instance_arn"),
         connect_instance_alias=_context(app, "connect_instance_alias"),
+        sms_origination_identity=_context(app, "sms_origination_identity"),
+        flow_sources=flow_sources,
         description=f"Serverless contact center on Amazon Connect ({stage})",
     )
     cdk.Tags.of(stack).add("project", "serverless-contact-center")

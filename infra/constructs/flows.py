@@ -2,8 +2,12 @@
 
 Synthesis fails (FlowLintError, FlowPolicyMismatch) before any flow reaches Connect if a flow breaks a
 lint rule, disagrees with the routing policy, or names a placeholder nothing in the stack provides.
-Placeholders are replaced by the deployed ARNs: `{{lambda:NAME}}` by the function, `{{queue:NAME}}`
-and `{{hours:NAME}}` by the policy's queue and hours, `{{flow:NAME}}` by another flow of this stack.
+Placeholders are replaced by the deployed ARNs: `{{lambda:NAME}}` by the function (only functions whose
+source is ConnectFlowSource: a queue consumer is not for flows), `{{queue:NAME}}` and `{{hours:NAME}}` by
+the policy's queue and hours, `{{flow:NAME}}` by another flow of this stack.
+
+`flow_id(NAME)` is the deployed flow's id (what StartOutboundVoiceContact takes), cut from its ARN
+(`.../instance/<instance id>/contact-flow/<flow id>`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 from aws_cdk import CfnResource
 from aws_cdk import aws_connect as connect
 from constructs import Construct
 
 from flowlang.flow import Placeholder, flow_files, load_flow, placeholders, substitute
 from flowlang.lint import LintContext, lint_files, require_clean
-from functions.manifest import FUNCTIONS, FunctionSpec
+from functions.manifest import FUNCTIONS, ConnectFlowSource, FunctionSpec
 from functions.routing.policy import RoutingPolicy
 from infra.flow_checks import require_consistent
 from infra.naming import pascal
@@ -28,7 +33,8 @@ from infra.naming import pascal
 
 def lint_context(policy: RoutingPolicy, flow_names: set[str],
                  specs: Mapping[str, FunctionSpec] = FUNCTIONS) -> LintContext:
-    """What the stack can resolve: manifest functions (with their timeouts), policy queues and hours."""
+    """What the stack can resolve: flow-invoked functions (with their timeouts), policy queues and hours."""
+    specs = {name: spec for name, spec in specs.items() if isinstance(spec.source, ConnectFlowSource)}
     known = (
         {Placeholder("lambda", name) for name in specs}
         | {Placeholder("queue", name) for name in policy.queues}
@@ -99,3 +105,9 @@ class ContactFlows(Construct):
                 resource.node.add_dependency(dependency)
             self.flow_arns[name] = resource.attr_contact_flow_arn
             self.by_name[name] = resource
+
+    def flow_id(self, name: str) -> str:
+        if name not in self.flow_arns:
+            raise KeyError(f"there is no {name!r} flow (known: {', '.join(sorted(self.flow_arns))})")
+        # arn:aws:connect:<region>:<account>:instance/<instance id>/contact-flow/<flow id>
+        return cdk.Fn.select(3, cdk.Fn.split("/", self.flow_arns[name]))

@@ -1,25 +1,37 @@
-"""The Lambda functions of functions/manifest.py, each wired to its tables and to the Connect instance.
+"""The Lambda functions of functions/manifest.py, each wired to its event source and granted only what
+the manifest declares.
 
-Least privilege, from the manifest: a function may read (GetItem, Query on the table and its indexes)
-only the tables in `tables_read` and write only those in `tables_written`; its role has no managed
-policies, only its own log group, X-Ray, and those tables and their keys.
+Event sources: a ConnectFlowSource function is associated with the Connect instance and only that
+instance may invoke it; an SqsSource function consumes its queue in batches, reporting partial batch
+failures, and Connect cannot invoke it.
+
+Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
+Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
+`tables_written`, each table's key only through DynamoDB; SendMessage on `queues_sent` (and their keys
+through SQS); PutEvents on the domain bus only, with our event source only; `connect_actions` on the
+instance's contacts; SendTextMessage from the configured origination identity only. No managed policies.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_connect as connect
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from functions.data.tables import TABLES
-from functions.manifest import FUNCTIONS, FunctionSpec
+from functions.manifest import EVENT_BUS, FUNCTIONS, ConnectFlowSource, EventBusSpec, FunctionSpec, SqsSource
+from infra.constructs.messaging import MessageQueue
 from infra.constructs.tables import ModelTable
 from infra.nag import acknowledge
 from infra.naming import pascal
@@ -29,12 +41,52 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
-WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+# PynamoDB's conditional save() and update(), also inside TransactWrite (authorized per item action).
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 READ_KEY_ACTIONS = ("kms:Decrypt",)
 WRITE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+SEND_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")  # SendMessage to a KMS-encrypted queue
+VISIBILITY_PER_TIMEOUT = 6  # AWS: a queue's visibility timeout at least 6x its consumer's timeout
+X_RAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+# Amazon Connect actions a function may be granted, and the resources the Service Authorization Reference
+# lets a policy name for them ("contact": the instance's contacts; None: no resource-level permissions).
+CONNECT_ACTION_RESOURCES: dict[str, str | None] = {
+    "GetContactAttributes": "contact",
+    "UpdateContactAttributes": "contact",
+    "DescribeContact": "contact",
+    "StopContact": "contact",
+    # The reference lists no resource type and no condition key for StartOutboundVoiceContact, so a
+    # statement naming the contact, flow or queue ARNs would never match: it must be "*".
+    "StartOutboundVoiceContact": None,
+}
+SMS_IDENTITY_ARN = re.compile(r"^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)/.+$")
+SMS_IDENTITY_ID = re.compile(r"^(?P<kind>phone|pool)-[0-9a-f]{32}$")
 
 
-class ConnectFunctions(Construct):
+def sms_identity_arn(scope: Construct, identity: str) -> str:
+    """The IAM resource of an End User Messaging origination identity given as an ARN, `phone-…` or `pool-…`.
+
+    A phone number in E.164 or a sender ID name cannot be scoped (their ARNs hold ids): refuse them rather
+    than grant SendTextMessage on every identity of the account.
+    """
+    if SMS_IDENTITY_ARN.match(identity):
+        return identity
+    match = SMS_IDENTITY_ID.match(identity)
+    if not match:
+        raise ValueError(
+            f"sms_origination_identity {identity!r} must be a phone number id (phone-…), a pool id (pool-…) or "
+            "the ARN of a phone number, pool or sender ID: only those can be scoped in IAM")
+    resource = "phone-number" if match["kind"] == "phone" else "pool"
+    return cdk.Stack.of(scope).format_arn(service="sms-voice", resource=resource, resource_name=identity)
+
+
+@dataclass(frozen=True)
+class ConnectInstance:
+    arn: str
+    account: str  # the instance's account, for the invoke permission's SourceAccount
+
+
+class Functions(Construct):
     """Every manifest function: code from the local bundle, arm64 python3.14, traced, logged, scoped."""
 
     def __init__(
@@ -44,37 +96,104 @@ class ConnectFunctions(Construct):
         *,
         asset_dir: Path,
         tables: Mapping[str, ModelTable],
+        queues: Mapping[str, MessageQueue],
+        event_bus: events.IEventBus,
         wired_environment: Mapping[str, str],
-        instance_arn: str,
-        instance_account: str,
+        instance: ConnectInstance,
+        sms_identity: str | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
+        bus_spec: EventBusSpec = EVENT_BUS,
     ) -> None:
         super().__init__(scope, construct_id)
         self.code = lambda_.Code.from_asset(str(asset_dir))
         self.log_key = self._log_key()
+        self.specs = dict(specs)
+        self.instance = instance
+        self.tables = tables
+        self.queues = queues
+        self.event_bus = event_bus
+        self.bus_spec = bus_spec
+        self.sms_identity_arn = sms_identity_arn(self, sms_identity) if sms_identity else None
         self.by_name: dict[str, lambda_.Function] = {}
         self.associations: dict[str, connect.CfnIntegrationAssociation] = {}
+        self._wired: dict[str, set[str]] = {}
         for name, spec in specs.items():
-            missing = sorted(set(spec.wired_environment) - set(wired_environment))
-            if missing:
-                raise ValueError(f"function {name!r} needs {', '.join(missing)}, which the stack does not wire")
             unknown = sorted(set(spec.tables_read + spec.tables_written) - set(tables))
             if unknown:
                 raise ValueError(f"function {name!r} uses unknown tables {', '.join(unknown)}")
-            function = self._function(spec, tables, wired_environment)
-            function.add_permission(
-                "ConnectInvoke",
-                principal=iam.ServicePrincipal("connect.amazonaws.com"),
-                source_arn=instance_arn,
-                source_account=instance_account,
-            )
-            self.associations[name] = connect.CfnIntegrationAssociation(
-                self, f"{pascal(name)}Association",
-                instance_id=instance_arn,
-                integration_type="LAMBDA_FUNCTION",
-                integration_arn=function.function_arn,
-            )
+            unknown = sorted(set(spec.queues_sent) - set(queues))
+            if unknown:
+                raise ValueError(f"function {name!r} sends to unknown queues {', '.join(unknown)}")
+            function = self._function(spec)
             self.by_name[name] = function
+            self._wired[name] = set()
+            if isinstance(spec.source, SqsSource):
+                self._consume(function, spec, spec.source)
+            elif isinstance(spec.source, ConnectFlowSource):
+                self._invoked_by_connect(function, name)
+            else:
+                raise ValueError(f"function {name!r}: unsupported event source {spec.source!r}")
+        self.wire(wired_environment)
+
+    @property
+    def connect_invoked(self) -> dict[str, lambda_.Function]:
+        """The functions contact flows invoke ({{lambda:NAME}})."""
+        return {name: fn for name, fn in self.by_name.items()
+                if isinstance(self.specs[name].source, ConnectFlowSource)}
+
+    def wire(self, values: Mapping[str, str]) -> None:
+        """Set deployment-supplied variables on every function that declares them (`wired_environment`).
+
+        Some values exist only after other constructs (SURVEY_FLOW_ID after the flows, which need the
+        functions' ARNs): wire them later, then call `require_wired()`.
+        """
+        for name, spec in self.specs.items():
+            for variable in spec.wired_environment:
+                if variable in values and variable not in self._wired[name]:
+                    self.by_name[name].add_environment(variable, values[variable])
+                    self._wired[name].add(variable)
+
+    def require_wired(self) -> None:
+        missing = [f"{name}: {', '.join(sorted(set(spec.wired_environment) - self._wired[name]))}"
+                   for name, spec in self.specs.items() if set(spec.wired_environment) - self._wired[name]]
+        if missing:
+            raise ValueError("functions need environment variables the stack does not wire: " + "; ".join(missing))
+
+    def _invoked_by_connect(self, function: lambda_.Function, name: str) -> None:
+        function.add_permission(
+            "ConnectInvoke",
+            principal=iam.ServicePrincipal("connect.amazonaws.com"),
+            source_arn=self.instance.arn,
+            source_account=self.instance.account,
+        )
+        self.associations[name] = connect.CfnIntegrationAssociation(
+            self, f"{pascal(name)}Association",
+            instance_id=self.instance.arn,
+            integration_type="LAMBDA_FUNCTION",
+            integration_arn=function.function_arn,
+        )
+
+    def _consume(self, function: lambda_.Function, spec: FunctionSpec, source: SqsSource) -> None:
+        if source.queue not in self.queues:
+            raise ValueError(f"function {spec.name!r} consumes unknown queue {source.queue!r}")
+        queue = self.queues[source.queue]
+        visibility = queue.spec.visibility_timeout_seconds
+        if visibility < VISIBILITY_PER_TIMEOUT * spec.timeout_seconds:
+            raise ValueError(
+                f"queue {source.queue!r}: visibility timeout {visibility} s is below {VISIBILITY_PER_TIMEOUT}x the "
+                f"{spec.timeout_seconds} s timeout of its consumer {spec.name!r}; a batch still running would be "
+                "delivered again")
+        if source.batch_size > 10 and source.max_batching_window_seconds == 0:
+            raise ValueError(f"function {spec.name!r}: a batch size above 10 needs a batching window")
+        # grantConsumeMessages (inside) allows Receive/Delete/ChangeVisibility/GetAttributes on this queue
+        # and kms:Decrypt on its key, nothing else.
+        function.add_event_source(event_sources.SqsEventSource(
+            queue.queue,
+            batch_size=source.batch_size,
+            max_batching_window=(cdk.Duration.seconds(source.max_batching_window_seconds)
+                                 if source.max_batching_window_seconds else None),
+            report_batch_item_failures=True,
+        ))
 
     def _log_key(self) -> kms.Key:
         key = kms.Key(self, "LogKey", description="Encrypts the Lambda functions' log groups",
@@ -88,9 +207,7 @@ class ConnectFunctions(Construct):
         ))
         return key
 
-    def _function(
-        self, spec: FunctionSpec, tables: Mapping[str, ModelTable], wired_environment: Mapping[str, str]
-    ) -> lambda_.Function:
+    def _function(self, spec: FunctionSpec) -> lambda_.Function:
         scope = Construct(self, pascal(spec.name))
         log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION, encryption_key=self.log_key,
                                   removal_policy=cdk.RemovalPolicy.RETAIN)
@@ -103,8 +220,12 @@ class ConnectFunctions(Construct):
         ))
         environment = dict(spec.environment)
         for table_name in dict.fromkeys(spec.tables_read + spec.tables_written):
-            environment[TABLES[table_name].env_var] = tables[table_name].table.table_name
-        environment.update({name: wired_environment[name] for name in spec.wired_environment})
+            environment[TABLES[table_name].env_var] = self.tables[table_name].table.table_name
+        for queue_name in spec.queues_sent:
+            queue = self.queues[queue_name]
+            environment[queue.spec.env_var] = queue.queue.queue_url
+        if spec.publishes_events:
+            environment[self.bus_spec.env_var] = self.event_bus.event_bus_name
         function = lambda_.Function(
             scope, "Function",
             description=spec.description,
@@ -122,21 +243,71 @@ class ConnectFunctions(Construct):
         # lambda.Function depends on its role construct, so the template says DependsOn the role (besides
         # its policy) although Role: GetAtt already orders them; cfn-lint flags that redundancy (W3005).
         function.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
-        acknowledge(
-            role, "IAM5[Resource::*]",
-            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
-            "resource-level permissions; this is the only wildcard resource in the role.")
         for table_name in spec.tables_read:
-            table = tables[table_name]
-            self._grant(role, table, READ_ACTIONS, [table.table.table_arn, *table.index_arns], READ_KEY_ACTIONS)
+            table = self.tables[table_name]
+            self._grant_table(role, table, READ_ACTIONS, [table.table.table_arn, *table.index_arns], READ_KEY_ACTIONS)
         for table_name in spec.tables_written:
-            table = tables[table_name]
-            self._grant(role, table, WRITE_ACTIONS, [table.table.table_arn], WRITE_KEY_ACTIONS)
+            table = self.tables[table_name]
+            self._grant_table(role, table, WRITE_ACTIONS, [table.table.table_arn], WRITE_KEY_ACTIONS)
+        for queue_name in spec.queues_sent:
+            self._grant_send(role, self.queues[queue_name])
+        if spec.publishes_events:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[self.event_bus.event_bus_arn],
+                conditions={"StringEquals": {"events:source": self.bus_spec.source}},
+            ))
+        wildcard_reasons = [
+            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
+            "resource-level permissions."]
+        wildcard_reasons += self._grant_connect(role, spec)
+        if spec.sends_sms:
+            self._grant_sms(role)
+        acknowledge(role, "IAM5[Resource::*]",
+                    " ".join(wildcard_reasons) + " These are the only wildcard resources in the role.")
         return function
 
+    def _grant_connect(self, role: iam.Role, spec: FunctionSpec) -> list[str]:
+        """connect:<Action> statements; returns the reasons for any "*" resource they need."""
+        unknown = sorted(set(spec.connect_actions) - set(CONNECT_ACTION_RESOURCES))
+        if unknown:
+            raise ValueError(f"function {spec.name!r}: no known resource scope for connect:{', connect:'.join(unknown)}"
+                             " (add it to CONNECT_ACTION_RESOURCES from the Service Authorization Reference)")
+        on_contacts = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] == "contact")
+        unscoped = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] is None)
+        if on_contacts:
+            contacts = f"{self.instance.arn}/contact/*"
+            role.add_to_policy(iam.PolicyStatement(
+                actions=[f"connect:{action}" for action in on_contacts], resources=[contacts]))
+            acknowledge(role, f"IAM5[Resource::{nag_rendering(self, contacts)}]",
+                        f"connect:{', connect:'.join(on_contacts)} act on contacts, which exist only at run time: "
+                        "the resource is every contact of this stack's Connect instance and nothing else.")
+        if unscoped:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=[f"connect:{action}" for action in unscoped], resources=["*"]))
+            return [f"connect:{', connect:'.join(unscoped)} supports no resource-level permissions or condition "
+                    "keys (Service Authorization Reference, Amazon Connect): a statement naming the instance, flow "
+                    "or queue would never match; the call names this stack's instance, survey flow and queue."]
+        return []
+
+    def _grant_sms(self, role: iam.Role) -> None:
+        # SMS is off unless the sms_origination_identity context names an identity: then no SMS permission
+        # at all, so a misconfigured function cannot text from some other number of the account.
+        if self.sms_identity_arn:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["sms-voice:SendTextMessage"], resources=[self.sms_identity_arn]))
+
     @staticmethod
-    def _grant(role: iam.Role, table: ModelTable, actions: tuple[str, ...], resources: list[str],
-               key_actions: tuple[str, ...]) -> None:
+    def _grant_send(role: iam.Role, queue: MessageQueue) -> None:
+        role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[queue.queue.queue_arn]))
+        role.add_to_policy(iam.PolicyStatement(
+            actions=list(SEND_KEY_ACTIONS), resources=[queue.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"sqs.{cdk.Aws.REGION}.amazonaws.com"}},
+        ))
+
+    @staticmethod
+    def _grant_table(role: iam.Role, table: ModelTable, actions: tuple[str, ...], resources: list[str],
+                     key_actions: tuple[str, ...]) -> None:
         # Explicit actions on explicit ARNs (the table, each named index), not Table.grant_read_data,
         # which adds Scan, DescribeTable and stream reads, and an index/* wildcard.
         role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=resources))
@@ -144,3 +315,19 @@ class ConnectFunctions(Construct):
             actions=list(key_actions), resources=[table.key.key_arn],
             conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{cdk.Aws.REGION}.amazonaws.com"}},
         ))
+
+
+def nag_rendering(scope: Construct, value: str) -> str:
+    """How cdk-nag writes a policy resource in a finding id: each intrinsic as <LogicalId.Attribute>."""
+    def render(part: object) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and "Fn::Join" in part:
+            separator, parts = part["Fn::Join"]
+            return separator.join(render(p) for p in parts)
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            return f"<{part['Fn::GetAtt'][0]}.{part['Fn::GetAtt'][1]}>"
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        raise ValueError(f"cannot render {part!r} for a cdk-nag finding id")
+    return render(cdk.Stack.of(scope).resolve(value))

@@ -1,10 +1,16 @@
-"""Alarms to an encrypted SNS topic, and a small dashboard, for the contact-flow functions.
+"""Alarms to an encrypted SNS topic, and a small dashboard, for the functions, queues and rules.
 
-Per function: Errors, Throttles and p99 Duration near the timeout (the flow gives up at
-InvocationTimeLimitSeconds, so a slow function is a caller sent to the fallback queue). For the routing
-function also ProfileLookupFailed: the function then routes without the caller's profile, so it does
-not count as an error. Powertools Metrics emits custom metrics in the function's
-POWERTOOLS_METRICS_NAMESPACE with the dimension `service` = POWERTOOLS_SERVICE_NAME.
+Per function: Errors, Throttles and p99 Duration near the timeout (a flow gives up at
+InvocationTimeLimitSeconds, so a slow flow function is a caller sent to the fallback queue; a slow queue
+consumer times out and its batch is redelivered). Custom metrics that mean trouble without being errors:
+ProfileLookupFailed (routing decided without the caller's profile), SurveyDispatchFailed (a survey
+could not be sent) and SurveyEventPublishFailed (a low score stored but not announced). Powertools
+Metrics emits custom metrics in the function's POWERTOOLS_METRICS_NAMESPACE with the dimension
+`service` = POWERTOOLS_SERVICE_NAME.
+
+Per queue: the age of its oldest message (the consumer is not keeping up, or is failing and retrying).
+Per dead-letter queue, a queue's and a rule target's: its first visible message (something needs a
+redrive, or a look). SQS publishes its metrics every five minutes, hence the longer period.
 """
 
 from __future__ import annotations
@@ -20,14 +26,26 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from functions.manifest import FUNCTIONS, FunctionSpec
+from functions.manifest import FUNCTIONS, ConnectFlowSource, FunctionSpec
+from infra.constructs.messaging import Messaging
 
 PERIOD = cdk.Duration.minutes(1)
+QUEUE_PERIOD = cdk.Duration.minutes(5)  # SQS sends its metrics to CloudWatch every 5 minutes
 DURATION_ALARM_FRACTION = 0.8  # of the function timeout
+# Redeliveries end in the dead-letter queue within minutes (max_receive_count x visibility timeout), and a
+# survey delayed by quiet hours goes back to the queue as a new message: an hour-old message is stuck.
+OLDEST_MESSAGE_ALARM = cdk.Duration.hours(1)
 # Custom metrics the handlers emit, by function name: those that raise an alarm, those on the dashboard.
-ALARMED_METRICS: dict[str, tuple[str, ...]] = {"routing": ("ProfileLookupFailed",)}
+ALARMED_METRICS: dict[str, tuple[str, ...]] = {
+    "routing": ("ProfileLookupFailed",),
+    "survey-dispatcher": ("SurveyDispatchFailed",),
+    # The answers are stored, but supervisors are not told of a low score.
+    "survey-answers": ("SurveyEventPublishFailed",),
+}
 GRAPHED_METRICS: dict[str, tuple[str, ...]] = {
     "routing": ("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),
+    "survey-dispatcher": ("SurveyRequests", "SurveyDispatchFailed"),
+    "survey-answers": ("SurveysAnswered", "SurveyAnswersRejected", "SurveyFollowUpsOpened", "SurveyEventPublishFailed"),
 }
 
 
@@ -49,6 +67,7 @@ class Monitoring(Construct):
         construct_id: str,
         *,
         functions: Mapping[str, lambda_.Function],
+        messaging: Messaging,
         stage: str,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
     ) -> None:
@@ -71,11 +90,14 @@ class Monitoring(Construct):
             spec = specs[name]
             timeout_ms = spec.timeout_seconds * 1000
             duration = function.metric_duration(statistic="p99", period=PERIOD)
+            from_flow = isinstance(spec.source, ConnectFlowSource)
             alarms = [
                 self._alarm(f"{name}-errors", function.metric_errors(statistic="Sum", period=PERIOD), 1,
-                            f"The {name} function failed; the flow took its error branch"),
+                            f"The {name} function failed; " + ("the flow took its error branch" if from_flow else
+                            "its batch's failed messages are retried, then dead-lettered")),
                 self._alarm(f"{name}-throttles", function.metric_throttles(statistic="Sum", period=PERIOD), 1,
-                            f"The {name} function was throttled; calls fall back after Connect's retries"),
+                            f"The {name} function was throttled; " + ("calls fall back after Connect's retries"
+                            if from_flow else "messages wait in the queue and may be dead-lettered")),
                 self._alarm(f"{name}-duration", duration, timeout_ms * DURATION_ALARM_FRACTION,
                             f"p99 duration of {name} is near its {spec.timeout_seconds} s timeout", periods=3),
             ]
@@ -100,9 +122,51 @@ class Monitoring(Construct):
             if GRAPHED_METRICS.get(name):
                 widgets.append(cloudwatch.GraphWidget(title=f"{name}: outcomes", width=8, left=[
                     custom_metric(spec, metric) for metric in GRAPHED_METRICS[name]]))
+        widgets += self._messaging(messaging, action)
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"contact-center-{stage}")
         for start in range(0, len(widgets), 3):
             self.dashboard.add_widgets(*widgets[start:start + 3])
+
+    def _messaging(self, messaging: Messaging, action: actions.SnsAction) -> list[cloudwatch.IWidget]:
+        """Alarms on queue age and on every dead-letter queue; the queue and rule widgets."""
+        widgets: list[cloudwatch.IWidget] = []
+        alarms = []
+        for name, queue in messaging.queues.items():
+            age = queue.queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=QUEUE_PERIOD)
+            alarms.append(self._alarm(
+                f"{name}-oldest-message", age, OLDEST_MESSAGE_ALARM.to_seconds(),
+                f"A message has waited in {name} for {OLDEST_MESSAGE_ALARM.to_hours():g} h: its consumer is "
+                "not keeping up or keeps failing"))
+            widgets += [
+                cloudwatch.GraphWidget(title=f"{name}: messages", width=8, left=[
+                    queue.queue.metric_number_of_messages_sent(statistic="Sum", period=QUEUE_PERIOD),
+                    queue.queue.metric_approximate_number_of_messages_visible(statistic="Maximum",
+                                                                              period=QUEUE_PERIOD),
+                    queue.queue.metric_approximate_number_of_messages_not_visible(statistic="Maximum",
+                                                                                  period=QUEUE_PERIOD),
+                ]),
+                cloudwatch.GraphWidget(
+                    title=f"{name}: age of oldest message (s)", width=8, left=[age],
+                    left_annotations=[cloudwatch.HorizontalAnnotation(
+                        value=OLDEST_MESSAGE_ALARM.to_seconds(), label="alarm")]),
+            ]
+        dead_letters = []
+        for name, queue in messaging.dead_letter_queues.items():
+            visible = queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=QUEUE_PERIOD)
+            alarms.append(self._alarm(f"{name}-messages", visible, 1,
+                                      f"{name} holds messages that could not be delivered or processed: "
+                                      "investigate, then redrive"))
+            dead_letters.append(visible.with_(label=name))
+        widgets.append(cloudwatch.GraphWidget(title="dead-letter queues: messages", width=8, left=dead_letters))
+        for name, rule in messaging.rules.items():
+            widgets.append(cloudwatch.GraphWidget(title=f"rule {name}: deliveries", width=8, left=[
+                cloudwatch.Metric(namespace="AWS/Events", metric_name=metric, statistic="Sum", period=QUEUE_PERIOD,
+                                  dimensions_map={"RuleName": rule.rule.rule_name})
+                for metric in ("TriggeredRules", "Invocations", "FailedInvocations")]))
+        for alarm in alarms:
+            alarm.add_alarm_action(action)
+        self.alarms += alarms
+        return widgets
 
     def _alarm(self, alarm_id: str, metric: cloudwatch.IMetric, threshold: float, description: str,
                periods: int = 1) -> cloudwatch.Alarm:

@@ -1,19 +1,35 @@
-"""The contact center stack: composes the constructs, each of which owns one concern."""
+"""The contact center stack: composes the constructs, each of which owns one concern.
+
+Order matters where values flow one way only: the flows need the flow-invoked functions' ARNs, and the
+survey dispatcher needs the survey flow's id. The dispatcher is not invoked by any flow, so it is built
+with the others and its SURVEY_FLOW_ID is wired after the flows exist (no dependency cycle).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct
 
+from functions.manifest import check_manifest
 from functions.routing.policy import load_policy
 from infra.constructs.contact_center import ContactCenter
 from infra.constructs.flows import ContactFlows
-from infra.constructs.functions import ConnectFunctions
+from infra.constructs.functions import ConnectInstance, Functions
+from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.tables import Tables
+
+SURVEY_FLOW = "survey"  # infra/flows/survey.json: the flow the survey calls run
+
+
+class ManifestError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("functions/manifest.py is inconsistent:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 class ContactCenterStack(cdk.Stack):
@@ -26,31 +42,50 @@ class ContactCenterStack(cdk.Stack):
         asset_dir: Path,
         connect_instance_arn: str | None = None,
         connect_instance_alias: str | None = None,
+        sms_origination_identity: str | None = None,
+        flow_sources: Mapping[str, Path] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        problems = check_manifest()
+        if problems:
+            raise ManifestError(problems)
         policy = load_policy()
         center = ContactCenter(self, "ContactCenter", policy=policy, stage=stage,
                                instance_arn=connect_instance_arn, instance_alias=connect_instance_alias)
         tables = Tables(self, "Tables")
-        functions = ConnectFunctions(
+        messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
+        functions = Functions(
             self, "Functions",
             asset_dir=asset_dir,
             tables=tables.by_name,
-            wired_environment={"QUEUE_ARNS": self.to_json_string(center.queue_arns)},
-            instance_arn=center.instance_arn,
-            instance_account=center.instance_account,
+            queues=messaging.queues,
+            event_bus=messaging.event_bus,
+            instance=ConnectInstance(arn=center.instance_arn, account=center.instance_account),
+            sms_identity=sms_origination_identity,
+            wired_environment={
+                "QUEUE_ARNS": self.to_json_string(center.queue_arns),
+                # arn:aws:connect:<region>:<account>:instance/<instance id>
+                "CONNECT_INSTANCE_ID": cdk.Fn.select(1, cdk.Fn.split("/", center.instance_arn)),
+                # The default queue's outbound caller ID places the survey calls.
+                "SURVEY_QUEUE_ARN": center.queue_arns[policy.default_queue],
+                "SMS_ORIGINATION_IDENTITY": sms_origination_identity or "",
+            },
         )
-        ContactFlows(
+        flows = ContactFlows(
             self, "Flows",
             instance_arn=center.instance_arn,
             policy=policy,
-            function_arns={name: fn.function_arn for name, fn in functions.by_name.items()},
+            function_arns={name: fn.function_arn for name, fn in functions.connect_invoked.items()},
             queue_arns=center.queue_arns,
             hours_arns=center.hours_arns,
             depends_on=list(functions.associations.values()),
             name_suffix=center.name_suffix,
+            sources=flow_sources,
         )
-        monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, stage=stage)
+        functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW)})
+        functions.require_wired()
+        monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging, stage=stage)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)

@@ -20,6 +20,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 STAGE = "test"
+EXISTING_INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/0c5a4a23-7a4b-4c5e-9d1a-3f1b2c3d4e5f"
 
 
 @dataclass
@@ -47,12 +48,13 @@ class Synthesized:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
 
 
-def synthesize(outdir: Path, context: dict[str, Any], asset_dir: Path | None = None) -> Synthesized:
+def synthesize(outdir: Path, context: dict[str, Any], asset_dir: Path | None = None,
+               flow_sources: dict[str, Path] | None = None) -> Synthesized:
     from aws_cdk.assertions import Template
 
     from infra.application import create_app, stack_name
 
-    app = create_app(context=context, outdir=str(outdir), asset_dir=asset_dir)
+    app = create_app(context=context, outdir=str(outdir), asset_dir=asset_dir, flow_sources=flow_sources)
     assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
     name = stack_name(context["stage"])
     stack = assembly.get_stack_by_name(name)
@@ -81,6 +83,29 @@ def tiny_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return asset
 
 
+@pytest.fixture(scope="session")
+def on_existing_instance(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synthesized:
+    """A second (warm, ~1 s) synth: the stack pointed at an existing Connect instance."""
+    return synthesize(tmp_path_factory.mktemp("existing"),
+                      {"stage": "shared", "connect_instance_arn": EXISTING_INSTANCE}, asset_dir=tiny_asset)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(synthesized: Synthesized, function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of a function's role (inline and attached), asserting it has no managed policies."""
+    role_id = function["Role"]["Fn::GetAtt"][0]
+    role = synthesized.resources[role_id]["Properties"]
+    assert not role.get("ManagedPolicyArns"), "the role should carry no managed policies"
+    statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+    for policy in synthesized.of_type("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
 def render(value: Any) -> str:
     """A CloudFormation string value (maybe Fn::Join) as text, each intrinsic as <LogicalId.Attribute>."""
     if isinstance(value, str):
@@ -93,6 +118,10 @@ def render(value: Any) -> str:
         return f"<{logical_id}.{attribute}>"
     if isinstance(value, dict) and "Ref" in value:
         return f"<{value['Ref']}>"
+    if isinstance(value, dict) and "Fn::Select" in value and "Fn::Split" in value["Fn::Select"][1]:
+        index, split = value["Fn::Select"]
+        separator, text = split["Fn::Split"]
+        return f"<{render(text)} split {separator} [{index}]>"
     raise AssertionError(f"unexpected intrinsic in a string value: {value!r}")
 
 

@@ -9,11 +9,10 @@ import pytest
 
 from functions.routing.policy import load_policy
 from infra.naming import pascal
-from tests.infra.conftest import STAGE, Synthesized, render, synthesize
+from tests.infra.conftest import EXISTING_INSTANCE, STAGE, Synthesized, render, synthesize
 
 pytestmark = pytest.mark.infra
 POLICY = load_policy()
-EXISTING_INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/0c5a4a23-7a4b-4c5e-9d1a-3f1b2c3d4e5f"
 
 
 def _clock(text: str) -> dict[str, int]:
@@ -91,13 +90,6 @@ def test_call_recordings_go_to_a_private_versioned_kms_bucket_that_is_retained(s
 
 
 # --- an existing instance ------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def on_existing_instance(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synthesized:
-    """A second (warm, ~1 s) synth: the stack pointed at an existing Connect instance."""
-    return synthesize(tmp_path_factory.mktemp("existing"),
-                      {"stage": "shared", "connect_instance_arn": EXISTING_INSTANCE}, asset_dir=tiny_asset)
-
 
 def test_an_existing_instance_is_used_as_is(on_existing_instance: Synthesized) -> None:
     # Then no instance and no recordings storage are created (the instance already has its own)

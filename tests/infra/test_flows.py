@@ -10,7 +10,7 @@ import pytest
 
 from flowlang.flow import flow_files, load_flow
 from flowlang.lint import FlowLintError
-from functions.manifest import FUNCTIONS
+from functions.manifest import FUNCTIONS, ConnectFlowSource
 from functions.routing.policy import load_policy
 from infra.flow_checks import FlowPolicyMismatch
 from infra.naming import pascal
@@ -62,8 +62,16 @@ def test_inbound_flow_invokes_the_routing_function_and_falls_back_to_the_general
     assert fallback == {f"<{general}.QueueArn>"}
 
 
+def test_survey_flow_stores_answers_through_the_survey_answers_function(synthesized: Synthesized) -> None:
+    answers = synthesized.logical_id("Functions/SurveyAnswers/Function")
+    actions = _rendered_content(synthesized, "survey")["Actions"]
+    invocations = {a["Parameters"]["LambdaFunctionARN"] for a in actions if a["Type"] == "InvokeLambdaFunction"}
+    assert invocations == {f"<{answers}.Arn>"}
+
+
 def test_flows_are_created_after_the_lambda_associations(synthesized: Synthesized) -> None:
-    associations = {synthesized.logical_id(f"Functions/{pascal(name)}Association") for name in FUNCTIONS}
+    associations = {synthesized.logical_id(f"Functions/{pascal(name)}Association")
+                    for name, spec in FUNCTIONS.items() if isinstance(spec.source, ConnectFlowSource)}
     for name in flow_files():
         assert associations <= set(_deployed(synthesized, name).get("DependsOn", []))
 
@@ -123,4 +131,13 @@ def test_a_flow_missing_a_policy_priority_fails_the_synthesis(tmp_path: Path) ->
                   and a["Parameters"]["QueuePriority"] == "2")
     branch["Parameters"]["QueuePriority"] = "5"
     with pytest.raises(FlowPolicyMismatch, match="priority 2"):
+        _contact_flows(tmp_path, flow)
+
+
+def test_a_flow_cannot_invoke_a_queue_consumer(tmp_path: Path) -> None:
+    # Given an inbound flow that invokes the survey dispatcher (an SQS consumer, not a flow function)
+    flow = _inbound()
+    invoke = next(a for a in flow["Actions"] if a["Type"] == "InvokeLambdaFunction")
+    invoke["Parameters"]["LambdaFunctionARN"] = "{{lambda:survey-dispatcher}}"
+    with pytest.raises(FlowLintError, match="unknown-placeholder"):
         _contact_flows(tmp_path, flow)

@@ -1,8 +1,10 @@
-"""The Lambda functions run as the manifest says, see only their tables, and only Connect may call them."""
+"""The Lambda functions run as the manifest says, are invoked only by their event source, and their roles
+allow exactly what the manifest declares."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,14 +12,23 @@ import pytest
 from flowlang.flow import Placeholder, flow_files, load_flow
 from flowlang.language import static_int
 from functions.data.tables import TABLES, table_schema
-from functions.manifest import FUNCTIONS, FunctionSpec
+from functions.manifest import EVENT_BUS, FUNCTIONS, QUEUES, ConnectFlowSource, FunctionSpec, SqsSource
 from functions.routing.policy import load_policy
+from infra.constructs.functions import CONNECT_ACTION_RESOURCES
 from infra.naming import pascal
-from tests.infra.conftest import Synthesized, render
+from tests.infra.conftest import Synthesized, as_list, render, role_statements, synthesize
 
 pytestmark = pytest.mark.infra
 SPECS = list(FUNCTIONS.values())
+FLOW_SPECS = [spec for spec in SPECS if isinstance(spec.source, ConnectFlowSource)]
+QUEUE_SPECS = [spec for spec in SPECS if isinstance(spec.source, SqsSource)]
 READ_ONLY = {"dynamodb:GetItem", "dynamodb:Query"}
+WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
+           "sqs:GetQueueAttributes"}
+X_RAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+DISPATCHER = FUNCTIONS["survey-dispatcher"]
+ANSWERS = FUNCTIONS["survey-answers"]
 
 
 def _function(synthesized: Synthesized, spec: FunctionSpec) -> tuple[str, dict[str, Any]]:
@@ -25,19 +36,23 @@ def _function(synthesized: Synthesized, spec: FunctionSpec) -> tuple[str, dict[s
     return logical_id, synthesized.resources[logical_id]["Properties"]
 
 
-def _role_statements(synthesized: Synthesized, function: dict[str, Any]) -> list[dict[str, Any]]:
-    role_id = function["Role"]["Fn::GetAtt"][0]
-    role = synthesized.resources[role_id]["Properties"]
-    assert not role.get("ManagedPolicyArns"), "the role should carry no managed policies"
-    statements = [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
-    for policy in synthesized.of_type("AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
+def _statements(synthesized: Synthesized, spec: FunctionSpec, prefix: str) -> list[dict[str, Any]]:
+    """The role's statements whose actions are all of one service (`prefix`, e.g. "sqs")."""
+    found = []
+    for statement in role_statements(synthesized, _function(synthesized, spec)[1]):
+        services = {action.split(":")[0] for action in as_list(statement["Action"])}
+        if prefix in services:
+            assert services == {prefix}, f"statement mixes services: {statement}"
+            found.append(statement)
+    return found
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+def _resources(statement: dict[str, Any]) -> set[str]:
+    return {render(resource) for resource in as_list(statement["Resource"])}
+
+
+def _queue_id(synthesized: Synthesized, queue: str, part: str = "Queue") -> str:
+    return synthesized.logical_id(f"Messaging/{pascal(queue)}/{part}")
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
@@ -55,14 +70,24 @@ def test_function_runs_as_the_manifest_says(synthesized: Synthesized, spec: Func
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
-def test_function_environment_is_static_plus_tables_plus_wired(synthesized: Synthesized, spec: FunctionSpec) -> None:
+def test_function_environment_is_static_plus_resources_plus_wired(synthesized: Synthesized,
+                                                                 spec: FunctionSpec) -> None:
     _, function = _function(synthesized, spec)
     environment = function["Environment"]["Variables"]
     assert {k: environment[k] for k in spec.environment} == spec.environment
+    expected = set(spec.environment) | set(spec.wired_environment)
     for table_name in spec.tables_read + spec.tables_written:
         table_id = synthesized.logical_id(f"Tables/{pascal(table_name)}/Table")
         assert environment[TABLES[table_name].env_var] == {"Ref": table_id}
-    assert set(spec.wired_environment) <= set(environment)
+        expected.add(TABLES[table_name].env_var)
+    for queue in spec.queues_sent:
+        assert environment[QUEUES[queue].env_var] == {"Ref": _queue_id(synthesized, queue)}  # the queue URL
+        expected.add(QUEUES[queue].env_var)
+    if spec.publishes_events:
+        assert environment[EVENT_BUS.env_var] == {"Ref": synthesized.logical_id("Messaging/EventBus")}
+        expected.add(EVENT_BUS.env_var)
+    # And nothing else: a function sees only what the manifest gives it
+    assert set(environment) == expected
 
 
 def test_queue_arns_maps_every_policy_queue_to_its_deployed_queue(synthesized: Synthesized) -> None:
@@ -78,7 +103,22 @@ def test_queue_arns_maps_every_policy_queue_to_its_deployed_queue(synthesized: S
         assert queue["Properties"]["Name"] == name
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+def test_dispatcher_is_wired_to_the_instance_the_survey_flow_and_the_default_queue(
+    synthesized: Synthesized,
+) -> None:
+    _, function = _function(synthesized, DISPATCHER)
+    environment = function["Environment"]["Variables"]
+    instance = synthesized.logical_id("ContactCenter/Instance")
+    flow = synthesized.logical_id("Flows/Survey")
+    default_queue = synthesized.logical_id(f"ContactCenter/Queue{pascal(load_policy().default_queue)}")
+    # The ids are the last part of the ARNs: .../instance/<id> and .../instance/<id>/contact-flow/<id>
+    assert render(environment["CONNECT_INSTANCE_ID"]) == f"<<{instance}.Arn> split / [1]>"
+    assert render(environment["SURVEY_FLOW_ID"]) == f"<<{flow}.ContactFlowArn> split / [3]>"
+    assert environment["SURVEY_QUEUE_ARN"] == {"Fn::GetAtt": [default_queue, "QueueArn"]}
+    assert environment["SMS_ORIGINATION_IDENTITY"] == ""  # SMS surveys off unless configured
+
+
+@pytest.mark.parametrize("spec", FLOW_SPECS, ids=lambda spec: spec.name)
 def test_function_timeout_is_below_every_flow_invocation_limit(spec: FunctionSpec) -> None:
     placeholder = str(Placeholder("lambda", spec.name))
     limits = [
@@ -91,6 +131,8 @@ def test_function_timeout_is_below_every_flow_invocation_limit(spec: FunctionSpe
     assert all(limit is not None and spec.timeout_seconds < limit for limit in limits), limits
 
 
+# --- least privilege -------------------------------------------------------------------------------
+
 def _table_resources(synthesized: Synthesized, table_names: tuple[str, ...]) -> set[str]:
     """The rendered ARNs of the tables and of each of their named indexes."""
     resources = set()
@@ -102,54 +144,226 @@ def _table_resources(synthesized: Synthesized, table_names: tuple[str, ...]) -> 
     return resources
 
 
+def _allowed_keys(synthesized: Synthesized, spec: FunctionSpec) -> set[str]:
+    tables = spec.tables_read + spec.tables_written
+    keys = {f"<{synthesized.logical_id(f'Tables/{pascal(t)}/Key')}.Arn>" for t in tables}
+    queues = set(spec.queues_sent)
+    if isinstance(spec.source, SqsSource):
+        queues.add(spec.source.queue)
+    return keys | {f"<{synthesized.logical_id(f'Messaging/{pascal(q)}/Key')}.Arn>" for q in queues}
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
 def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthesized, spec: FunctionSpec) -> None:
-    # Given the function's role policies and the tables the manifest lets it read and write
+    # Given the function's role policies and what the manifest lets it use
     _, function = _function(synthesized, spec)
     readable = _table_resources(synthesized, spec.tables_read)
     writable = _table_resources(synthesized, spec.tables_written)
-    for statement in _role_statements(synthesized, function):
+    log_group = f"<{function['LoggingConfig']['LogGroup']['Ref']}.Arn>"
+    for statement in role_statements(synthesized, function):
         assert statement["Effect"] == "Allow"
-        actions = set(_as_list(statement["Action"]))
-        resources = [render(resource) for resource in _as_list(statement["Resource"])]
-        # Then only X-Ray (which has no resource-level permissions) has a wildcard resource
+        actions = set(as_list(statement["Action"]))
+        resources = _resources(statement)
+        services = {action.split(":")[0] for action in actions}
+        assert len(services) == 1, statement
+        service = services.pop()
+        # Then each service is used only as declared, on declared resources
+        if service == "logs":
+            assert resources == {log_group}
+        elif service == "xray":
+            assert actions <= X_RAY and resources == {"*"}
+        elif service == "dynamodb":
+            for resource in resources:
+                assert resource in readable or resource in writable, f"{actions} on undeclared {resource}"
+                assert actions <= (WRITES if resource in writable and actions & WRITES else READ_ONLY), statement
+        elif service == "kms":
+            assert resources <= _allowed_keys(synthesized, spec), statement
+        elif service == "sqs":
+            assert actions in ({"sqs:SendMessage"}, CONSUME), statement
+        elif service == "events":
+            assert spec.publishes_events, statement
+        elif service == "connect":
+            assert {a.removeprefix("connect:") for a in actions} <= set(spec.connect_actions), statement
+        elif service == "sms-voice":
+            assert spec.sends_sms, statement
+        else:
+            raise AssertionError(f"{spec.name} may not use {service}: {statement}")
+        # And only X-Ray and the Connect actions without resource-level permissions have a wildcard resource
         if "*" in resources:
-            assert actions <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, statement
-        if not any(action.startswith("dynamodb:") for action in actions):
-            continue
-        # And DynamoDB actions name declared tables and indexes only, read-only unless the table is written
-        for resource in resources:
-            assert resource in readable or resource in writable, f"{actions} on undeclared {resource}"
-            if resource not in writable:
-                assert actions <= READ_ONLY, statement
+            unscoped = {f"connect:{a}" for a, scope in CONNECT_ACTION_RESOURCES.items() if scope is None}
+            assert actions <= X_RAY | unscoped, statement
 
 
 def test_routing_role_reads_the_profiles_table_and_its_phone_index(synthesized: Synthesized) -> None:
-    _, function = _function(synthesized, FUNCTIONS["routing"])
+    dynamodb = _statements(synthesized, FUNCTIONS["routing"], "dynamodb")
     table_id = synthesized.logical_id("Tables/Profiles/Table")
-    dynamodb = [s for s in _role_statements(synthesized, function)
-                if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
     assert len(dynamodb) == 1
-    assert set(_as_list(dynamodb[0]["Action"])) == READ_ONLY
-    assert sorted(render(r) for r in dynamodb[0]["Resource"]) == [
-        f"<{table_id}.Arn>", f"<{table_id}.Arn>/index/by_phone"]
+    assert set(as_list(dynamodb[0]["Action"])) == READ_ONLY
+    # The table and its indexes (a read grant covers each named index; the caller lookup uses by_phone)
+    assert _resources(dynamodb[0]) == _table_resources(synthesized, ("profiles",))
+    assert f"<{table_id}.Arn>/index/by_phone" in _resources(dynamodb[0])
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
-def test_only_the_connect_instance_may_invoke_the_function(synthesized: Synthesized, spec: FunctionSpec) -> None:
+def test_dispatcher_reads_surveys_by_customer_and_writes_them_conditionally_only(synthesized: Synthesized) -> None:
+    table = synthesized.logical_id("Tables/Surveys/Table")
+    by_resources = {frozenset(_resources(s)): set(as_list(s["Action"]))
+                    for s in _statements(synthesized, DISPATCHER, "dynamodb")}
+    assert by_resources[frozenset({f"<{table}.Arn>", f"<{table}.Arn>/index/by_customer"})] == READ_ONLY
+    assert by_resources[frozenset({f"<{table}.Arn>"})] == WRITES  # no DeleteItem, no BatchWriteItem
+
+
+def test_dispatcher_can_send_only_to_its_own_queue(synthesized: Synthesized) -> None:
+    queue = _queue_id(synthesized, "survey-requests")
+    sends = [s for s in _statements(synthesized, DISPATCHER, "sqs") if "sqs:SendMessage" in as_list(s["Action"])]
+    assert len(sends) == 1
+    assert as_list(sends[0]["Action"]) == ["sqs:SendMessage"]
+    assert _resources(sends[0]) == {f"<{queue}.Arn>"}
+    # And it may use that queue's key only through SQS (SendMessage to an encrypted queue needs both)
+    key = synthesized.logical_id("Messaging/SurveyRequests/Key")
+    via_sqs = [s for s in _statements(synthesized, DISPATCHER, "kms") if "Condition" in s
+               and "sqs." in render(s["Condition"]["StringEquals"]["kms:ViaService"])]
+    assert len(via_sqs) == 1 and _resources(via_sqs[0]) == {f"<{key}.Arn>"}
+    assert set(as_list(via_sqs[0]["Action"])) == {"kms:GenerateDataKey", "kms:Decrypt"}
+
+
+def test_dispatcher_uses_connect_only_on_the_instance_contacts(synthesized: Synthesized) -> None:
+    instance = synthesized.logical_id("ContactCenter/Instance")
+    statements = _statements(synthesized, DISPATCHER, "connect")
+    granted = {action for s in statements for action in as_list(s["Action"])}
+    assert granted == {f"connect:{action}" for action in DISPATCHER.connect_actions}
+    for statement in statements:
+        for action in as_list(statement["Action"]):
+            if CONNECT_ACTION_RESOURCES[action.removeprefix("connect:")] == "contact":
+                assert _resources(statement) == {f"<{instance}.Arn>/contact/*"}
+            else:
+                # StartOutboundVoiceContact: the Service Authorization Reference lists no resource type
+                assert action == "connect:StartOutboundVoiceContact" and _resources(statement) == {"*"}
+                assert as_list(statement["Action"]) == [action]
+
+
+def test_answers_function_can_put_events_only_on_the_domain_bus_as_our_source(synthesized: Synthesized) -> None:
+    statements = _statements(synthesized, ANSWERS, "events")
+    assert len(statements) == 1
+    assert as_list(statements[0]["Action"]) == ["events:PutEvents"]
+    assert _resources(statements[0]) == {f"<{synthesized.logical_id('Messaging/EventBus')}.Arn>"}
+    assert statements[0]["Condition"] == {"StringEquals": {"events:source": EVENT_BUS.source}}
+    # And no other function may publish
+    for spec in SPECS:
+        if spec is not ANSWERS:
+            assert not _statements(synthesized, spec, "events")
+
+
+def test_no_sms_permission_while_sms_surveys_are_disabled(synthesized: Synthesized) -> None:
+    for spec in SPECS:
+        assert not _statements(synthesized, spec, "sms-voice")
+
+
+# --- event sources ---------------------------------------------------------------------------------
+
+def _permissions(synthesized: Synthesized, function_id: str) -> list[dict[str, Any]]:
+    return [p["Properties"] for p in synthesized.of_type("AWS::Lambda::Permission").values()
+            if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}]
+
+
+def _associations(synthesized: Synthesized, function_id: str) -> list[dict[str, Any]]:
+    return [{k: v for k, v in a["Properties"].items() if k != "Tags"}
+            for a in synthesized.of_type("AWS::Connect::IntegrationAssociation").values()
+            if a["Properties"]["IntegrationArn"] == {"Fn::GetAtt": [function_id, "Arn"]}]
+
+
+@pytest.mark.parametrize("spec", FLOW_SPECS, ids=lambda spec: spec.name)
+def test_only_the_connect_instance_may_invoke_a_flow_function(synthesized: Synthesized, spec: FunctionSpec) -> None:
     function_id, _ = _function(synthesized, spec)
     instance_id = synthesized.logical_id("ContactCenter/Instance")
-    permissions = [p["Properties"] for p in synthesized.of_type("AWS::Lambda::Permission").values()
-                   if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}]
-    assert permissions == [{
+    assert _permissions(synthesized, function_id) == [{
         "Action": "lambda:InvokeFunction",
         "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]},
         "Principal": "connect.amazonaws.com",
         "SourceArn": {"Fn::GetAtt": [instance_id, "Arn"]},
         "SourceAccount": {"Ref": "AWS::AccountId"},
     }]
-    synthesized.template.has_resource_properties("AWS::Connect::IntegrationAssociation", {
+    assert _associations(synthesized, function_id) == [{
         "InstanceId": {"Fn::GetAtt": [instance_id, "Arn"]},
         "IntegrationType": "LAMBDA_FUNCTION",
         "IntegrationArn": {"Fn::GetAtt": [function_id, "Arn"]},
-    })
+    }]
+
+
+@pytest.mark.parametrize("spec", QUEUE_SPECS, ids=lambda spec: spec.name)
+def test_a_queue_consumer_reads_its_queue_in_batches_reporting_item_failures(
+    synthesized: Synthesized, spec: FunctionSpec,
+) -> None:
+    assert isinstance(spec.source, SqsSource)
+    function_id, _ = _function(synthesized, spec)
+    mappings = [m["Properties"] for m in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+                if m["Properties"]["FunctionName"] == {"Ref": function_id}]
+    assert len(mappings) == 1
+    mapping = mappings[0]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [_queue_id(synthesized, spec.source.queue), "Arn"]}
+    assert mapping["BatchSize"] == spec.source.batch_size
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping.get("MaximumBatchingWindowInSeconds", 0) == spec.source.max_batching_window_seconds
+    # And neither Connect nor anything else may invoke it directly
+    assert _permissions(synthesized, function_id) == []
+    assert _associations(synthesized, function_id) == []
+
+
+@pytest.mark.parametrize("spec", QUEUE_SPECS, ids=lambda spec: spec.name)
+def test_queue_visibility_is_at_least_six_times_its_consumer_timeout(synthesized: Synthesized,
+                                                                     spec: FunctionSpec) -> None:
+    assert isinstance(spec.source, SqsSource)
+    queue = synthesized.resources[_queue_id(synthesized, spec.source.queue)]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * spec.timeout_seconds
+
+
+def test_a_queue_visibility_below_six_consumer_timeouts_stops_the_synthesis(tiny_asset: Path) -> None:
+    import dataclasses
+
+    import aws_cdk as cdk
+
+    from infra.constructs.functions import ConnectInstance, Functions
+    from infra.constructs.messaging import Messaging
+    from infra.constructs.tables import Tables
+
+    # Given a survey-requests queue whose visibility timeout is only 5x the dispatcher's timeout
+    short = dataclasses.replace(QUEUES["survey-requests"], visibility_timeout_seconds=5 * DISPATCHER.timeout_seconds)
+    stack = cdk.Stack(cdk.App(), "ShortVisibility")
+    messaging = Messaging(stack, "Messaging", stage="t", instance_arn="instance-arn",
+                          queues={"survey-requests": short})
+    # When the functions are built, Then the consumer is refused
+    with pytest.raises(ValueError, match="below 6x"):
+        Functions(stack, "Functions", asset_dir=tiny_asset, tables=Tables(stack, "Tables").by_name,
+                  queues=messaging.queues, event_bus=messaging.event_bus, wired_environment={},
+                  instance=ConnectInstance("instance-arn", "111122223333"))
+
+
+# --- SMS surveys -----------------------------------------------------------------------------------
+
+POOL_ID = "pool-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def with_sms(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synthesized:
+    """A warm synth with SMS surveys sent from an End User Messaging pool."""
+    return synthesize(tmp_path_factory.mktemp("sms"), {"stage": "sms", "sms_origination_identity": POOL_ID},
+                      asset_dir=tiny_asset)
+
+
+def test_sms_is_sent_only_from_the_configured_origination_identity(with_sms: Synthesized) -> None:
+    statements = _statements(with_sms, DISPATCHER, "sms-voice")
+    assert len(statements) == 1
+    assert as_list(statements[0]["Action"]) == ["sms-voice:SendTextMessage"]
+    assert _resources(statements[0]) == {
+        f"arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:pool/{POOL_ID}"}
+    _, function = _function(with_sms, DISPATCHER)
+    assert function["Environment"]["Variables"]["SMS_ORIGINATION_IDENTITY"] == POOL_ID
+    for spec in SPECS:
+        if not spec.sends_sms:
+            assert not _statements(with_sms, spec, "sms-voice")
+
+
+@pytest.mark.parametrize("identity", ["+14155550100", "MyBrand", "pool-*"])
+def test_an_origination_identity_that_cannot_be_scoped_is_refused(tmp_path: Path, tiny_asset: Path,
+                                                                  identity: str) -> None:
+    with pytest.raises(Exception, match="can be scoped in IAM"):
+        synthesize(tmp_path, {"stage": "bad", "sms_origination_identity": identity}, asset_dir=tiny_asset)

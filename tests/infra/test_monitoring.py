@@ -75,3 +75,65 @@ def test_dashboard_graphs_the_routing_function_and_its_outcomes(synthesized: Syn
     function_ref = f"<{synthesized.logical_id('Functions/Routing/Function')}>"
     assert ["AWS/Lambda", "Errors", "FunctionName", function_ref] in [m[:4] for m in metrics]
     assert any(m[:2] == ["CallCenter", "ProfileLookupFailed"] for m in metrics)
+
+
+# --- surveys: the dispatcher, its queue and every dead-letter queue ------------------------------------
+
+DISPATCHER = FUNCTIONS["survey-dispatcher"]
+
+
+def _queue_dimension(synthesized: Synthesized, path: str) -> list[dict[str, Any]]:
+    return [{"Name": "QueueName", "Value": {"Fn::GetAtt": [synthesized.logical_id(path), "QueueName"]}}]
+
+
+def test_dispatcher_errors_raise_an_alarm(synthesized: Synthesized) -> None:
+    function = synthesized.logical_id("Functions/SurveyDispatcher/Function")
+    alarm = _alarm(synthesized, "AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": {"Ref": function}}])
+    assert alarm["Threshold"] == 1
+
+
+def test_failed_survey_dispatches_raise_an_alarm_on_the_powertools_metric(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, DISPATCHER.environment["POWERTOOLS_METRICS_NAMESPACE"], "SurveyDispatchFailed",
+                   [{"Name": "service", "Value": DISPATCHER.environment["POWERTOOLS_SERVICE_NAME"]}])
+    assert (alarm["Namespace"], alarm["Dimensions"][0]["Value"]) == ("CallCenter", "survey-dispatcher")
+    assert alarm["Threshold"] == 1
+
+
+@pytest.mark.parametrize("path", [
+    "Messaging/SurveyRequests/DeadLetterQueue",
+    "Messaging/ContactDisconnected/TargetDeadLetterQueue",
+])
+def test_a_message_in_a_dead_letter_queue_raises_an_alarm(synthesized: Synthesized, path: str) -> None:
+    alarm = _alarm(synthesized, "AWS/SQS", "ApproximateNumberOfMessagesVisible", _queue_dimension(synthesized, path))
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["EvaluationPeriods"] == 1
+
+
+def test_every_dead_letter_queue_has_an_alarm(synthesized: Synthesized) -> None:
+    # Every queue some other queue or rule dead-letters into
+    targets = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+               for q in synthesized.of_type("AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]}
+    targets |= {t["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+                for r in synthesized.of_type("AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
+                if "DeadLetterConfig" in t}
+    alarmed = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in _alarms(synthesized)
+               if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"}
+    assert targets and targets <= alarmed
+    assert all(a.get("AlarmActions") == [{"Ref": _topic_id(synthesized)}] for a in _alarms(synthesized))
+
+
+def test_an_old_message_in_the_survey_queue_raises_an_alarm(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, "AWS/SQS", "ApproximateAgeOfOldestMessage",
+                   _queue_dimension(synthesized, "Messaging/SurveyRequests/Queue"))
+    assert alarm["Statistic"] == "Maximum"
+    assert 0 < alarm["Threshold"] <= 3600
+
+
+def test_dashboard_graphs_queues_dead_letters_and_the_rule(synthesized: Synthesized) -> None:
+    dashboard = next(iter(synthesized.of_type("AWS::CloudWatch::Dashboard").values()))["Properties"]
+    body = json.loads(render(dashboard["DashboardBody"]))
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"].get("metrics", [])]
+    names = {tuple(m[:2]) for m in metrics}
+    assert {("AWS/SQS", "ApproximateAgeOfOldestMessage"), ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+            ("AWS/Events", "FailedInvocations"), ("CallCenter", "SurveyDispatchFailed")} <= names

@@ -23,6 +23,12 @@ def _key_schema(partition, sort) -> list[dict[str, str]]:
     return keys
 
 
+def test_every_declared_table_is_deployed_and_no_other(synthesized: Synthesized) -> None:
+    deployed = {synthesized.logical_id(_table_path(spec)) for spec in SPECS}
+    assert set(synthesized.of_type("AWS::DynamoDB::Table")) == deployed
+    assert {"profiles", "surveys", "followups"} <= set(TABLES)
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.logical_name)
 def test_table_keys_and_indexes_are_the_model_schema(synthesized: Synthesized, spec: TableSpec) -> None:
     # Given the model's schema

@@ -1,0 +1,139 @@
+"""Queues, the contact event rule and the domain event bus, as functions/manifest.py declares them:
+encrypted, dead-lettered, and open to nothing but the rule that feeds them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from functions.manifest import EVENT_BUS, EVENT_RULES, QUEUES, QueueSpec
+from infra.naming import pascal
+from tests.infra.conftest import EXISTING_INSTANCE, STAGE, Synthesized, as_list, render
+
+pytestmark = pytest.mark.infra
+QUEUE_SPECS = list(QUEUES.values())
+RULE = EVENT_RULES["contact-disconnected"]
+RULE_NAME = f"callcenter-{STAGE}-{RULE.name}"
+RULE_ARN = f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{RULE_NAME}"
+
+
+def _queue(synthesized: Synthesized, spec: QueueSpec, part: str = "Queue") -> tuple[str, dict[str, Any]]:
+    logical_id = synthesized.logical_id(f"Messaging/{pascal(spec.name)}/{part}")
+    return logical_id, synthesized.resources[logical_id]["Properties"]
+
+
+def _rule(synthesized: Synthesized) -> dict[str, Any]:
+    return synthesized.resource(f"Messaging/{pascal(RULE.name)}/Rule")["Properties"]
+
+
+def _queue_policy(synthesized: Synthesized, queue_id: str) -> list[dict[str, Any]]:
+    policies = [p["Properties"]["PolicyDocument"]["Statement"]
+                for p in synthesized.of_type("AWS::SQS::QueuePolicy").values()
+                if {"Ref": queue_id} in p["Properties"]["Queues"]]
+    assert len(policies) == 1
+    return policies[0]
+
+
+def _denies_insecure_transport(statements: list[dict[str, Any]]) -> bool:
+    return any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in statements)
+
+
+def _only_from_the_rule(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition", {})
+    return (render(condition.get("ArnEquals", {}).get("aws:SourceArn", "")) == RULE_ARN
+            and condition.get("StringEquals", {}).get("aws:SourceAccount") == {"Ref": "AWS::AccountId"})
+
+
+# --- queues ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", QUEUE_SPECS, ids=lambda spec: spec.name)
+def test_queue_is_kms_encrypted_with_a_rotating_key_and_dead_letters_after_max_receives(
+    synthesized: Synthesized, spec: QueueSpec,
+) -> None:
+    queue_id, queue = _queue(synthesized, spec)
+    dlq_id, dlq = _queue(synthesized, spec, "DeadLetterQueue")
+    key_id = synthesized.logical_id(f"Messaging/{pascal(spec.name)}/Key")
+    # Then queue and dead-letter queue use the queue's own customer-managed, rotating key
+    for properties in (queue, dlq):
+        assert properties["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert synthesized.resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    # And a message received max_receive_count times moves to the dead-letter queue, kept for 14 days
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+                                      "maxReceiveCount": spec.max_receive_count}
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert queue["VisibilityTimeout"] == spec.visibility_timeout_seconds
+    # And both refuse requests without TLS
+    assert _denies_insecure_transport(_queue_policy(synthesized, queue_id))
+    assert _denies_insecure_transport(_queue_policy(synthesized, dlq_id))
+
+
+# --- the contact event rule ------------------------------------------------------------------------
+
+def test_rule_forwards_disconnected_contacts_of_this_instance_only(synthesized: Synthesized) -> None:
+    rule = _rule(synthesized)
+    instance = synthesized.logical_id("ContactCenter/Instance")
+    assert rule["Name"] == RULE_NAME
+    assert "EventBusName" not in rule  # the default bus, where Amazon Connect publishes
+    assert rule["EventPattern"] == {
+        "source": ["aws.connect"],
+        "detail-type": ["Amazon Connect Contact Event"],
+        "detail": {"eventType": ["DISCONNECTED"], "instanceArn": [{"Fn::GetAtt": [instance, "Arn"]}]},
+    }
+
+
+def test_rule_on_an_existing_instance_filters_on_that_instance(on_existing_instance: Synthesized) -> None:
+    rule = on_existing_instance.resource(f"Messaging/{pascal(RULE.name)}/Rule")["Properties"]
+    assert rule["EventPattern"]["detail"]["instanceArn"] == [EXISTING_INSTANCE]
+    assert rule["Name"] == f"callcenter-shared-{RULE.name}"  # stages sharing an instance keep apart
+
+
+def test_rule_targets_its_queue_with_a_dead_letter_queue_of_its_own(synthesized: Synthesized) -> None:
+    (target,) = _rule(synthesized)["Targets"]
+    queue_id, _ = _queue(synthesized, QUEUES[RULE.target_queue])
+    target_dlq_id = synthesized.logical_id(f"Messaging/{pascal(RULE.name)}/TargetDeadLetterQueue")
+    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [target_dlq_id, "Arn"]}}
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] > 0
+    # And the target's dead-letter queue is encrypted and TLS-only like the others
+    dlq = synthesized.resources[target_dlq_id]["Properties"]
+    assert "KmsMasterKeyId" in dlq
+    assert _denies_insecure_transport(_queue_policy(synthesized, target_dlq_id))
+
+
+def test_only_the_rule_may_send_to_its_queue_and_its_dead_letter_queue(synthesized: Synthesized) -> None:
+    queue_id, _ = _queue(synthesized, QUEUES[RULE.target_queue])
+    target_dlq_id = synthesized.logical_id(f"Messaging/{pascal(RULE.name)}/TargetDeadLetterQueue")
+    for logical_id in (queue_id, target_dlq_id):
+        allows = [s for s in _queue_policy(synthesized, logical_id) if s["Effect"] == "Allow"]
+        assert len(allows) == 1, allows
+        assert allows[0]["Principal"] == {"Service": "events.amazonaws.com"}
+        assert as_list(allows[0]["Action"]) == ["sqs:SendMessage"]
+        assert _only_from_the_rule(allows[0])
+    # And the ARN they name is the rule's: a rule on the default bus is arn:...:events:<region>:<account>:rule/<name>
+    assert RULE_ARN.endswith(f":rule/{_rule(synthesized)['Name']}")
+
+
+def test_eventbridge_may_use_the_queue_key_only_for_that_rule(synthesized: Synthesized) -> None:
+    key_id = synthesized.logical_id(f"Messaging/{pascal(RULE.target_queue)}/Key")
+    statements = synthesized.resources[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    for_events = [s for s in statements if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert len(for_events) == 1
+    assert set(as_list(for_events[0]["Action"])) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert _only_from_the_rule(for_events[0])
+    # And no other service principal is given the key
+    assert all("Service" not in s["Principal"] for s in statements if s is not for_events[0])
+
+
+# --- the domain event bus --------------------------------------------------------------------------
+
+def test_domain_events_have_their_own_bus_per_stage_with_an_archive(synthesized: Synthesized) -> None:
+    bus_id = synthesized.logical_id("Messaging/EventBus")
+    assert synthesized.resources[bus_id]["Properties"]["Name"] == f"{EVENT_BUS.name}-{STAGE}"
+    (archive,) = [a["Properties"] for a in synthesized.of_type("AWS::Events::Archive").values()]
+    assert archive["SourceArn"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    assert archive["EventPattern"] == {"source": [EVENT_BUS.source]}
+    assert archive["RetentionDays"] > 0
+    # And nobody outside the account may put events on it (no bus policy at all)
+    assert not synthesized.of_type("AWS::Events::EventBusPolicy")
