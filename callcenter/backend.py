@@ -173,6 +173,8 @@ class LocalBackend:
             "SURVEY_FLOW_ID": "survey",
             "SURVEY_QUEUE_ARN": queue_arn(policy.default_queue),
             "SMS_ORIGINATION_IDENTITY": SMS_ORIGINATION,
+            "OUTREACH_FLOW_ID": "outreach",
+            "OUTREACH_CALLER_QUEUE_ARN": queue_arn(policy.default_queue),
         }
 
     def _configure_functions(self) -> None:

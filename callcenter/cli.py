@@ -293,6 +293,40 @@ def cmd_survey(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- outreach -------------------------------------------------------------------------------
+
+def cmd_outreach(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from rich.table import Table
+
+    from callcenter.backend import LocalBackend
+    from callcenter.outreach_day import run_outreach_day
+
+    console = _console()
+    with LocalBackend() as backend:
+        backend.load_profiles(_import(args.profiles, console, quiet=True).accepted)
+        run = run_outreach_day(backend, args.date, dry_run=args.dry_run, seed=args.seed)
+    mode = " (dry run: planned only, nothing sent)" if args.dry_run else ""
+    console.print(f"\n[bold]Proactive outreach on {run.day.isoformat()}[/bold]{mode}")
+    for campaign, summary in run.plans.items():
+        console.print(f"  {campaign}: " + ", ".join(f"{k}={v}" for k, v in summary.items()
+                                                  if not isinstance(v, dict | list)))
+    table = Table(title="Customers due")
+    for column in ("campaign", "customer", "expires", "status", "channel", "reason"):
+        table.add_column(column)
+    for line in run.lines:
+        table.add_row(line.campaign_id, line.customer_id, line.expires, line.status, line.channel or "-",
+                      line.reason or "-")
+    console.print(table)
+    statuses = Counter(line.status for line in run.lines)
+    console.print("By status: " + (", ".join(f"{k} {v}" for k, v in statuses.most_common()) or "nobody due"))
+    if not args.dry_run:
+        console.print(f"Reminder calls placed and answered through the outreach flow: {len(run.calls)}; "
+                      f"texts sent: {run.texts}")
+    return 0
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -334,6 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
     survey.add_argument("--at", type=_aware_datetime, help="when the call started (default: now)")
     survey.add_argument("--profiles", type=Path, default=DEMO_PROFILES)
     survey.set_defaults(func=cmd_survey)
+
+    outreach = sub.add_parser("outreach",
+                              help="one day of proactive outreach: who is contacted, how, who is not and why")
+    outreach.add_argument("--date", type=_iso_date, required=True, help="the day the campaigns' schedules fire")
+    outreach.add_argument("--profiles", type=Path, default=DEMO_PROFILES)
+    outreach.add_argument("--dry-run", action="store_true", help="plan only: nothing is sent")
+    outreach.add_argument("--seed", type=int, default=1, help="for the simulated answers to reminder calls")
+    outreach.set_defaults(func=cmd_outreach)
 
     simulate = sub.add_parser("simulate", help="a synthetic day of calls with a KPI report")
     simulate.add_argument("--calls", type=_positive, default=200)

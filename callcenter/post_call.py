@@ -133,7 +133,7 @@ def run_survey_calls(backend: LocalBackend, respondent: Respondent, at: datetime
         start = ContactStart(
             contact_id=call.contact_id,
             channel="VOICE",
-            initiation_method="OUTBOUND",
+            initiation_method="API",
             customer_address=call.destination,
             system_address=None,
             instance_arn=INSTANCE_ARN,

@@ -32,7 +32,18 @@ class SqsSource:
     max_batching_window_seconds: int = 0
 
 
-EventSource = ConnectFlowSource | SqsSource
+@dataclass(frozen=True)
+class ScheduleSource:
+    """Invoked by EventBridge Scheduler: one schedule per enabled campaign of functions/outreach/campaigns.json.
+
+    Each schedule has the campaign's cron expression and IANA time zone, and passes
+    `Campaign.schedule_input()` as the event (its `scheduled_time` filled in by the scheduler).
+    """
+
+    campaigns: str = "functions/outreach/campaigns.json"
+
+
+EventSource = ConnectFlowSource | SqsSource | ScheduleSource
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,12 @@ EVENT_BUS = EventBusSpec(name="callcenter", env_var="EVENT_BUS_NAME", source="ca
 QUEUES: dict[str, QueueSpec] = {
     spec.name: spec
     for spec in (
+        QueueSpec(
+            name="outreach-requests",
+            description="One message per customer due for a proactive contact (and contacts delayed by quiet hours)",
+            env_var="OUTREACH_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
         QueueSpec(
             name="survey-requests",
             description="Disconnected contacts waiting for the survey dispatcher (and surveys delayed by quiet hours)",
@@ -173,6 +190,49 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables_written=("surveys", "followups"),
             publishes_events=True,
             environment=_powertools("survey-answers"),
+        ),
+        FunctionSpec(
+            name="outreach-planner",
+            handler="functions.outreach.planner_handler.lambda_handler",
+            description="Finds the customers due for a campaign (sparse expiry index) and queues one contact each",
+            source=ScheduleSource(),
+            timeout_seconds=120,
+            memory_mb=512,
+            tables_read=("profiles", "outreach", "outreach_caps"),
+            tables_written=("outreach",),
+            queues_sent=("outreach-requests",),
+            environment=_powertools("outreach-planner"),
+        ),
+        FunctionSpec(
+            name="outreach-sender",
+            handler="functions.outreach.sender_handler.lambda_handler",
+            description="Places each due proactive contact by the customer's channel, at a decent hour, within the cap",
+            source=SqsSource(queue="outreach-requests", batch_size=10),
+            timeout_seconds=30,
+            memory_mb=512,
+            tables_read=("profiles", "outreach", "outreach_caps"),
+            tables_written=("outreach", "outreach_caps"),
+            queues_sent=("outreach-requests",),
+            connect_actions=("StartOutboundVoiceContact",),
+            sends_sms=True,
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "OUTREACH_FLOW_ID": "contact flow id of the outreach flow",
+                "OUTREACH_CALLER_QUEUE_ARN": "queue whose outbound caller id places the outreach calls",
+                "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool for SMS ('' disables SMS)",
+            },
+            environment=_powertools("outreach-sender"),
+        ),
+        FunctionSpec(
+            name="outreach-response",
+            handler="functions.outreach.response_handler.lambda_handler",
+            description="Records a customer's answer in the outreach flow: remind me later, or stop these calls",
+            source=ConnectFlowSource(),
+            timeout_seconds=4,
+            memory_mb=512,
+            tables_read=("profiles", "outreach"),
+            tables_written=("profiles", "outreach"),
+            environment=_powertools("outreach-response"),
         ),
     )
 }

@@ -17,23 +17,34 @@ class SettingsError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class ClientBounds:
+    """How long one AWS request may take: timeouts and total attempts (standard retry mode, jitter)."""
+
+    connect_timeout_s: float
+    read_timeout_s: float
+    max_attempts: int
+
+
+@dataclass(frozen=True)
 class RoutingSettings:
     profiles_table: str
     queue_arns: dict[str, str]
     default_region: str
-    ddb_connect_timeout_s: float
-    ddb_read_timeout_s: float
-    ddb_max_attempts: int
+    dynamodb: ClientBounds
 
 
-def _require(name: str) -> str:
+def require_env(name: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
         raise SettingsError(f"environment variable {name} is required")
     return value
 
 
-def _float(name: str, default: float, low: float, high: float) -> float:
+def optional_env(name: str) -> str | None:
+    return os.environ.get(name, "").strip() or None
+
+
+def number_env(name: str, default: float, low: float, high: float) -> float:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -46,9 +57,18 @@ def _float(name: str, default: float, low: float, high: float) -> float:
     return value
 
 
+def dynamodb_bounds(default: ClientBounds) -> ClientBounds:
+    """DynamoDB bounds: DDB_CONNECT_TIMEOUT_SECONDS, DDB_READ_TIMEOUT_SECONDS, DDB_MAX_ATTEMPTS or `default`."""
+    return ClientBounds(
+        connect_timeout_s=number_env("DDB_CONNECT_TIMEOUT_SECONDS", default.connect_timeout_s, 0.05, 10.0),
+        read_timeout_s=number_env("DDB_READ_TIMEOUT_SECONDS", default.read_timeout_s, 0.05, 30.0),
+        max_attempts=int(number_env("DDB_MAX_ATTEMPTS", default.max_attempts, 1, 10)),
+    )
+
+
 @lru_cache(maxsize=1)
 def routing_settings() -> RoutingSettings:
-    raw_arns = _require("QUEUE_ARNS")
+    raw_arns = require_env("QUEUE_ARNS")
     try:
         queue_arns = json.loads(raw_arns)
     except json.JSONDecodeError as exc:
@@ -57,13 +77,12 @@ def routing_settings() -> RoutingSettings:
         isinstance(k, str) and isinstance(v, str) and v for k, v in queue_arns.items()
     ):
         raise SettingsError("QUEUE_ARNS must be a JSON object of queue name to ARN")
+    bounds = dynamodb_bounds(ClientBounds(connect_timeout_s=0.5, read_timeout_s=0.8, max_attempts=2))
     return RoutingSettings(
-        profiles_table=_require("PROFILES_TABLE_NAME"),
+        profiles_table=require_env("PROFILES_TABLE_NAME"),
         queue_arns=queue_arns,
-        default_region=os.environ.get("DEFAULT_PHONE_REGION", "US").strip() or "US",
-        ddb_connect_timeout_s=_float("DDB_CONNECT_TIMEOUT_SECONDS", 0.5, 0.05, 5.0),
-        ddb_read_timeout_s=_float("DDB_READ_TIMEOUT_SECONDS", 0.8, 0.05, 5.0),
-        ddb_max_attempts=int(_float("DDB_MAX_ATTEMPTS", 2, 1, 5)),
+        default_region=optional_env("DEFAULT_PHONE_REGION") or "US",
+        dynamodb=bounds,
     )
 
 

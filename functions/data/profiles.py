@@ -6,6 +6,14 @@ Key design
   attribute, so recognising a caller is one Query.
 - `version` gives optimistic locking: a stale write raises instead of silently
   overwriting a concurrent update.
+- `by_warranty_expiry` and `by_plan_expiry` are sparse: only profiles that have the date are in
+  them, one partition per day, so the outreach planner finds the customers due on a day with one
+  Query of that day's bucket, never a scan. They project every attribute, like `by_phone`, so the
+  planner decides consent, opt-out and channel from the index items alone (no GetItem per
+  customer). The cost: every write to a profile that has the date is also written to the index,
+  and the index stores whole profiles. INCLUDE with just the attributes the planner reads would
+  be smaller, but the table construct builds ALL and KEYS_ONLY only; KEYS_ONLY would cost one
+  extra read per due customer.
 """
 
 from __future__ import annotations
@@ -35,6 +43,22 @@ class ProfilesByPhone(GlobalSecondaryIndex["ProfileItem"]):
     phone = UnicodeAttribute(hash_key=True)
 
 
+class ProfilesByWarrantyExpiry(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_warranty_expiry"
+        projection = AllProjection()
+
+    warranty_expires = UnicodeAttribute(hash_key=True)
+
+
+class ProfilesByPlanExpiry(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_plan_expiry"
+        projection = AllProjection()
+
+    plan_expires = UnicodeAttribute(hash_key=True)
+
+
 class ProfileItem(Model):
     class Meta:
         # Bound at run time by functions.data.tables.bind_tables(); never read from the env at import.
@@ -59,6 +83,8 @@ class ProfileItem(Model):
     version = VersionAttribute()
 
     by_phone = ProfilesByPhone()
+    by_warranty_expiry = ProfilesByWarrantyExpiry()  # sparse: profiles with a warranty date only
+    by_plan_expiry = ProfilesByPlanExpiry()  # sparse: profiles with a plan date only
 
 
 def _iso(value: date | None) -> str | None:

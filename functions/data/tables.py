@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pynamodb.models import Model
 
+from functions.data.outreach import ContactCapItem, OutreachItem
 from functions.data.profiles import ProfileItem
 from functions.data.surveys import FollowUpItem, SurveyItem
 
@@ -27,6 +28,8 @@ TABLES: dict[str, TableSpec] = {
     "profiles": TableSpec("profiles", ProfileItem, "PROFILES_TABLE_NAME"),
     "surveys": TableSpec("surveys", SurveyItem, "SURVEYS_TABLE_NAME"),
     "followups": TableSpec("followups", FollowUpItem, "FOLLOWUPS_TABLE_NAME"),
+    "outreach": TableSpec("outreach", OutreachItem, "OUTREACH_TABLE_NAME"),
+    "outreach_caps": TableSpec("outreach_caps", ContactCapItem, "OUTREACH_CAPS_TABLE_NAME"),
 }
 
 

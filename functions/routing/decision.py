@@ -1,7 +1,8 @@
 """route_call: who is calling and the policy in, an explainable RoutingDecision out. Plain Python.
 
 Evaluation order (documented in README.md, "Routing rules"):
-1. Contacts that are not inbound voice calls get the default queue with a reason saying why.
+1. Contacts that are not voice calls placed by or to the customer (inbound, or our own outbound
+   reminder calls) get the default queue with a reason saying why.
 2. The policy's rules, first match wins: VIP line, VIP tier, repeat complainers, language, skill (menu choice).
 3. No rule matched: the default queue; the reason says whether the caller was known, unknown,
    withheld, had an invalid number, or could not be looked up.
@@ -39,6 +40,9 @@ DEFAULT_REASONS = {
     CallerStatus.LOOKUP_FAILED: "PROFILE_UNAVAILABLE",
 }
 NON_VOICE_REASON = "NON_VOICE_CHANNEL"
+#: Initiation methods routed by the rules: callers, and customers we called who ask for an agent
+#: (our reminder calls are started with StartOutboundVoiceContact, which Connect reports as API).
+ROUTED_INITIATIONS = ("INBOUND", "OUTBOUND", "API")
 NON_INBOUND_REASON = "NON_INBOUND_CONTACT"
 
 
@@ -114,7 +118,7 @@ def route_call(
     if ctx.channel != "VOICE":
         queue, priority, reason, rule_id, offer_menu = policy.default_queue, tier_priority, NON_VOICE_REASON, "", False
         notes.append(f"channel {ctx.channel or 'missing'} is not a voice call")
-    elif ctx.initiation_method != "INBOUND":
+    elif ctx.initiation_method not in ROUTED_INITIATIONS:
         queue, priority, reason, rule_id, offer_menu = (
             policy.default_queue, tier_priority, NON_INBOUND_REASON, "", False)
         notes.append(f"initiation {ctx.initiation_method or 'missing'} is not an inbound call")

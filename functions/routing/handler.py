@@ -48,9 +48,9 @@ def _configure_data_access() -> None:
     bind_tables()
     configure_client(
         profiles.ProfileItem,
-        connect_timeout=settings.ddb_connect_timeout_s,
-        read_timeout=settings.ddb_read_timeout_s,
-        max_attempts=settings.ddb_max_attempts,
+        connect_timeout=settings.dynamodb.connect_timeout_s,
+        read_timeout=settings.dynamodb.read_timeout_s,
+        max_attempts=settings.dynamodb.max_attempts,
     )
     _configured = True
 

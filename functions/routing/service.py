@@ -14,6 +14,7 @@ from functions.common.phone import NumberStatus, mask_phone, parse_phone
 from functions.profiles.profile import TIERS, CustomerProfile
 from functions.routing.contact import InboundContact
 from functions.routing.decision import (
+    ROUTED_INITIATIONS,
     CallContext,
     CallerStatus,
     RoutingDecision,
@@ -100,7 +101,7 @@ def decide(
     now: datetime,
     default_region: str = "US",
 ) -> tuple[RoutingDecision, Identification]:
-    if contact.channel == "VOICE" and contact.initiation_method == "INBOUND":
+    if contact.channel == "VOICE" and contact.initiation_method in ROUTED_INITIATIONS:
         who = identify_caller(contact, lookup, default_region)
     else:
         # Chats, tasks, emails, transfers...: the endpoint is not a phone we can trust for lookup.

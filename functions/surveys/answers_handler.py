@@ -18,13 +18,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.common.clock import utc_now
 from functions.common.events import EventBridgePublisher
 from functions.common.observability import logger, metrics, tracer
+from functions.common.settings import ClientBounds, dynamodb_bounds
 from functions.data.surveys import FollowUpItem, SurveyItem
 from functions.data.tables import bind_tables, configure_client
 from functions.manifest import EVENT_BUS
 from functions.surveys.adapters import DynamoDBSurveyStore
 from functions.surveys.answers import AnswerReason, AnswerResult, record_survey_answers
 from functions.surveys.policy import load_survey_policy
-from functions.surveys.settings import ClientBounds, dynamodb_bounds
 
 # Two DynamoDB requests and one PutEvents must fit in the function's 4 s (the flow waits 5 s).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.3, read_timeout_s=0.6, max_attempts=2)

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.observability import logger, metrics, tracer
 from functions.common.phone import mask_phone
+from functions.common.settings import ClientBounds, dynamodb_bounds
 from functions.data import profiles
 from functions.data.surveys import SurveyItem
 from functions.data.tables import bind_tables, configure_client
@@ -42,7 +43,7 @@ from functions.surveys.dispatcher import (
 from functions.surveys.policy import load_survey_policy
 from functions.surveys.record import SurveyStoreUnavailable
 from functions.surveys.requests import parse_survey_request
-from functions.surveys.settings import ClientBounds, dispatcher_settings, dynamodb_bounds
+from functions.surveys.settings import dispatcher_settings
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 

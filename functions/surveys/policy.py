@@ -11,20 +11,17 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from functions.common.quiet_hours import SQS_MAX_DELAY_SECONDS, QuietHours
 from functions.common.zones import require_zone
 
 POLICY_PATH = Path(__file__).with_name("policy.json")
-SQS_MAX_DELAY_SECONDS = 900
-_CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$")
 
 
 class SurveyPolicyError(ValueError):
@@ -33,40 +30,6 @@ class SurveyPolicyError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-class QuietHours(_Strict):
-    start: str
-    end: str
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        if not _CLOCK.match(value):
-            raise ValueError(f"must be HH:MM (00:00-23:59), got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> QuietHours:
-        if self.start == self.end:
-            raise ValueError("start and end must differ")
-        return self
-
-    def resume_at(self, moment: datetime, zone: ZoneInfo) -> datetime | None:
-        """The end of the quiet period `moment` falls in (aware, in `zone`), or None outside quiet hours."""
-        local = moment.astimezone(zone)
-        now, start, end = local.hour * 60 + local.minute, _minutes(self.start), _minutes(self.end)
-        quiet = (now >= start or now < end) if start > end else start <= now < end
-        if not quiet:
-            return None
-        day = local.date() if now < end else local.date() + timedelta(days=1)
-        # Built from the local date and clock, so a DST change in between moves the UTC instant with it.
-        return datetime.combine(day, time(end // 60, end % 60), tzinfo=zone)
 
 
 class SurveyPolicy(_Strict):

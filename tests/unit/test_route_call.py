@@ -160,3 +160,13 @@ def test_every_decision_is_routable_and_explained(ctx, who, status):
     assert decision.reason and decision.explanation
     assert not (decision.offer_menu and decision.after_hours)
     assert decision.after_hours == (not POLICY.hours_for(decision.queue).is_open(ctx.now))
+
+
+def test_a_customer_renewing_after_our_reminder_reaches_sales_ahead_of_the_line():
+    decision = route_call(POLICY, call(intent="renewal"), profile(), CallerStatus.KNOWN)
+    assert (decision.queue, decision.priority, decision.reason) == ("sales", 3, "OUTREACH_RENEWAL")
+
+
+def test_a_customer_we_called_who_asks_to_renew_is_routed_by_the_rules():
+    decision = route_call(POLICY, call(intent="renewal", method="OUTBOUND"), profile(tier="vip"), CallerStatus.KNOWN)
+    assert (decision.queue, decision.reason) == ("vip", "VIP_TIER")  # a VIP still reaches the VIP queue

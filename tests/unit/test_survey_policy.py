@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from functions.surveys.policy import POLICY_PATH, QuietHours, SurveyPolicyError, load_survey_policy, parse_survey_policy
+from functions.common.quiet_hours import QuietHours
+from functions.surveys.policy import POLICY_PATH, SurveyPolicyError, load_survey_policy, parse_survey_policy
 
 SHIPPED = json.loads(POLICY_PATH.read_text(encoding="utf-8"))
 UTC_ZONE = ZoneInfo("UTC")

@@ -1,0 +1,155 @@
+"""The outreach ports on AWS: DynamoDB (functions/data/outreach.py), SQS, Amazon Connect and End User Messaging SMS.
+
+Clients are built on first use (never at import) with bounded timeouts and retries, and looked up
+on every call, so `reset_clients()` (tests, the local runtime) takes effect at once. Channel errors
+become ChannelFailure carrying the service's error code only, without chaining the original
+(`from None`): botocore messages may quote the destination number.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from functools import cache
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.data import outreach as outreach_data
+from functions.outreach.record import ContactCap, OutreachRecord
+from functions.outreach.requests import OutreachMessage
+from functions.outreach.sender import ChannelFailure, OutreachInvitation
+
+CONNECT = "connect"
+SMS = "pinpoint-sms-voice-v2"  # AWS End User Messaging SMS
+SQS = "sqs"
+#: A renewal offer is marketing, not a transaction the customer started.
+SMS_MESSAGE_TYPE = "PROMOTIONAL"
+#: Namespace of the outbound call's ClientToken: the same record and round always yield the same token.
+CLIENT_TOKEN_NAMESPACE = uuid.UUID("0b7c2f4e-91d3-4c5a-8e6f-3a2d1c0b9e87")
+
+
+@cache
+def aws_client(service: str) -> BaseClient:
+    """One client per service for the execution environment: 2 s to connect, 5 s to read, 3 attempts."""
+    config = Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 3, "mode": "standard"})
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
+
+
+def reset_clients() -> None:
+    aws_client.cache_clear()
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
+    return type(exc).__name__
+
+
+def resource_id(arn_or_id: str) -> str:
+    """The id at the end of an Amazon Connect ARN (".../contact-flow/<id>"), or the value itself."""
+    return arn_or_id.rsplit("/", 1)[-1] if arn_or_id.startswith("arn:") else arn_or_id
+
+
+def client_token(invitation: OutreachInvitation) -> str:
+    """Derived from the record key and round: a retry is the same call; a reminder (next round) a new one."""
+    return str(uuid.uuid5(CLIENT_TOKEN_NAMESPACE, f"{invitation.customer_id}#{invitation.cycle}#{invitation.round}"))
+
+
+class VoiceOutreachCaller:
+    """Places the call: the outreach flow runs when the customer answers."""
+
+    def __init__(self, instance_id: str, flow_id: str, caller_queue_arn: str) -> None:
+        self.instance_id = instance_id
+        self.flow_id = resource_id(flow_id)
+        self.queue_id = resource_id(caller_queue_arn)
+
+    def send(self, invitation: OutreachInvitation) -> str:
+        try:
+            response = aws_client(CONNECT).start_outbound_voice_contact(
+                DestinationPhoneNumber=invitation.destination,
+                ContactFlowId=self.flow_id,
+                InstanceId=self.instance_id,
+                QueueId=self.queue_id,
+                Attributes=invitation.contact_attributes(),
+                ClientToken=client_token(invitation),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ChannelFailure("voice", _code(exc)) from None  # the message may quote the number
+        return str(response["ContactId"])
+
+
+class SmsOutreachSender:
+    """One SMS with the campaign's text; STOP replies are handled by End User Messaging's opt-out lists."""
+
+    def __init__(self, origination_identity: str) -> None:
+        self.origination_identity = origination_identity
+
+    def send(self, invitation: OutreachInvitation) -> str:
+        try:
+            response = aws_client(SMS).send_text_message(
+                DestinationPhoneNumber=invitation.destination,
+                OriginationIdentity=self.origination_identity,
+                MessageBody=invitation.message,
+                MessageType=SMS_MESSAGE_TYPE,
+                Context={"outreach_customer_id": invitation.customer_id, "outreach_cycle": invitation.cycle},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ChannelFailure("sms", _code(exc)) from None
+        return str(response["MessageId"])
+
+
+class SqsOutreachQueue:
+    """The outreach queue: the planner's batches and the sender's delayed contacts."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+
+    def send_batch(self, messages: Sequence[OutreachMessage]) -> list[int]:
+        """SendMessageBatch (at most 10); the positions SQS did not accept (all of them if the call failed)."""
+        if not messages:
+            return []
+        if len(messages) > 10:
+            raise ValueError("SendMessageBatch takes at most 10 messages")
+        entries = [{"Id": f"m{position}", "MessageBody": message.body()} for position, message in enumerate(messages)]
+        try:
+            response = aws_client(SQS).send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (ClientError, BotoCoreError):
+            return list(range(len(messages)))
+        return sorted(int(entry["Id"][1:]) for entry in response.get("Failed") or [])
+
+    def send_later(self, message: OutreachMessage, delay_seconds: int) -> None:
+        aws_client(SQS).send_message(QueueUrl=self.queue_url, MessageBody=message.body(), DelaySeconds=delay_seconds)
+
+
+class DynamoDBOutreachStore:
+    """The planner's, sender's and responder's store on the outreach table (functions/data/outreach.py)."""
+
+    def get(self, customer_id: str, cycle: str) -> OutreachRecord | None:
+        return outreach_data.get_record(customer_id, cycle)
+
+    def create(self, record: OutreachRecord) -> OutreachRecord | None:
+        return outreach_data.create_record(record)
+
+    def replace(self, record: OutreachRecord, expected: OutreachRecord) -> OutreachRecord | None:
+        return outreach_data.replace_record(record, expected)
+
+    def pending(self, campaign_id: str, due_on: date) -> list[OutreachRecord]:
+        return outreach_data.pending_records(campaign_id, due_on)
+
+    def planning_state(self, keys: Sequence[tuple[str, str]]) -> tuple[
+            Mapping[tuple[str, str], OutreachRecord], Mapping[str, ContactCap]]:
+        return outreach_data.planning_state(keys)
+
+
+class DynamoDBContactCaps:
+    """The frequency cap on the outreach_caps table."""
+
+    def claim(self, customer_id: str, cycle: str, now: datetime, period_days: int) -> bool:
+        return outreach_data.claim_cap(customer_id, cycle, now, period_days)
+
+    def release(self, customer_id: str, cycle: str, claimed_at: datetime) -> bool:
+        return outreach_data.release_cap(customer_id, cycle, claimed_at)

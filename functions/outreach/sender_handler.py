@@ -1,0 +1,159 @@
+"""Outreach sender Lambda: consumes the `outreach-requests` queue (batches, partial batch failures).
+
+Thin: each SQS record's body is parsed and handed to the OutreachSender (sender.py, where the states
+and the frequency cap are explained); here are only the AWS wiring, logs and metrics. A record that
+fails (unparseable body, DynamoDB unavailable, a channel failure) is reported in `batchItemFailures`:
+SQS delivers it again, and after max_receive_count deliveries moves it to the dead-letter queue,
+while the rest of its batch is done.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.common.clock import utc_now
+from functions.common.observability import logger, metrics, tracer
+from functions.common.phone import mask_phone
+from functions.common.settings import ClientBounds, dynamodb_bounds
+from functions.data import outreach as outreach_data
+from functions.data import profiles
+from functions.data.tables import bind_tables, configure_client
+from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.outreach.adapters import (
+    DynamoDBContactCaps,
+    DynamoDBOutreachStore,
+    SmsOutreachSender,
+    SqsOutreachQueue,
+    VoiceOutreachCaller,
+)
+from functions.outreach.campaigns import load_campaigns
+from functions.outreach.record import OutreachStoreUnavailable
+from functions.outreach.requests import MalformedOutreachRequest, parse_outreach_message
+from functions.outreach.sender import Outcome, OutreachChannel, OutreachSender, OutreachSendFailed, SendResult
+from functions.outreach.settings import sender_settings
+
+DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
+SENDER_FUNCTION = "outreach-sender"  # its name in functions/manifest.py
+#: Until the manifest declares the sender: the visibility timeout proposed for its queue.
+DEFAULT_CLAIM_EXPIRY = timedelta(seconds=180)
+
+_configured = False
+
+
+def _configure_data_access() -> None:
+    """Once per execution environment, on first use (not at import): table names and client bounds."""
+    global _configured
+    if _configured:
+        return
+    bind_tables()
+    bounds = dynamodb_bounds(DDB_BOUNDS)
+    for model in (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS):
+        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
+                         max_attempts=bounds.max_attempts)
+    _configured = True
+
+
+def _claim_expiry() -> timedelta:
+    """A claim older than the queue's visibility timeout belongs to a sender that is gone."""
+    spec = FUNCTIONS.get(SENDER_FUNCTION)
+    if spec is not None and isinstance(spec.source, SqsSource) and spec.source.queue in QUEUES:
+        return timedelta(seconds=QUEUES[spec.source.queue].visibility_timeout_seconds)
+    return DEFAULT_CLAIM_EXPIRY
+
+
+def build_sender() -> OutreachSender:
+    settings = sender_settings()
+    channels: dict[str, OutreachChannel] = {
+        "voice": VoiceOutreachCaller(settings.instance_id, settings.outreach_flow_id, settings.caller_queue_arn)}
+    if settings.sms_origination_identity:
+        channels["sms"] = SmsOutreachSender(settings.sms_origination_identity)
+    return OutreachSender(
+        policy=load_campaigns(),
+        store=DynamoDBOutreachStore(),
+        caps=DynamoDBContactCaps(),
+        profiles=outreach_data.fresh_profile,
+        channels=channels,
+        queue=SqsOutreachQueue(settings.queue_url),
+        claim_expiry=_claim_expiry(),
+        clock=utc_now,
+    )
+
+
+def _count(name: str, **dimensions: str) -> None:
+    if not dimensions:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace,
+                       default_dimensions=dimensions):
+        pass
+
+
+def _observe(result: SendResult, record: SQSRecord) -> None:
+    logger.info("outreach request handled", extra={
+        "message_id": record.message_id,
+        "customer_id": result.customer_id,
+        "cycle": result.cycle,
+        "outcome": result.outcome.value,
+        "reason": result.reason,
+        "channel": result.channel,
+        "destination": mask_phone(result.destination),
+        "not_before": result.not_before.isoformat() if result.not_before else None,
+    })
+    if result.outcome is Outcome.CONTACTED:
+        _count("OutreachContacted", channel=result.channel or "unknown")
+    elif result.outcome is Outcome.DELAYED:
+        _count("OutreachDelayed")
+    elif result.outcome in (Outcome.SKIPPED, Outcome.IGNORED):
+        _count("OutreachSkippedAtSend", reason=result.reason or "UNKNOWN")
+    elif result.outcome is Outcome.DUPLICATE:
+        _count("OutreachDuplicates")
+
+
+def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
+    """One SQS record: the outcome, or an exception that makes it a batch item failure."""
+    try:
+        message = parse_outreach_message(record.body)
+    except MalformedOutreachRequest as exc:
+        logger.error("malformed outreach request", extra={"message_id": record.message_id, "problem": str(exc)})
+        _count("MalformedOutreachRequest")
+        raise
+    try:
+        result = sender.send(message)
+    except OutreachSendFailed as exc:
+        logger.warning("outreach contact failed; the message will be retried", extra={
+            "message_id": record.message_id, "customer_id": exc.customer_id, "cycle": exc.cycle,
+            "channel": exc.channel, "error": exc.code, "receive_count": record.attributes.approximate_receive_count})
+        _count("OutreachSendFailed", channel=exc.channel)
+        raise
+    except Exception as exc:
+        # Our own exceptions carry only error codes; anything else is named by its type (its text may hold PII).
+        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, OutreachStoreUnavailable) else type(exc).__name__
+        logger.warning("outreach request failed; the message will be retried", extra={
+            "message_id": record.message_id, "customer_id": message.customer_id, "cycle": message.cycle,
+            "error": error, "receive_count": record.attributes.approximate_receive_count})
+        raise
+    _observe(result, record)
+    return result.outcome.value
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _configure_data_access()
+    sender = build_sender()
+    records = event.get("Records") if isinstance(event, dict) else None
+    metrics.add_metric(name="OutreachRequests", unit=MetricUnit.Count, value=len(records or []))
+
+    def record_handler(record: SQSRecord) -> str:
+        return handle_record(sender, record)
+
+    return dict(process_partial_response(
+        event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS),
+        context=context))
