@@ -34,18 +34,20 @@ test: $(STAMP) bundle lint ## The whole suite: lint, unit, flows, integration (m
 test-fast: $(STAMP) ## Tests without the CDK synth
 	$(BIN)/pytest -m "not infra"
 
-demo: $(STAMP) ## A simulated day of calls on the local moto backend, with a KPI report
+demo: $(STAMP) ## A simulated day of calls (with surveys) and a day of outreach on the local moto backend, with KPIs
 	$(BIN)/callcenter seed demo/profiles.csv
 	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv
+	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv
 
 synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), then cfn-lint them
 	rm -rf cdk.out
 	$(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-bench: $(STAMP) ## Benchmarks: routing (cold start, time and DynamoDB requests per decision), surveys
+bench: $(STAMP) ## Benchmarks: routing (cold start, time, DynamoDB requests per decision), surveys, outreach
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
+	$(BIN)/python benchmarks/outreach_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
