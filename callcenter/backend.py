@@ -225,14 +225,20 @@ class LocalBackend:
                                                                                "Arn": target_arn}])
         events.create_event_bus(Name=LOCAL_EVENT_BUS)
 
+    _clients_primed = False
+
     def _create_tables(self) -> None:
+        """Every table from its model, on this (fresh, empty) moto backend."""
         from functions.data.tables import TABLES, bind_tables
 
         bind_tables()
         for spec in TABLES.values():
-            spec.model._connection = None  # forget clients made outside this moto session
-            if not spec.model.exists():
-                spec.model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            if not LocalBackend._clients_primed:
+                # Clients made before the emulators were installed would miss them: rebuild once.
+                # Later backends reuse the clients (moto intercepts them whichever mock is active).
+                spec.model._connection = None
+            spec.model.create_table(billing_mode="PAY_PER_REQUEST")
+        LocalBackend._clients_primed = True
 
     # --- data ------------------------------------------------------------------------------
     def load_profiles(self, profiles: list[Any]) -> int:
