@@ -3,8 +3,8 @@
 Offline and environment-agnostic: no context lookups, no account or region needed to synthesize.
 Context (cdk.json or -c): `stage` (default "dev"), `connect_instance_arn` (use an existing instance),
 `connect_instance_alias` (the alias of the instance this stack creates), `sms_origination_identity`
-(the End User Messaging phone number or pool SMS surveys are sent from, as an id or ARN; unset or ""
-disables SMS surveys and grants no SMS permission).
+(the End User Messaging phone number or pool SMS surveys and outreach are sent from, as an id or ARN; unset or ""
+disables SMS (surveys and outreach) and grants no SMS permission).
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Event: `{"campaign_id": ..., "scheduled_time": "<aws.scheduler.scheduled-time>", "run_date": "YYYY-MM-DD"?}`
 (requests.py). Thin: the planning is OutreachPlanner's (planner.py); here are only the AWS wiring, logs
 and metrics. The answer is the run's summary. A malformed event, an unknown campaign, DynamoDB not
-answering or contacts that could not be enqueued make the invocation fail, so Scheduler's retry
-policy (then its dead-letter queue) takes over; a retried run is idempotent.
+answering or contacts that could not be enqueued make the invocation fail. Scheduler invokes the
+function asynchronously, so Lambda's own asynchronous retries run it again, and a run that still
+fails lands in the planner's dead-letter queue (alarmed); a retried run is idempotent.
 """
 
 from __future__ import annotations

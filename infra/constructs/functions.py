@@ -3,7 +3,9 @@ the manifest declares.
 
 Event sources: a ConnectFlowSource function is associated with the Connect instance and only that
 instance may invoke it; an SqsSource function consumes its queue in batches, reporting partial batch
-failures, and Connect cannot invoke it.
+failures, and Connect cannot invoke it; a ScheduleSource function is run by EventBridge Scheduler, one
+schedule per enabled campaign, in the stack's schedule group `callcenter-<stage>` (infra/constructs/
+schedules.py), and Connect cannot invoke it either.
 
 Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
@@ -27,11 +29,21 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from functions.data.tables import TABLES
-from functions.manifest import EVENT_BUS, FUNCTIONS, ConnectFlowSource, EventBusSpec, FunctionSpec, SqsSource
+from functions.manifest import (
+    EVENT_BUS,
+    FUNCTIONS,
+    ConnectFlowSource,
+    EventBusSpec,
+    FunctionSpec,
+    ScheduleSource,
+    SqsSource,
+)
 from infra.constructs.messaging import MessageQueue
+from infra.constructs.schedules import CampaignSchedules, scheduled_campaigns
 from infra.constructs.tables import ModelTable
 from infra.nag import acknowledge
 from infra.naming import pascal
@@ -40,7 +52,7 @@ from infra.naming import pascal
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")  # BatchGetItem: the planner
 # PynamoDB's conditional save() and update(), also inside TransactWrite (authorized per item action).
 WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 READ_KEY_ACTIONS = ("kms:Decrypt",)
@@ -94,6 +106,7 @@ class Functions(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        stage: str,
         asset_dir: Path,
         tables: Mapping[str, ModelTable],
         queues: Mapping[str, MessageQueue],
@@ -105,6 +118,7 @@ class Functions(Construct):
         bus_spec: EventBusSpec = EVENT_BUS,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.stage = stage
         self.code = lambda_.Code.from_asset(str(asset_dir))
         self.log_key = self._log_key()
         self.specs = dict(specs)
@@ -116,6 +130,8 @@ class Functions(Construct):
         self.sms_identity_arn = sms_identity_arn(self, sms_identity) if sms_identity else None
         self.by_name: dict[str, lambda_.Function] = {}
         self.associations: dict[str, connect.CfnIntegrationAssociation] = {}
+        self.schedules: dict[str, CampaignSchedules] = {}
+        self._schedule_group: scheduler.ScheduleGroup | None = None
         self._wired: dict[str, set[str]] = {}
         for name, spec in specs.items():
             unknown = sorted(set(spec.tables_read + spec.tables_written) - set(tables))
@@ -131,6 +147,8 @@ class Functions(Construct):
                 self._consume(function, spec, spec.source)
             elif isinstance(spec.source, ConnectFlowSource):
                 self._invoked_by_connect(function, name)
+            elif isinstance(spec.source, ScheduleSource):
+                self._scheduled(function, name, spec.source)
             else:
                 raise ValueError(f"function {name!r}: unsupported event source {spec.source!r}")
         self.wire(wired_environment)
@@ -171,6 +189,22 @@ class Functions(Construct):
             instance_id=self.instance.arn,
             integration_type="LAMBDA_FUNCTION",
             integration_arn=function.function_arn,
+        )
+
+    def _scheduled(self, function: lambda_.Function, name: str, source: ScheduleSource) -> None:
+        if self._schedule_group is None:
+            # Schedule names are unique per group: one group per stage keeps stages apart in an account.
+            # Its schedules are all defined here, so the group goes with the stack (a retained, named group
+            # would make the next deployment of the stage fail on its name).
+            self._schedule_group = scheduler.ScheduleGroup(
+                self, "ScheduleGroup", schedule_group_name=f"callcenter-{self.stage}",
+                removal_policy=cdk.RemovalPolicy.DESTROY)
+        self.schedules[name] = CampaignSchedules(
+            self, f"{pascal(name)}Schedules",
+            function_name=name,
+            function=function,
+            campaigns=scheduled_campaigns(source),
+            group=self._schedule_group,
         )
 
     def _consume(self, function: lambda_.Function, spec: FunctionSpec, source: SqsSource) -> None:
@@ -287,7 +321,8 @@ class Functions(Construct):
                 actions=[f"connect:{action}" for action in unscoped], resources=["*"]))
             return [f"connect:{', connect:'.join(unscoped)} supports no resource-level permissions or condition "
                     "keys (Service Authorization Reference, Amazon Connect): a statement naming the instance, flow "
-                    "or queue would never match; the call names this stack's instance, survey flow and queue."]
+                    "or queue would never match; the call names this stack's instance and one of its flows and "
+                    "queues."]
         return []
 
     def _grant_sms(self, role: iam.Role) -> None:

@@ -2,20 +2,24 @@
 
 Per function: Errors, Throttles and p99 Duration near the timeout (a flow gives up at
 InvocationTimeLimitSeconds, so a slow flow function is a caller sent to the fallback queue; a slow queue
-consumer times out and its batch is redelivered). Custom metrics that mean trouble without being errors:
-ProfileLookupFailed (routing decided without the caller's profile), SurveyDispatchFailed (a survey
-could not be sent) and SurveyEventPublishFailed (a low score stored but not announced). Powertools
-Metrics emits custom metrics in the function's POWERTOOLS_METRICS_NAMESPACE with the dimension
-`service` = POWERTOOLS_SERVICE_NAME.
+consumer times out and its batch is redelivered; a failed scheduled run is retried, then dead-lettered).
+Custom metrics that mean trouble without being errors: ProfileLookupFailed (routing decided without the
+caller's profile), SurveyDispatchFailed (a survey could not be sent), SurveyEventPublishFailed (a low
+score stored but not announced) and OutreachSendFailed (a proactive call or SMS failed; one alarm per
+channel). Powertools Metrics emits custom metrics in the function's POWERTOOLS_METRICS_NAMESPACE with the
+dimension `service` = POWERTOOLS_SERVICE_NAME, plus the dimensions the handler adds (CloudWatch matches the
+whole set: a metric emitted per channel is alarmed per channel).
 
 Per queue: the age of its oldest message (the consumer is not keeping up, or is failing and retrying).
-Per dead-letter queue, a queue's and a rule target's: its first visible message (something needs a
-redrive, or a look). SQS publishes its metrics every five minutes, hence the longer period.
+Per dead-letter queue, a queue's, a rule target's and a scheduled function's failed runs: its first visible
+message (something needs a redrive, or a look). SQS publishes its metrics every five minutes, hence the
+longer period. Per schedule group: a failed run that could not even be dead-lettered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -26,38 +30,92 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from functions.manifest import FUNCTIONS, ConnectFlowSource, FunctionSpec
+from functions.manifest import FUNCTIONS, ConnectFlowSource, FunctionSpec, ScheduleSource
+from functions.outreach.campaigns import OUTREACH_CHANNELS
 from infra.constructs.messaging import Messaging
+from infra.constructs.schedules import CampaignSchedules
 
 PERIOD = cdk.Duration.minutes(1)
 QUEUE_PERIOD = cdk.Duration.minutes(5)  # SQS sends its metrics to CloudWatch every 5 minutes
 DURATION_ALARM_FRACTION = 0.8  # of the function timeout
 # Redeliveries end in the dead-letter queue within minutes (max_receive_count x visibility timeout), and a
-# survey delayed by quiet hours goes back to the queue as a new message: an hour-old message is stuck.
+# survey or outreach contact delayed by quiet hours goes back to the queue as a new message (each hop at
+# most SQS's 15-minute delay): an hour-old message is stuck.
 OLDEST_MESSAGE_ALARM = cdk.Duration.hours(1)
+
+
+@dataclass(frozen=True)
+class CustomMetric:
+    """A metric a handler emits: its name and the dimensions it adds besides Powertools' `service`."""
+
+    name: str
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """"OutreachSendFailed-voice": unique per function, for alarm ids."""
+        return "-".join((self.name, *self.dimensions.values()))
+
+
+def named(*names: str) -> tuple[CustomMetric, ...]:
+    return tuple(CustomMetric(name) for name in names)
+
+
+def per_value(name: str, dimension: str, values: Iterable[str]) -> tuple[CustomMetric, ...]:
+    """A metric the handler emits with one more dimension: one metric per value."""
+    return tuple(CustomMetric(name, {dimension: value}) for value in values)
+
+
 # Custom metrics the handlers emit, by function name: those that raise an alarm, those on the dashboard.
-ALARMED_METRICS: dict[str, tuple[str, ...]] = {
-    "routing": ("ProfileLookupFailed",),
-    "survey-dispatcher": ("SurveyDispatchFailed",),
+ALARMED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
+    "routing": named("ProfileLookupFailed"),
+    "survey-dispatcher": named("SurveyDispatchFailed"),
     # The answers are stored, but supervisors are not told of a low score.
-    "survey-answers": ("SurveyEventPublishFailed",),
+    "survey-answers": named("SurveyEventPublishFailed"),
+    # A call or SMS the channel refused (sender_handler.py emits it per channel): retried, then dead-lettered.
+    "outreach-sender": per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS),
 }
-GRAPHED_METRICS: dict[str, tuple[str, ...]] = {
-    "routing": ("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),
-    "survey-dispatcher": ("SurveyRequests", "SurveyDispatchFailed"),
-    "survey-answers": ("SurveysAnswered", "SurveyAnswersRejected", "SurveyFollowUpsOpened", "SurveyEventPublishFailed"),
+GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
+    "routing": named("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),
+    "survey-dispatcher": named("SurveyRequests", "SurveyDispatchFailed"),
+    "survey-answers": named("SurveysAnswered", "SurveyAnswersRejected", "SurveyFollowUpsOpened",
+                            "SurveyEventPublishFailed"),
+    "outreach-planner": named("OutreachPlanned", "OutreachRemindersPlanned", "OutreachRequeued", "OutreachEnqueued",
+                              "OutreachEnqueueFailed", "MalformedOutreachSchedule"),
+    "outreach-sender": (
+        *named("OutreachRequests", "OutreachDelayed", "OutreachDuplicates", "MalformedOutreachRequest"),
+        *per_value("OutreachContacted", "channel", OUTREACH_CHANNELS),
+        *per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS),
+    ),
+    "outreach-response": named("OutreachResponses"),
 }
 
 
-def custom_metric(spec: FunctionSpec, metric_name: str, statistic: str = "Sum") -> cloudwatch.Metric:
-    """A Powertools metric of the function, with the dimensions Powertools gives it."""
+def custom_metric(spec: FunctionSpec, metric: CustomMetric, statistic: str = "Sum") -> cloudwatch.Metric:
+    """A Powertools metric of the function, with the dimensions Powertools and the handler give it."""
     return cloudwatch.Metric(
         namespace=spec.environment["POWERTOOLS_METRICS_NAMESPACE"],
-        metric_name=metric_name,
-        dimensions_map={"service": spec.environment["POWERTOOLS_SERVICE_NAME"]},
+        metric_name=metric.name,
+        dimensions_map={"service": spec.environment["POWERTOOLS_SERVICE_NAME"], **metric.dimensions},
         statistic=statistic,
         period=PERIOD,
     )
+
+
+def _failure_consequence(spec: FunctionSpec) -> str:
+    if isinstance(spec.source, ConnectFlowSource):
+        return "the flow took its error branch"
+    if isinstance(spec.source, ScheduleSource):
+        return "the run is retried, then dead-lettered"
+    return "its batch's failed messages are retried, then dead-lettered"
+
+
+def _throttle_consequence(spec: FunctionSpec) -> str:
+    if isinstance(spec.source, ConnectFlowSource):
+        return "calls fall back after Connect's retries"
+    if isinstance(spec.source, ScheduleSource):
+        return "the run waits in Lambda's event queue and may be dead-lettered"
+    return "messages wait in the queue and may be dead-lettered"
 
 
 class Monitoring(Construct):
@@ -69,6 +127,7 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.Function],
         messaging: Messaging,
         stage: str,
+        schedules: Mapping[str, CampaignSchedules] | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -90,20 +149,21 @@ class Monitoring(Construct):
             spec = specs[name]
             timeout_ms = spec.timeout_seconds * 1000
             duration = function.metric_duration(statistic="p99", period=PERIOD)
-            from_flow = isinstance(spec.source, ConnectFlowSource)
             alarms = [
                 self._alarm(f"{name}-errors", function.metric_errors(statistic="Sum", period=PERIOD), 1,
-                            f"The {name} function failed; " + ("the flow took its error branch" if from_flow else
-                            "its batch's failed messages are retried, then dead-lettered")),
+                            f"The {name} function failed; {_failure_consequence(spec)}"),
                 self._alarm(f"{name}-throttles", function.metric_throttles(statistic="Sum", period=PERIOD), 1,
-                            f"The {name} function was throttled; " + ("calls fall back after Connect's retries"
-                            if from_flow else "messages wait in the queue and may be dead-lettered")),
+                            f"The {name} function was throttled; {_throttle_consequence(spec)}"),
+                # A scheduled function runs a few times a day: one slow run is the signal (3 periods in a row
+                # would never be reached); the others are judged over 3 minutes.
                 self._alarm(f"{name}-duration", duration, timeout_ms * DURATION_ALARM_FRACTION,
-                            f"p99 duration of {name} is near its {spec.timeout_seconds} s timeout", periods=3),
+                            f"p99 duration of {name} is near its {spec.timeout_seconds} s timeout",
+                            periods=1 if isinstance(spec.source, ScheduleSource) else 3),
             ]
             alarms += [
-                self._alarm(f"{name}-{metric}", custom_metric(spec, metric), 1,
-                            f"{metric} reported by the {name} function")
+                self._alarm(f"{name}-{metric.label}", custom_metric(spec, metric), 1,
+                            f"{metric.name} reported by the {name} function"
+                            + "".join(f", {key} {value}" for key, value in metric.dimensions.items()))
                 for metric in ALARMED_METRICS.get(name, ())
             ]
             for alarm in alarms:
@@ -121,14 +181,15 @@ class Monitoring(Construct):
             ]
             if GRAPHED_METRICS.get(name):
                 widgets.append(cloudwatch.GraphWidget(title=f"{name}: outcomes", width=8, left=[
-                    custom_metric(spec, metric) for metric in GRAPHED_METRICS[name]]))
-        widgets += self._messaging(messaging, action)
+                    custom_metric(spec, metric).with_(label=metric.label) for metric in GRAPHED_METRICS[name]]))
+        widgets += self._messaging(messaging, action, schedules or {})
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"contact-center-{stage}")
         for start in range(0, len(widgets), 3):
             self.dashboard.add_widgets(*widgets[start:start + 3])
 
-    def _messaging(self, messaging: Messaging, action: actions.SnsAction) -> list[cloudwatch.IWidget]:
-        """Alarms on queue age and on every dead-letter queue; the queue and rule widgets."""
+    def _messaging(self, messaging: Messaging, action: actions.SnsAction,
+                   schedules: Mapping[str, CampaignSchedules]) -> list[cloudwatch.IWidget]:
+        """Alarms on queue age, on every dead-letter queue and on the schedule group; their widgets."""
         widgets: list[cloudwatch.IWidget] = []
         alarms = []
         for name, queue in messaging.queues.items():
@@ -151,11 +212,17 @@ class Monitoring(Construct):
                         value=OLDEST_MESSAGE_ALARM.to_seconds(), label="alarm")]),
             ]
         dead_letters = []
-        for name, queue in messaging.dead_letter_queues.items():
+        dead_letter_queues = {
+            name: (queue, f"{name} holds messages that could not be delivered or processed: investigate, then redrive")
+            for name, queue in messaging.dead_letter_queues.items()}
+        dead_letter_queues.update({
+            f"{name}-runs-dlq": (runs.dead_letter_queue,
+                                 f"A scheduled run of {name} failed (each message carries its event and the error): "
+                                 "investigate; the next run catches up, or invoke the function with the event")
+            for name, runs in schedules.items()})
+        for name, (queue, description) in dead_letter_queues.items():
             visible = queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=QUEUE_PERIOD)
-            alarms.append(self._alarm(f"{name}-messages", visible, 1,
-                                      f"{name} holds messages that could not be delivered or processed: "
-                                      "investigate, then redrive"))
+            alarms.append(self._alarm(f"{name}-messages", visible, 1, description))
             dead_letters.append(visible.with_(label=name))
         widgets.append(cloudwatch.GraphWidget(title="dead-letter queues: messages", width=8, left=dead_letters))
         for name, rule in messaging.rules.items():
@@ -163,6 +230,19 @@ class Monitoring(Construct):
                 cloudwatch.Metric(namespace="AWS/Events", metric_name=metric, statistic="Sum", period=QUEUE_PERIOD,
                                   dimensions_map={"RuleName": rule.rule.rule_name})
                 for metric in ("TriggeredRules", "Invocations", "FailedInvocations")]))
+        groups = {runs.group.node.path: runs.group for runs in schedules.values()}
+        for group in groups.values():
+            lost = group.metric_failed_to_be_sent_to_dlq(statistic="Sum", period=QUEUE_PERIOD)
+            alarms.append(self._alarm(
+                "schedules-lost-runs", lost, 1,
+                "EventBridge Scheduler could neither run a schedule nor put the run in its dead-letter queue: "
+                "a run is lost (check the scheduler role's access to the queue and its key)"))
+            widgets.append(cloudwatch.GraphWidget(title="schedules: runs", width=8, left=[
+                group.metric_attempts(statistic="Sum", period=QUEUE_PERIOD).with_(label="attempts"),
+                group.metric_target_errors(statistic="Sum", period=QUEUE_PERIOD).with_(label="target errors"),
+                group.metric_sent_to_dlq(statistic="Sum", period=QUEUE_PERIOD).with_(label="dead-lettered"),
+                lost.with_(label="lost"),
+            ]))
         for alarm in alarms:
             alarm.add_alarm_action(action)
         self.alarms += alarms

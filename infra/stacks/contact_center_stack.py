@@ -1,8 +1,9 @@
 """The contact center stack: composes the constructs, each of which owns one concern.
 
 Order matters where values flow one way only: the flows need the flow-invoked functions' ARNs, and the
-survey dispatcher needs the survey flow's id. The dispatcher is not invoked by any flow, so it is built
-with the others and its SURVEY_FLOW_ID is wired after the flows exist (no dependency cycle).
+survey dispatcher and the outreach sender need their flows' ids. Neither is invoked by any flow, so they
+are built with the others and SURVEY_FLOW_ID and OUTREACH_FLOW_ID are wired after the flows exist (no
+dependency cycle).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from infra.constructs.monitoring import Monitoring
 from infra.constructs.tables import Tables
 
 SURVEY_FLOW = "survey"  # infra/flows/survey.json: the flow the survey calls run
+OUTREACH_FLOW = "outreach"  # infra/flows/outreach.json: the flow the outreach calls run
 
 
 class ManifestError(ValueError):
@@ -57,6 +59,7 @@ class ContactCenterStack(cdk.Stack):
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
         functions = Functions(
             self, "Functions",
+            stage=stage,
             asset_dir=asset_dir,
             tables=tables.by_name,
             queues=messaging.queues,
@@ -67,8 +70,9 @@ class ContactCenterStack(cdk.Stack):
                 "QUEUE_ARNS": self.to_json_string(center.queue_arns),
                 # arn:aws:connect:<region>:<account>:instance/<instance id>
                 "CONNECT_INSTANCE_ID": cdk.Fn.select(1, cdk.Fn.split("/", center.instance_arn)),
-                # The default queue's outbound caller ID places the survey calls.
+                # The default queue's outbound caller ID places the survey and the outreach calls.
                 "SURVEY_QUEUE_ARN": center.queue_arns[policy.default_queue],
+                "OUTREACH_CALLER_QUEUE_ARN": center.queue_arns[policy.default_queue],
                 "SMS_ORIGINATION_IDENTITY": sms_origination_identity or "",
             },
         )
@@ -83,9 +87,10 @@ class ContactCenterStack(cdk.Stack):
             name_suffix=center.name_suffix,
             sources=flow_sources,
         )
-        functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW)})
+        functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW)})
         functions.require_wired()
-        monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging, stage=stage)
+        monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
+                                schedules=functions.schedules, stage=stage)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)

@@ -69,6 +69,23 @@ def test_survey_flow_stores_answers_through_the_survey_answers_function(synthesi
     assert invocations == {f"<{answers}.Arn>"}
 
 
+def test_outreach_flow_records_answers_through_outreach_response_and_routes_to_agents(
+    synthesized: Synthesized,
+) -> None:
+    # Given the deployed outreach flow, each ARN rendered as <LogicalId.Attribute>
+    actions = _rendered_content(synthesized, "outreach")["Actions"]
+    invocations = {a["Parameters"]["LambdaFunctionARN"] for a in actions if a["Type"] == "InvokeLambdaFunction"}
+    # Then it invokes the outreach-response function (remind me later, stop) and routing (an agent now)
+    functions = {name: synthesized.logical_id(f"Functions/{pascal(name)}/Function")
+                 for name in ("outreach-response", "routing")}
+    assert invocations == {f"<{logical_id}.Arn>" for logical_id in functions.values()}
+    # And any queue it names statically is a queue of this stack
+    queues = {a["Parameters"]["QueueId"] for a in actions if a["Type"] == "UpdateContactTargetQueue"
+              and not a["Parameters"]["QueueId"].startswith("$.")}
+    connect_queues = {f"<{logical_id}.QueueArn>" for logical_id in synthesized.of_type("AWS::Connect::Queue")}
+    assert queues <= connect_queues
+
+
 def test_flows_are_created_after_the_lambda_associations(synthesized: Synthesized) -> None:
     associations = {synthesized.logical_id(f"Functions/{pascal(name)}Association")
                     for name, spec in FUNCTIONS.items() if isinstance(spec.source, ConnectFlowSource)}

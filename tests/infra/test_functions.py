@@ -12,7 +12,7 @@ import pytest
 from flowlang.flow import Placeholder, flow_files, load_flow
 from flowlang.language import static_int
 from functions.data.tables import TABLES, table_schema
-from functions.manifest import EVENT_BUS, FUNCTIONS, QUEUES, ConnectFlowSource, FunctionSpec, SqsSource
+from functions.manifest import EVENT_BUS, FUNCTIONS, QUEUES, ConnectFlowSource, FunctionSpec, ScheduleSource, SqsSource
 from functions.routing.policy import load_policy
 from infra.constructs.functions import CONNECT_ACTION_RESOURCES
 from infra.naming import pascal
@@ -22,13 +22,14 @@ pytestmark = pytest.mark.infra
 SPECS = list(FUNCTIONS.values())
 FLOW_SPECS = [spec for spec in SPECS if isinstance(spec.source, ConnectFlowSource)]
 QUEUE_SPECS = [spec for spec in SPECS if isinstance(spec.source, SqsSource)]
-READ_ONLY = {"dynamodb:GetItem", "dynamodb:Query"}
+READ_ONLY = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
            "sqs:GetQueueAttributes"}
 X_RAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 DISPATCHER = FUNCTIONS["survey-dispatcher"]
 ANSWERS = FUNCTIONS["survey-answers"]
+SENDER = FUNCTIONS["outreach-sender"]
 
 
 def _function(synthesized: Synthesized, spec: FunctionSpec) -> tuple[str, dict[str, Any]]:
@@ -103,6 +104,20 @@ def test_queue_arns_maps_every_policy_queue_to_its_deployed_queue(synthesized: S
         assert queue["Properties"]["Name"] == name
 
 
+def test_outreach_sender_is_wired_to_the_instance_the_outreach_flow_and_the_default_queue(
+    synthesized: Synthesized,
+) -> None:
+    _, function = _function(synthesized, SENDER)
+    environment = function["Environment"]["Variables"]
+    instance = synthesized.logical_id("ContactCenter/Instance")
+    flow = synthesized.logical_id("Flows/Outreach")
+    default_queue = synthesized.logical_id(f"ContactCenter/Queue{pascal(load_policy().default_queue)}")
+    assert render(environment["CONNECT_INSTANCE_ID"]) == f"<<{instance}.Arn> split / [1]>"
+    assert render(environment["OUTREACH_FLOW_ID"]) == f"<<{flow}.ContactFlowArn> split / [3]>"
+    assert environment["OUTREACH_CALLER_QUEUE_ARN"] == {"Fn::GetAtt": [default_queue, "QueueArn"]}
+    assert environment["SMS_ORIGINATION_IDENTITY"] == ""
+
+
 def test_dispatcher_is_wired_to_the_instance_the_survey_flow_and_the_default_queue(
     synthesized: Synthesized,
 ) -> None:
@@ -150,6 +165,9 @@ def _allowed_keys(synthesized: Synthesized, spec: FunctionSpec) -> set[str]:
     queues = set(spec.queues_sent)
     if isinstance(spec.source, SqsSource):
         queues.add(spec.source.queue)
+    if isinstance(spec.source, ScheduleSource):
+        # Its failed runs go to its schedules' dead-letter queue (Lambda's on-failure destination)
+        keys.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}Schedules/Key')}.Arn>")
     return keys | {f"<{synthesized.logical_id(f'Messaging/{pascal(q)}/Key')}.Arn>" for q in queues}
 
 
@@ -212,25 +230,30 @@ def test_dispatcher_reads_surveys_by_customer_and_writes_them_conditionally_only
     assert by_resources[frozenset({f"<{table}.Arn>"})] == WRITES  # no DeleteItem, no BatchWriteItem
 
 
-def test_dispatcher_can_send_only_to_its_own_queue(synthesized: Synthesized) -> None:
-    queue = _queue_id(synthesized, "survey-requests")
-    sends = [s for s in _statements(synthesized, DISPATCHER, "sqs") if "sqs:SendMessage" in as_list(s["Action"])]
+@pytest.mark.parametrize("spec", [DISPATCHER, SENDER], ids=lambda spec: spec.name)
+def test_a_consumer_that_requeues_can_send_only_to_its_own_queue(synthesized: Synthesized,
+                                                                 spec: FunctionSpec) -> None:
+    # Given a queue consumer that puts messages back on its queue (delays for quiet hours)
+    assert isinstance(spec.source, SqsSource) and spec.queues_sent == (spec.source.queue,)
+    queue = _queue_id(synthesized, spec.source.queue)
+    sends = [s for s in _statements(synthesized, spec, "sqs") if "sqs:SendMessage" in as_list(s["Action"])]
     assert len(sends) == 1
     assert as_list(sends[0]["Action"]) == ["sqs:SendMessage"]
     assert _resources(sends[0]) == {f"<{queue}.Arn>"}
     # And it may use that queue's key only through SQS (SendMessage to an encrypted queue needs both)
-    key = synthesized.logical_id("Messaging/SurveyRequests/Key")
-    via_sqs = [s for s in _statements(synthesized, DISPATCHER, "kms") if "Condition" in s
+    key = synthesized.logical_id(f"Messaging/{pascal(spec.source.queue)}/Key")
+    via_sqs = [s for s in _statements(synthesized, spec, "kms") if "Condition" in s
                and "sqs." in render(s["Condition"]["StringEquals"]["kms:ViaService"])]
     assert len(via_sqs) == 1 and _resources(via_sqs[0]) == {f"<{key}.Arn>"}
     assert set(as_list(via_sqs[0]["Action"])) == {"kms:GenerateDataKey", "kms:Decrypt"}
 
 
-def test_dispatcher_uses_connect_only_on_the_instance_contacts(synthesized: Synthesized) -> None:
+@pytest.mark.parametrize("spec", [spec for spec in SPECS if spec.connect_actions], ids=lambda spec: spec.name)
+def test_connect_is_used_only_on_the_instance_contacts(synthesized: Synthesized, spec: FunctionSpec) -> None:
     instance = synthesized.logical_id("ContactCenter/Instance")
-    statements = _statements(synthesized, DISPATCHER, "connect")
+    statements = _statements(synthesized, spec, "connect")
     granted = {action for s in statements for action in as_list(s["Action"])}
-    assert granted == {f"connect:{action}" for action in DISPATCHER.connect_actions}
+    assert granted == {f"connect:{action}" for action in spec.connect_actions}
     for statement in statements:
         for action in as_list(statement["Action"]):
             if CONNECT_ACTION_RESOURCES[action.removeprefix("connect:")] == "contact":
@@ -256,6 +279,14 @@ def test_answers_function_can_put_events_only_on_the_domain_bus_as_our_source(sy
 def test_no_sms_permission_while_sms_surveys_are_disabled(synthesized: Synthesized) -> None:
     for spec in SPECS:
         assert not _statements(synthesized, spec, "sms-voice")
+
+
+def test_only_the_declared_functions_use_connect(synthesized: Synthesized) -> None:
+    # The outreach planner only plans: it never calls Connect (the sender does)
+    assert not FUNCTIONS["outreach-planner"].connect_actions
+    for spec in SPECS:
+        if not spec.connect_actions:
+            assert not _statements(synthesized, spec, "connect"), spec.name
 
 
 # --- event sources ---------------------------------------------------------------------------------
@@ -332,7 +363,7 @@ def test_a_queue_visibility_below_six_consumer_timeouts_stops_the_synthesis(tiny
                           queues={"survey-requests": short})
     # When the functions are built, Then the consumer is refused
     with pytest.raises(ValueError, match="below 6x"):
-        Functions(stack, "Functions", asset_dir=tiny_asset, tables=Tables(stack, "Tables").by_name,
+        Functions(stack, "Functions", stage="t", asset_dir=tiny_asset, tables=Tables(stack, "Tables").by_name,
                   queues=messaging.queues, event_bus=messaging.event_bus, wired_environment={},
                   instance=ConnectInstance("instance-arn", "111122223333"))
 
@@ -349,13 +380,16 @@ def with_sms(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synt
                       asset_dir=tiny_asset)
 
 
-def test_sms_is_sent_only_from_the_configured_origination_identity(with_sms: Synthesized) -> None:
-    statements = _statements(with_sms, DISPATCHER, "sms-voice")
+@pytest.mark.parametrize("sender", [DISPATCHER, SENDER], ids=lambda spec: spec.name)
+def test_sms_is_sent_only_from_the_configured_origination_identity(with_sms: Synthesized,
+                                                                   sender: FunctionSpec) -> None:
+    assert sender.sends_sms
+    statements = _statements(with_sms, sender, "sms-voice")
     assert len(statements) == 1
     assert as_list(statements[0]["Action"]) == ["sms-voice:SendTextMessage"]
     assert _resources(statements[0]) == {
         f"arn:<AWS::Partition>:sms-voice:<AWS::Region>:<AWS::AccountId>:pool/{POOL_ID}"}
-    _, function = _function(with_sms, DISPATCHER)
+    _, function = _function(with_sms, sender)
     assert function["Environment"]["Variables"]["SMS_ORIGINATION_IDENTITY"] == POOL_ID
     for spec in SPECS:
         if not spec.sends_sms:

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from functions.manifest import FUNCTIONS
-from tests.infra.conftest import Synthesized, render
+from functions.manifest import FUNCTIONS, QUEUES
+from functions.outreach.campaigns import OUTREACH_CHANNELS
+from infra.naming import pascal
+from tests.infra.conftest import STAGE, Synthesized, render
 
 pytestmark = pytest.mark.infra
 ROUTING = FUNCTIONS["routing"]
@@ -102,6 +104,8 @@ def test_failed_survey_dispatches_raise_an_alarm_on_the_powertools_metric(synthe
 @pytest.mark.parametrize("path", [
     "Messaging/SurveyRequests/DeadLetterQueue",
     "Messaging/ContactDisconnected/TargetDeadLetterQueue",
+    "Messaging/OutreachRequests/DeadLetterQueue",
+    "Functions/OutreachPlannerSchedules/DeadLetterQueue",  # the planner's failed runs
 ])
 def test_a_message_in_a_dead_letter_queue_raises_an_alarm(synthesized: Synthesized, path: str) -> None:
     alarm = _alarm(synthesized, "AWS/SQS", "ApproximateNumberOfMessagesVisible", _queue_dimension(synthesized, path))
@@ -117,15 +121,21 @@ def test_every_dead_letter_queue_has_an_alarm(synthesized: Synthesized) -> None:
     targets |= {t["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
                 for r in synthesized.of_type("AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
                 if "DeadLetterConfig" in t}
+    # Every queue a schedule dead-letters into, and every on-failure destination of an asynchronous invocation
+    targets |= {s["Properties"]["Target"]["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+                for s in synthesized.of_type("AWS::Scheduler::Schedule").values()}
+    targets |= {c["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                for c in synthesized.of_type("AWS::Lambda::EventInvokeConfig").values()}
     alarmed = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in _alarms(synthesized)
                if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"}
     assert targets and targets <= alarmed
     assert all(a.get("AlarmActions") == [{"Ref": _topic_id(synthesized)}] for a in _alarms(synthesized))
 
 
-def test_an_old_message_in_the_survey_queue_raises_an_alarm(synthesized: Synthesized) -> None:
+@pytest.mark.parametrize("queue", sorted(QUEUES))
+def test_an_old_message_in_a_queue_raises_an_alarm(synthesized: Synthesized, queue: str) -> None:
     alarm = _alarm(synthesized, "AWS/SQS", "ApproximateAgeOfOldestMessage",
-                   _queue_dimension(synthesized, "Messaging/SurveyRequests/Queue"))
+                   _queue_dimension(synthesized, f"Messaging/{pascal(queue)}/Queue"))
     assert alarm["Statistic"] == "Maximum"
     assert 0 < alarm["Threshold"] <= 3600
 
@@ -137,3 +147,49 @@ def test_dashboard_graphs_queues_dead_letters_and_the_rule(synthesized: Synthesi
     names = {tuple(m[:2]) for m in metrics}
     assert {("AWS/SQS", "ApproximateAgeOfOldestMessage"), ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
             ("AWS/Events", "FailedInvocations"), ("CallCenter", "SurveyDispatchFailed")} <= names
+
+
+# --- outreach: the scheduled planner, the sender -------------------------------------------------------
+
+PLANNER = FUNCTIONS["outreach-planner"]
+SENDER = FUNCTIONS["outreach-sender"]
+
+
+def test_a_failed_planner_run_raises_an_alarm(synthesized: Synthesized) -> None:
+    function = synthesized.logical_id("Functions/OutreachPlanner/Function")
+    alarm = _alarm(synthesized, "AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": {"Ref": function}}])
+    assert alarm["Threshold"] == 1
+    assert "retried, then dead-lettered" in alarm["AlarmDescription"]
+
+
+@pytest.mark.parametrize("channel", OUTREACH_CHANNELS)
+def test_failed_outreach_sends_raise_an_alarm_per_channel(synthesized: Synthesized, channel: str) -> None:
+    # sender_handler.py emits OutreachSendFailed with the dimension channel besides Powertools' service;
+    # CloudWatch matches the whole dimension set, so the alarm names both
+    matches = [a for a in _alarms(synthesized) if a.get("MetricName") == "OutreachSendFailed"
+               and sorted(a["Dimensions"], key=lambda d: d["Name"]) == [
+                   {"Name": "channel", "Value": channel},
+                   {"Name": "service", "Value": SENDER.environment["POWERTOOLS_SERVICE_NAME"]}]]
+    assert len(matches) == 1
+    assert matches[0]["Namespace"] == SENDER.environment["POWERTOOLS_METRICS_NAMESPACE"] == "CallCenter"
+    assert matches[0]["Threshold"] == 1
+    assert matches[0]["AlarmActions"] == [{"Ref": _topic_id(synthesized)}]
+
+
+def test_a_run_scheduler_could_not_dead_letter_raises_an_alarm(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, "AWS/Scheduler", "InvocationsFailedToBeSentToDeadLetterCount",
+                   [{"Name": "ScheduleGroup", "Value": f"callcenter-{STAGE}"}])
+    assert alarm["Threshold"] == 1
+
+
+def test_dashboard_graphs_the_schedules_and_the_outreach_outcomes(synthesized: Synthesized) -> None:
+    dashboard = next(iter(synthesized.of_type("AWS::CloudWatch::Dashboard").values()))["Properties"]
+    body = json.loads(render(dashboard["DashboardBody"]))
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"].get("metrics", [])]
+    names = {tuple(m[:2]) for m in metrics}
+    assert {("AWS/Scheduler", "InvocationAttemptCount"), ("AWS/Scheduler", "InvocationsSentToDeadLetterCount"),
+            ("CallCenter", "OutreachPlanned"), ("CallCenter", "OutreachEnqueued"),
+            ("CallCenter", "OutreachContacted"), ("CallCenter", "OutreachSendFailed"),
+            ("CallCenter", "OutreachResponses")} <= names
+    planner = f"<{synthesized.logical_id('Functions/OutreachPlanner/Function')}>"
+    assert ["AWS/Lambda", "Errors", "FunctionName", planner] in [m[:4] for m in metrics]

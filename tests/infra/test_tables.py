@@ -26,7 +26,7 @@ def _key_schema(partition, sort) -> list[dict[str, str]]:
 def test_every_declared_table_is_deployed_and_no_other(synthesized: Synthesized) -> None:
     deployed = {synthesized.logical_id(_table_path(spec)) for spec in SPECS}
     assert set(synthesized.of_type("AWS::DynamoDB::Table")) == deployed
-    assert {"profiles", "surveys", "followups"} <= set(TABLES)
+    assert {"profiles", "surveys", "followups", "outreach", "outreach_caps"} <= set(TABLES)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.logical_name)
@@ -48,6 +48,17 @@ def test_table_keys_and_indexes_are_the_model_schema(synthesized: Synthesized, s
     for index in schema.global_indexes:
         assert indexes[index.name]["KeySchema"] == _key_schema(index.partition_key, index.sort_key)
         assert indexes[index.name]["Projection"]["ProjectionType"] == index.projection
+
+
+@pytest.mark.parametrize(("table", "index"), [
+    ("outreach", "by_due_on"),  # the planner's pending records per day
+    ("profiles", "by_warranty_expiry"),  # sparse: only profiles with the date are in the index
+    ("profiles", "by_plan_expiry"),
+])
+def test_the_outreach_indexes_are_deployed(synthesized: Synthesized, table: str, index: str) -> None:
+    assert index in {i.name for i in table_schema(TABLES[table].model).global_indexes}
+    deployed = synthesized.resource(_table_path(TABLES[table]))["Properties"]["GlobalSecondaryIndexes"]
+    assert index in {i["IndexName"] for i in deployed}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.logical_name)
