@@ -11,13 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from functools import cache
 
-import boto3
-from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common.aws import aws_client, error_code, resource_id
 from functions.data import outreach as outreach_data
 from functions.outreach.record import ContactCap, OutreachRecord
 from functions.outreach.requests import OutreachMessage
@@ -30,28 +27,6 @@ SQS = "sqs"
 SMS_MESSAGE_TYPE = "PROMOTIONAL"
 #: Namespace of the outbound call's ClientToken: the same record and round always yield the same token.
 CLIENT_TOKEN_NAMESPACE = uuid.UUID("0b7c2f4e-91d3-4c5a-8e6f-3a2d1c0b9e87")
-
-
-@cache
-def aws_client(service: str) -> BaseClient:
-    """One client per service for the execution environment: 2 s to connect, 5 s to read, 3 attempts."""
-    config = Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 3, "mode": "standard"})
-    return boto3.client(service, config=config)  # type: ignore[call-overload]
-
-
-def reset_clients() -> None:
-    aws_client.cache_clear()
-
-
-def _code(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
-    return type(exc).__name__
-
-
-def resource_id(arn_or_id: str) -> str:
-    """The id at the end of an Amazon Connect ARN (".../contact-flow/<id>"), or the value itself."""
-    return arn_or_id.rsplit("/", 1)[-1] if arn_or_id.startswith("arn:") else arn_or_id
 
 
 def client_token(invitation: OutreachInvitation) -> str:
@@ -78,7 +53,7 @@ class VoiceOutreachCaller:
                 ClientToken=client_token(invitation),
             )
         except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("voice", _code(exc)) from None  # the message may quote the number
+            raise ChannelFailure("voice", error_code(exc)) from None  # the message may quote the number
         return str(response["ContactId"])
 
 
@@ -98,7 +73,7 @@ class SmsOutreachSender:
                 Context={"outreach_customer_id": invitation.customer_id, "outreach_cycle": invitation.cycle},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("sms", _code(exc)) from None
+            raise ChannelFailure("sms", error_code(exc)) from None
         return str(response["MessageId"])
 
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-import boto3
-from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common.aws import aws_client, error_code, resource_id
 from functions.data import surveys as survey_data
 from functions.surveys.contact_event import ContactEvent
 from functions.surveys.dispatcher import ChannelFailure, ContactAttributesUnavailable, SurveyInvitation
@@ -37,28 +34,6 @@ SMS_SURVEY_TEXT = (
 )
 
 
-@cache
-def aws_client(service: str) -> BaseClient:
-    """One client per service for the execution environment: 2 s to connect, 5 s to read, 3 attempts."""
-    config = Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 3, "mode": "standard"})
-    return boto3.client(service, config=config)  # type: ignore[call-overload]
-
-
-def reset_clients() -> None:
-    aws_client.cache_clear()
-
-
-def _code(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
-    return type(exc).__name__
-
-
-def resource_id(arn_or_id: str) -> str:
-    """The id at the end of an Amazon Connect ARN (".../queue/<id>"), or the value itself."""
-    return arn_or_id.rsplit("/", 1)[-1] if arn_or_id.startswith("arn:") else arn_or_id
-
-
 def client_token(contact_id: str) -> str:
     return str(uuid.uuid5(CLIENT_TOKEN_NAMESPACE, contact_id))
 
@@ -74,11 +49,11 @@ class ConnectContactAttributes:
             response = aws_client(CONNECT).get_contact_attributes(
                 InstanceId=self.instance_id, InitialContactId=event.initial_contact_id)
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 return {}  # no such contact (or no attributes): an unknown customer
-            raise ContactAttributesUnavailable(_code(exc)) from exc
+            raise ContactAttributesUnavailable(error_code(exc)) from exc
         except BotoCoreError as exc:
-            raise ContactAttributesUnavailable(_code(exc)) from exc
+            raise ContactAttributesUnavailable(error_code(exc)) from exc
         attributes = response.get("Attributes") or {}
         return {key: value for key, value in attributes.items() if isinstance(value, str)}
 
@@ -102,7 +77,7 @@ class VoiceSurveyCaller:
                 ClientToken=client_token(invitation.contact_id),
             )
         except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("voice", _code(exc)) from None  # the message may quote the number
+            raise ChannelFailure("voice", error_code(exc)) from None  # the message may quote the number
         return str(response["ContactId"])
 
 
@@ -122,7 +97,7 @@ class SmsSurveySender:
                 Context={"survey_contact_id": invitation.contact_id},
             )
         except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("sms", _code(exc)) from None  # the message may quote the number
+            raise ChannelFailure("sms", error_code(exc)) from None  # the message may quote the number
         return str(response["MessageId"])
 
 

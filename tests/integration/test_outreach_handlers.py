@@ -21,10 +21,10 @@ from callcenter.backend import LocalLambdaContext
 from flowlang.flow import flow_files, load_flow, substitute
 from flowlang.simulator import CallResult, ContactStart, run_flow
 from functions.common import clock
+from functions.common.aws import aws_client, reset_clients
 from functions.data import outreach as store
 from functions.data.profiles import save_profiles
 from functions.outreach import planner_handler, response_handler, sender_handler
-from functions.outreach.adapters import aws_client, reset_clients
 from functions.outreach.record import OutreachStatus
 from functions.profiles.profile import CustomerProfile
 from tests.conftest import load_event
