@@ -8,10 +8,12 @@ Table names are bound at run time from the environment variable named here.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pynamodb.models import Model
 
+from functions.common.settings import ClientBounds, dynamodb_bounds
 from functions.data.outreach import ContactCapItem, OutreachItem
 from functions.data.profiles import ProfileItem
 from functions.data.surveys import FollowUpItem, SurveyItem
@@ -78,6 +80,28 @@ def bind_tables(environ: dict[str, str] | None = None) -> None:
         name = env.get(spec.env_var)
         if name:
             spec.model.Meta.table_name = name
+
+
+_configured: set[tuple[tuple[type[Model], ...], ClientBounds]] = set()
+
+
+def configure_data_access(models: Iterable[type[Model]], default: ClientBounds) -> None:
+    """Once per execution environment and caller, on first use (never at import): bind table names from
+    the environment and bound the models' clients (the DDB_* variables override `default`)."""
+    key = (tuple(models), default)
+    if key in _configured:
+        return
+    bind_tables()
+    bounds = dynamodb_bounds(default)
+    for model in key[0]:
+        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
+                         max_attempts=bounds.max_attempts)
+    _configured.add(key)
+
+
+def reset_data_access() -> None:
+    """Tests and the local runtime: configure again on next use (e.g. after changing table names)."""
+    _configured.clear()
 
 
 def configure_client(model: type[Model], *, connect_timeout: float, read_timeout: float, max_attempts: int) -> None:

@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
 from functions.common.observability import logger, metrics, tracer
-from functions.common.settings import ClientBounds, dynamodb_bounds
+from functions.common.settings import ClientBounds
 from functions.data import outreach as outreach_data
 from functions.data import profiles
-from functions.data.tables import bind_tables, configure_client
+from functions.data.tables import configure_data_access
 from functions.outreach.adapters import DynamoDBOutreachStore, SqsOutreachQueue
 from functions.outreach.campaigns import UnknownCampaign, load_campaigns
 from functions.outreach.planner import EnqueueIncomplete, OutreachPlanner, PlanReport
@@ -30,20 +30,11 @@ from functions.outreach.settings import outreach_queue_url
 # A batch job with minutes to run: patient timeouts, more attempts than the call-path functions.
 DDB_BOUNDS = ClientBounds(connect_timeout_s=2.0, read_timeout_s=5.0, max_attempts=5)
 
-_configured = False
+DATA_MODELS = (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS)
 
 
 def _configure_data_access() -> None:
-    """Once per execution environment, on first use (not at import): table names and client bounds."""
-    global _configured
-    if _configured:
-        return
-    bind_tables()
-    bounds = dynamodb_bounds(DDB_BOUNDS)
-    for model in (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS):
-        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
-                         max_attempts=bounds.max_attempts)
-    _configured = True
+    configure_data_access(DATA_MODELS, DDB_BOUNDS)
 
 
 def build_planner() -> OutreachPlanner:

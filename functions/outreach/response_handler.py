@@ -18,10 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
 from functions.common.observability import logger, metrics, tracer
-from functions.common.settings import ClientBounds, dynamodb_bounds
+from functions.common.settings import ClientBounds
 from functions.data import outreach as outreach_data
 from functions.data import profiles
-from functions.data.tables import bind_tables, configure_client
+from functions.data.tables import configure_data_access
 from functions.outreach.adapters import DynamoDBOutreachStore
 from functions.outreach.campaigns import load_campaigns
 from functions.outreach.response import OutreachResponder, ResponseReason, ResponseResult
@@ -30,20 +30,11 @@ from functions.outreach.response import OutreachResponder, ResponseReason, Respo
 # the function's 4 s (the flow waits 5 s).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.3, read_timeout_s=0.6, max_attempts=2)
 
-_configured = False
+DATA_MODELS = (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS)
 
 
 def _configure_data_access() -> None:
-    """Once per execution environment, on first use (not at import): table names and client bounds."""
-    global _configured
-    if _configured:
-        return
-    bind_tables()
-    bounds = dynamodb_bounds(DDB_BOUNDS)
-    for model in (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS):
-        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
-                         max_attempts=bounds.max_attempts)
-    _configured = True
+    configure_data_access(DATA_MODELS, DDB_BOUNDS)
 
 
 def _flow_parameters(event: Any) -> Mapping[str, Any] | None:

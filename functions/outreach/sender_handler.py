@@ -20,10 +20,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.common.clock import utc_now
 from functions.common.observability import logger, metrics, tracer
 from functions.common.phone import mask_phone
-from functions.common.settings import ClientBounds, dynamodb_bounds
+from functions.common.settings import ClientBounds
 from functions.data import outreach as outreach_data
 from functions.data import profiles
-from functions.data.tables import bind_tables, configure_client
+from functions.data.tables import configure_data_access
 from functions.manifest import FUNCTIONS, QUEUES, SqsSource
 from functions.outreach.adapters import (
     DynamoDBContactCaps,
@@ -43,20 +43,11 @@ SENDER_FUNCTION = "outreach-sender"  # its name in functions/manifest.py
 #: Until the manifest declares the sender: the visibility timeout proposed for its queue.
 DEFAULT_CLAIM_EXPIRY = timedelta(seconds=180)
 
-_configured = False
+DATA_MODELS = (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS)
 
 
 def _configure_data_access() -> None:
-    """Once per execution environment, on first use (not at import): table names and client bounds."""
-    global _configured
-    if _configured:
-        return
-    bind_tables()
-    bounds = dynamodb_bounds(DDB_BOUNDS)
-    for model in (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS):
-        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
-                         max_attempts=bounds.max_attempts)
-    _configured = True
+    configure_data_access(DATA_MODELS, DDB_BOUNDS)
 
 
 def _claim_expiry() -> timedelta:

@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.common.clock import utc_now
 from functions.common.events import EventBridgePublisher
 from functions.common.observability import logger, metrics, tracer
-from functions.common.settings import ClientBounds, dynamodb_bounds
+from functions.common.settings import ClientBounds
 from functions.data.surveys import FollowUpItem, SurveyItem
-from functions.data.tables import bind_tables, configure_client
+from functions.data.tables import configure_data_access
 from functions.manifest import EVENT_BUS
 from functions.surveys.adapters import DynamoDBSurveyStore
 from functions.surveys.answers import AnswerReason, AnswerResult, record_survey_answers
@@ -29,20 +29,11 @@ from functions.surveys.policy import load_survey_policy
 # Two DynamoDB requests and one PutEvents must fit in the function's 4 s (the flow waits 5 s).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.3, read_timeout_s=0.6, max_attempts=2)
 
-_configured = False
+DATA_MODELS = (SurveyItem, FollowUpItem)
 
 
 def _configure_data_access() -> None:
-    """Once per execution environment, on first use (not at import): table names and client bounds."""
-    global _configured
-    if _configured:
-        return
-    bind_tables()
-    bounds = dynamodb_bounds(DDB_BOUNDS)
-    for model in (SurveyItem, FollowUpItem):
-        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
-                         max_attempts=bounds.max_attempts)
-    _configured = True
+    configure_data_access(DATA_MODELS, DDB_BOUNDS)
 
 
 def _flow_parameters(event: Any) -> Mapping[str, Any] | None:

@@ -19,10 +19,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.observability import logger, metrics, tracer
 from functions.common.phone import mask_phone
-from functions.common.settings import ClientBounds, dynamodb_bounds
+from functions.common.settings import ClientBounds
 from functions.data import profiles
 from functions.data.surveys import SurveyItem
-from functions.data.tables import bind_tables, configure_client
+from functions.data.tables import configure_data_access
 from functions.manifest import FUNCTIONS, QUEUES, SqsSource
 from functions.surveys.adapters import (
     ConnectContactAttributes,
@@ -47,20 +47,11 @@ from functions.surveys.settings import dispatcher_settings
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 
-_configured = False
+DATA_MODELS = (SurveyItem, profiles.ProfileItem)
 
 
 def _configure_data_access() -> None:
-    """Once per execution environment, on first use (not at import): table names and client bounds."""
-    global _configured
-    if _configured:
-        return
-    bind_tables()
-    bounds = dynamodb_bounds(DDB_BOUNDS)
-    for model in (SurveyItem, profiles.ProfileItem):
-        configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
-                         max_attempts=bounds.max_attempts)
-    _configured = True
+    configure_data_access(DATA_MODELS, DDB_BOUNDS)
 
 
 def _claim_expiry() -> timedelta:

@@ -24,6 +24,7 @@ from functions.common import clock
 from functions.common.aws import aws_client, reset_clients
 from functions.data import outreach as store
 from functions.data.profiles import save_profiles
+from functions.data.tables import reset_data_access
 from functions.outreach import planner_handler, response_handler, sender_handler
 from functions.outreach.record import OutreachStatus
 from functions.profiles.profile import CustomerProfile
@@ -172,8 +173,7 @@ def outreach(monkeypatch: pytest.MonkeyPatch) -> Iterator[Outreach]:
                            "OUTREACH_CALLER_QUEUE_ARN": "arn:aws:connect:us-east-1:123456789012:instance/local/queue/q",
                            "POWERTOOLS_SERVICE_NAME": "outreach"}.items():
             monkeypatch.setenv(key, value)
-        for module in (planner_handler, sender_handler, response_handler):
-            monkeypatch.setattr(module, "_configured", False)
+        reset_data_access()
         stub = ChannelStub()
         stub.install()
         yield Outreach(queue_url, dlq_url, stub)
