@@ -30,7 +30,6 @@ class RoutingSettings:
     profiles_table: str
     queue_arns: dict[str, str]
     default_region: str
-    dynamodb: ClientBounds
 
 
 def require_env(name: str) -> str:
@@ -77,12 +76,10 @@ def routing_settings() -> RoutingSettings:
         isinstance(k, str) and isinstance(v, str) and v for k, v in queue_arns.items()
     ):
         raise SettingsError("QUEUE_ARNS must be a JSON object of queue name to ARN")
-    bounds = dynamodb_bounds(ClientBounds(connect_timeout_s=0.5, read_timeout_s=0.8, max_attempts=2))
     return RoutingSettings(
         profiles_table=require_env("PROFILES_TABLE_NAME"),
         queue_arns=queue_arns,
         default_region=optional_env("DEFAULT_PHONE_REGION") or "US",
-        dynamodb=bounds,
     )
 
 

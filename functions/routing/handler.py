@@ -16,9 +16,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
 from functions.common.observability import logger, metrics, tracer
-from functions.common.settings import routing_settings
+from functions.common.settings import ClientBounds, routing_settings
 from functions.data import profiles
-from functions.data.tables import bind_tables, configure_client
+from functions.data.tables import configure_data_access
 from functions.routing.contact import InboundContact, MalformedContactEvent, parse_contact
 from functions.routing.policy import load_policy
 from functions.routing.service import LookupFailed, decide, log_fields, to_contact_attributes
@@ -36,23 +36,13 @@ def _lookup(e164: str) -> profiles.CustomerProfile | None:
         raise LookupFailed(str(exc)) from exc
 
 
-_configured = False
+# The call path: short timeouts and two attempts (the manifest tightens them further through DDB_*),
+# so a throttled or slow table still yields a decision well inside Connect's time limit.
+DDB_BOUNDS = ClientBounds(connect_timeout_s=0.5, read_timeout_s=0.8, max_attempts=2)
 
 
 def _configure_data_access() -> None:
-    """Once per execution environment, on first use (not at import): table names and client bounds."""
-    global _configured
-    if _configured:
-        return
-    settings = routing_settings()
-    bind_tables()
-    configure_client(
-        profiles.ProfileItem,
-        connect_timeout=settings.dynamodb.connect_timeout_s,
-        read_timeout=settings.dynamodb.read_timeout_s,
-        max_attempts=settings.dynamodb.max_attempts,
-    )
-    _configured = True
+    configure_data_access((profiles.ProfileItem,), DDB_BOUNDS)
 
 
 @logger.inject_lambda_context(clear_state=True)
