@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
@@ -39,10 +38,10 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
 from functions.data.profiles import ProfileItem, to_profile
 from functions.outreach.record import (
     PENDING_STATUSES,
@@ -189,16 +188,8 @@ def to_cap(item: ContactCapItem) -> ContactCap:
 
 # --- errors ----------------------------------------------------------------------------------------
 
-_STORE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
-
-
-def _condition_failed(exc: Exception) -> bool:
-    """True when DynamoDB refused the write because its condition did not hold (someone else won)."""
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def _unavailable(exc: Exception) -> OutreachStoreUnavailable:
-    return OutreachStoreUnavailable(getattr(exc, "cause_response_code", None) or type(exc).__name__)
+    return OutreachStoreUnavailable(store_error_code(exc))
 
 
 # --- profiles: the sparse expiry indexes, a fresh read, the opt-out -----------------------------------
@@ -209,7 +200,7 @@ def due_profiles(watches: str, expires: date) -> Iterator[CustomerProfile]:
     try:
         for item in index.query(expires.isoformat()):
             yield to_profile(item)
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
 
 
@@ -219,7 +210,7 @@ def fresh_profile(customer_id: str) -> CustomerProfile | None:
         return to_profile(ProfileItem.get(customer_id, consistent_read=True))
     except ProfileItem.DoesNotExist:
         return None
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
 
 
@@ -234,8 +225,8 @@ def opt_out(customer_id: str, now: datetime) -> bool:
     try:
         item.update(actions=[ProfileItem.opted_out.set(True), ProfileItem.updated_at.set(now)],
                     condition=ProfileItem.customer_id.exists(), add_version_condition=False)
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return False
         raise _unavailable(exc) from exc
     return True
@@ -249,7 +240,7 @@ def get_record(customer_id: str, cycle: str) -> OutreachRecord | None:
         return to_record(OutreachItem.get(customer_id, cycle, consistent_read=True))
     except OutreachItem.DoesNotExist:
         return None
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
 
 
@@ -258,8 +249,8 @@ def create_record(record: OutreachRecord) -> OutreachRecord | None:
     item = to_item(record)
     try:
         item.save(condition=OutreachItem.customer_id.does_not_exist())
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return None
         raise _unavailable(exc) from exc
     return to_record(item)
@@ -271,8 +262,8 @@ def replace_record(record: OutreachRecord, expected: OutreachRecord) -> Outreach
     condition = (OutreachItem.status == expected.status.value) & (OutreachItem.updated_at == expected.updated_at)
     try:
         item.save(condition=condition)
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return None
         raise _unavailable(exc) from exc
     return to_record(item)
@@ -282,7 +273,7 @@ def customer_history(customer_id: str) -> list[OutreachRecord]:
     """Every outreach record of the customer (all campaigns and cycles), with its history: one Query."""
     try:
         return [to_record(item) for item in OutreachItem.query(customer_id)]
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
 
 
@@ -293,7 +284,7 @@ def planning_state(keys: Sequence[tuple[str, str]]) -> tuple[dict[tuple[str, str
         records = {(item.customer_id, item.cycle): to_record(item) for item in OutreachItem.batch_get(keys)}
         customers = {customer_id for customer_id, _ in keys}
         caps = {item.customer_id: to_cap(item) for item in ContactCapItem.batch_get(customers)}
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
     return records, caps
 
@@ -303,7 +294,7 @@ def pending_records(campaign_id: str, due_on: date) -> list[OutreachRecord]:
     try:
         return [to_record(item) for item in OutreachItem.by_due_on.query(
             due_on.isoformat(), OutreachItem.campaign_id == campaign_id)]
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
 
 
@@ -326,8 +317,8 @@ def claim_cap(customer_id: str, cycle: str, now: datetime, period_days: int) -> 
             ContactCapItem.last_contact_at.set(cap_time(now)),
             ContactCapItem.last_cycle.set(cycle),
         ], condition=condition)
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return False
         raise _unavailable(exc) from exc
     return True
@@ -341,8 +332,8 @@ def release_cap(customer_id: str, cycle: str, claimed_at: datetime) -> bool:
             ContactCapItem.last_contact_at.set(ContactCapItem.previous_contact_at),
             ContactCapItem.last_cycle.set(ContactCapItem.previous_cycle),
         ], condition=condition)
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return False
         raise _unavailable(exc) from exc
     return True

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import (
     BooleanAttribute,
     NumberAttribute,
@@ -28,10 +27,10 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from functions.data.errors import STORE_ERRORS, store_error_code
 from functions.profiles.profile import CustomerProfile
 
 
@@ -164,5 +163,5 @@ def lookup_by_phone(e164: str) -> CustomerProfile | None:
     """find_by_phone, with every DynamoDB/botocore failure turned into ProfileStoreUnavailable."""
     try:
         return find_by_phone(e164)
-    except (PynamoDBException, BotoCoreError, ClientError) as exc:
-        raise ProfileStoreUnavailable(type(exc).__name__) from exc
+    except STORE_ERRORS as exc:
+        raise ProfileStoreUnavailable(store_error_code(exc)) from exc

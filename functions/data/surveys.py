@@ -20,13 +20,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
 from functions.surveys.record import (
     SURVEYED_STATUSES,
     FollowUp,
@@ -169,20 +168,8 @@ def to_followup(item: FollowUpItem) -> FollowUp:
 
 # --- errors ----------------------------------------------------------------------------------------
 
-_STORE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
-
-
-def _condition_failed(exc: Exception) -> bool:
-    """True when DynamoDB refused the write because its condition did not hold (someone else won)."""
-    if isinstance(exc, TransactWriteError):
-        return any(reason is not None and reason.code == "ConditionalCheckFailed"
-                   for reason in exc.cancellation_reasons)
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
 def _unavailable(exc: Exception) -> SurveyStoreUnavailable:
-    code = getattr(exc, "cause_response_code", None) or type(exc).__name__
-    return SurveyStoreUnavailable(code)
+    return SurveyStoreUnavailable(store_error_code(exc))
 
 
 # --- queries ---------------------------------------------------------------------------------------
@@ -193,7 +180,7 @@ def get_survey(contact_id: str) -> SurveyRecord | None:
         return to_record(SurveyItem.get(contact_id, consistent_read=True))
     except SurveyItem.DoesNotExist:
         return None
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
 
 
@@ -202,8 +189,8 @@ def create_survey(record: SurveyRecord) -> SurveyRecord | None:
     item = to_item(record)
     try:
         item.save(condition=SurveyItem.contact_id.does_not_exist())
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return None
         raise _unavailable(exc) from exc
     return to_record(item)
@@ -219,8 +206,8 @@ def replace_survey(record: SurveyRecord, expected: SurveyRecord) -> SurveyRecord
     condition = (SurveyItem.status == expected.status.value) & (SurveyItem.updated_at == expected.updated_at)
     try:
         item.save(condition=condition)
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return None
         raise _unavailable(exc) from exc
     return to_record(item)
@@ -237,7 +224,7 @@ def last_survey_at(customer_id: str, since: datetime, excluding_contact: str) ->
         ):
             if item.contact_id != excluding_contact:
                 return item.created_at
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
     return None
 
@@ -271,8 +258,8 @@ def record_answers(
             with TransactWrite(connection=connection) as transaction:
                 transaction.update(item, actions=actions, condition=condition)
                 transaction.save(followup_item(followup), condition=FollowUpItem.followup_id.does_not_exist())
-    except _STORE_ERRORS as exc:
-        if _condition_failed(exc):
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
             return False
         raise _unavailable(exc) from exc
     return True
@@ -283,5 +270,5 @@ def get_followup(followup_id: str) -> FollowUp | None:
         return to_followup(FollowUpItem.get(followup_id))
     except FollowUpItem.DoesNotExist:
         return None
-    except _STORE_ERRORS as exc:
+    except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
