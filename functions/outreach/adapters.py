@@ -14,14 +14,13 @@ from datetime import date, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.common.aws import aws_client, error_code, resource_id
+from functions.common.aws import aws_client
+from functions.common.outbound import OutboundCaller, TextSender
 from functions.data import outreach as outreach_data
 from functions.outreach.record import ContactCap, OutreachRecord
 from functions.outreach.requests import OutreachMessage
-from functions.outreach.sender import ChannelFailure, OutreachInvitation
+from functions.outreach.sender import OutreachInvitation
 
-CONNECT = "connect"
-SMS = "pinpoint-sms-voice-v2"  # AWS End User Messaging SMS
 SQS = "sqs"
 #: A renewal offer is marketing, not a transaction the customer started.
 SMS_MESSAGE_TYPE = "PROMOTIONAL"
@@ -38,43 +37,21 @@ class VoiceOutreachCaller:
     """Places the call: the outreach flow runs when the customer answers."""
 
     def __init__(self, instance_id: str, flow_id: str, caller_queue_arn: str) -> None:
-        self.instance_id = instance_id
-        self.flow_id = resource_id(flow_id)
-        self.queue_id = resource_id(caller_queue_arn)
+        self.caller = OutboundCaller(instance_id, flow_id, caller_queue_arn)
 
     def send(self, invitation: OutreachInvitation) -> str:
-        try:
-            response = aws_client(CONNECT).start_outbound_voice_contact(
-                DestinationPhoneNumber=invitation.destination,
-                ContactFlowId=self.flow_id,
-                InstanceId=self.instance_id,
-                QueueId=self.queue_id,
-                Attributes=invitation.contact_attributes(),
-                ClientToken=client_token(invitation),
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("voice", error_code(exc)) from None  # the message may quote the number
-        return str(response["ContactId"])
+        return self.caller.call(invitation.destination, invitation.contact_attributes(), client_token(invitation))
 
 
 class SmsOutreachSender:
     """One SMS with the campaign's text; STOP replies are handled by End User Messaging's opt-out lists."""
 
     def __init__(self, origination_identity: str) -> None:
-        self.origination_identity = origination_identity
+        self.sender = TextSender(origination_identity, SMS_MESSAGE_TYPE)
 
     def send(self, invitation: OutreachInvitation) -> str:
-        try:
-            response = aws_client(SMS).send_text_message(
-                DestinationPhoneNumber=invitation.destination,
-                OriginationIdentity=self.origination_identity,
-                MessageBody=invitation.message,
-                MessageType=SMS_MESSAGE_TYPE,
-                Context={"outreach_customer_id": invitation.customer_id, "outreach_cycle": invitation.cycle},
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("sms", error_code(exc)) from None
-        return str(response["MessageId"])
+        return self.sender.text(invitation.destination, invitation.message,
+                                {"outreach_customer_id": invitation.customer_id, "outreach_cycle": invitation.cycle})
 
 
 class SqsOutreachQueue:

@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from functions.common.outbound import ChannelFailure
 from functions.outreach.campaigns import Campaign, OutreachPolicy, UnknownCampaign
 from functions.outreach.eligibility import ContactDecision, Reason, Verdict, decide_contact
 from functions.outreach.planner import OutreachQueue
@@ -48,15 +49,6 @@ NO_RECORD = "NO_RECORD"
 
 
 # --- ports -----------------------------------------------------------------------------------------
-
-class ChannelFailure(RuntimeError):
-    """A contact could not be placed; `code` is the service's error code (never the number or text)."""
-
-    def __init__(self, channel: str, code: str) -> None:
-        super().__init__(f"{channel} outreach failed: {code}")
-        self.channel = channel
-        self.code = code
-
 
 @dataclass(frozen=True)
 class OutreachInvitation:

@@ -16,15 +16,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.common.aws import aws_client, error_code, resource_id
+from functions.common.aws import aws_client, error_code
+from functions.common.outbound import CONNECT, OutboundCaller, TextSender
 from functions.data import surveys as survey_data
 from functions.surveys.contact_event import ContactEvent
-from functions.surveys.dispatcher import ChannelFailure, ContactAttributesUnavailable, SurveyInvitation
+from functions.surveys.dispatcher import ContactAttributesUnavailable, SurveyInvitation
 from functions.surveys.record import FollowUp, SurveyRecord
 from functions.surveys.requests import delayed_survey_message
 
-CONNECT = "connect"
-SMS = "pinpoint-sms-voice-v2"  # AWS End User Messaging SMS
 SQS = "sqs"
 #: Namespace of the outbound call's ClientToken: the same contact always yields the same token.
 CLIENT_TOKEN_NAMESPACE = uuid.UUID("6f1c0d3e-5a59-4a36-9d0e-2d7b0f5c9a41")
@@ -62,43 +61,22 @@ class VoiceSurveyCaller:
     """Places the survey call: the survey flow runs when the customer answers."""
 
     def __init__(self, instance_id: str, survey_flow_id: str, survey_queue_arn: str) -> None:
-        self.instance_id = instance_id
-        self.flow_id = resource_id(survey_flow_id)
-        self.queue_id = resource_id(survey_queue_arn)
+        self.caller = OutboundCaller(instance_id, survey_flow_id, survey_queue_arn)
 
     def send(self, invitation: SurveyInvitation) -> str:
-        try:
-            response = aws_client(CONNECT).start_outbound_voice_contact(
-                DestinationPhoneNumber=invitation.destination,
-                ContactFlowId=self.flow_id,
-                InstanceId=self.instance_id,
-                QueueId=self.queue_id,
-                Attributes=invitation.contact_attributes(),
-                ClientToken=client_token(invitation.contact_id),
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("voice", error_code(exc)) from None  # the message may quote the number
-        return str(response["ContactId"])
+        return self.caller.call(invitation.destination, invitation.contact_attributes(),
+                                client_token(invitation.contact_id))
 
 
 class SmsSurveySender:
     """One transactional SMS. Two-way replies (the customer texting back a score) are out of scope."""
 
     def __init__(self, origination_identity: str) -> None:
-        self.origination_identity = origination_identity
+        self.sender = TextSender(origination_identity, "TRANSACTIONAL")
 
     def send(self, invitation: SurveyInvitation) -> str:
-        try:
-            response = aws_client(SMS).send_text_message(
-                DestinationPhoneNumber=invitation.destination,
-                OriginationIdentity=self.origination_identity,
-                MessageBody=SMS_SURVEY_TEXT,
-                MessageType="TRANSACTIONAL",
-                Context={"survey_contact_id": invitation.contact_id},
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise ChannelFailure("sms", error_code(exc)) from None  # the message may quote the number
-        return str(response["MessageId"])
+        return self.sender.text(invitation.destination, SMS_SURVEY_TEXT,
+                                {"survey_contact_id": invitation.contact_id})
 
 
 class SqsSurveyQueue:

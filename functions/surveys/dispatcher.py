@@ -47,6 +47,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from functions.common.clock import utc_now
+from functions.common.outbound import ChannelFailure
 from functions.profiles.profile import CustomerProfile
 from functions.surveys.contact_event import ContactEvent
 from functions.surveys.eligibility import (
@@ -68,15 +69,6 @@ CHANNEL_ERROR = "CHANNEL_ERROR"
 
 class ContactAttributesUnavailable(RuntimeError):
     """Amazon Connect did not return the contact's attributes (throttled, failing); retry later."""
-
-
-class ChannelFailure(RuntimeError):
-    """A survey could not be sent; `code` is the service's error code (never the number or text)."""
-
-    def __init__(self, channel: str, code: str) -> None:
-        super().__init__(f"{channel} survey failed: {code}")
-        self.channel = channel
-        self.code = code
 
 
 @dataclass(frozen=True)
