@@ -10,6 +10,7 @@ constant, not read from the environment, so metrics work whatever imported this 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 METRICS_NAMESPACE = "CallCenter"
 
@@ -17,4 +18,17 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
-__all__ = ["logger", "metrics", "tracer"]
+
+
+def count_metric(name: str, value: float = 1, **dimensions: str) -> None:
+    """A Count metric. With dimensions it is flushed on its own at once (EMF allows one dimension set
+    per document); the service dimension is added either way."""
+    if not dimensions:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace,
+                       default_dimensions=dimensions):
+        pass
+
+
+__all__ = ["count_metric", "logger", "metrics", "tracer"]

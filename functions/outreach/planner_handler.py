@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.settings import ClientBounds
 from functions.data import outreach as outreach_data
 from functions.data import profiles
@@ -55,9 +55,7 @@ def _observe(report: PlanReport) -> None:
     metrics.add_metric(name="OutreachEnqueued", unit=MetricUnit.Count, value=report.enqueued)
     metrics.add_metric(name="OutreachDueProfilesRead", unit=MetricUnit.Count, value=report.profiles_read)
     for reason, count in report.skipped.items():
-        with single_metric(name="OutreachSkipped", unit=MetricUnit.Count, value=count, namespace=metrics.namespace,
-                           default_dimensions={"reason": reason}):
-            pass
+        count_metric("OutreachSkipped", count, reason=reason)
 
 
 @logger.inject_lambda_context(clear_state=True)

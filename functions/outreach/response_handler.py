@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.settings import ClientBounds
 from functions.data import outreach as outreach_data
 from functions.data import profiles
@@ -51,9 +51,7 @@ def _observe(result: ResponseResult) -> None:
         "remind_on": result.remind_on.isoformat() if result.remind_on else None,
     })
     metrics.add_metric(name="OutreachResponses", unit=MetricUnit.Count, value=1)
-    with single_metric(name="OutreachResponsesByReason", unit=MetricUnit.Count, value=1, namespace=metrics.namespace,
-                       default_dimensions={"action": result.action or "unknown", "reason": result.reason.value}):
-        pass
+    count_metric("OutreachResponsesByReason", action=result.action or "unknown", reason=result.reason.value)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
 from functions.data import outreach as outreach_data
@@ -76,15 +76,6 @@ def build_sender() -> OutreachSender:
     )
 
 
-def _count(name: str, **dimensions: str) -> None:
-    if not dimensions:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-        return
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace,
-                       default_dimensions=dimensions):
-        pass
-
-
 def _observe(result: SendResult, record: SQSRecord) -> None:
     logger.info("outreach request handled", extra={
         "message_id": record.message_id,
@@ -97,13 +88,13 @@ def _observe(result: SendResult, record: SQSRecord) -> None:
         "not_before": result.not_before.isoformat() if result.not_before else None,
     })
     if result.outcome is Outcome.CONTACTED:
-        _count("OutreachContacted", channel=result.channel or "unknown")
+        count_metric("OutreachContacted", channel=result.channel or "unknown")
     elif result.outcome is Outcome.DELAYED:
-        _count("OutreachDelayed")
+        count_metric("OutreachDelayed")
     elif result.outcome in (Outcome.SKIPPED, Outcome.IGNORED):
-        _count("OutreachSkippedAtSend", reason=result.reason or "UNKNOWN")
+        count_metric("OutreachSkippedAtSend", reason=result.reason or "UNKNOWN")
     elif result.outcome is Outcome.DUPLICATE:
-        _count("OutreachDuplicates")
+        count_metric("OutreachDuplicates")
 
 
 def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
@@ -112,7 +103,7 @@ def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
         message = parse_outreach_message(record.body)
     except MalformedOutreachRequest as exc:
         logger.error("malformed outreach request", extra={"message_id": record.message_id, "problem": str(exc)})
-        _count("MalformedOutreachRequest")
+        count_metric("MalformedOutreachRequest")
         raise
     try:
         result = sender.send(message)
@@ -120,7 +111,7 @@ def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
         logger.warning("outreach contact failed; the message will be retried", extra={
             "message_id": record.message_id, "customer_id": exc.customer_id, "cycle": exc.cycle,
             "channel": exc.channel, "error": exc.code, "receive_count": record.attributes.approximate_receive_count})
-        _count("OutreachSendFailed", channel=exc.channel)
+        count_metric("OutreachSendFailed", channel=exc.channel)
         raise
     except Exception as exc:
         # Our own exceptions carry only error codes; anything else is named by its type (its text may hold PII).

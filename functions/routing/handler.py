@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.settings import ClientBounds, routing_settings
 from functions.data import profiles
 from functions.data.tables import configure_data_access
@@ -63,9 +63,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         decision = replace(decision, reason="MALFORMED_EVENT")
     logger.info("routing decision", extra=log_fields(contact, decision, who))
     metrics.add_metric(name="RoutingDecisions", unit=MetricUnit.Count, value=1)
-    with single_metric(
-        name="RoutingDecisionsByReason", unit=MetricUnit.Count, value=1,
-        namespace=metrics.namespace, default_dimensions={"reason": decision.reason},
-    ):
-        pass
+    count_metric("RoutingDecisionsByReason", reason=decision.reason)
     return to_contact_attributes(decision, who, settings.queue_arns, contact.parameters.get("intent"))

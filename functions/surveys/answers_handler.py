@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
 from functions.common.events import EventBridgePublisher
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.settings import ClientBounds
 from functions.data.surveys import FollowUpItem, SurveyItem
 from functions.data.tables import configure_data_access
@@ -55,9 +55,7 @@ def _observe(result: AnswerResult) -> None:
         metrics.add_metric(name="SurveysAnswered", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="SurveyAnswersRejected", unit=MetricUnit.Count, value=1)
-        with single_metric(name="SurveyAnswersRejectedByReason", unit=MetricUnit.Count, value=1,
-                           namespace=metrics.namespace, default_dimensions={"reason": result.reason.value}):
-            pass
+        count_metric("SurveyAnswersRejectedByReason", reason=result.reason.value)
     if result.followup:
         metrics.add_metric(name="SurveyFollowUpsOpened", unit=MetricUnit.Count, value=1)
         if not result.published:

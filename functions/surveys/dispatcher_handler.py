@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
 from functions.data import profiles
@@ -78,15 +78,6 @@ def build_dispatcher() -> SurveyDispatcher:
     )
 
 
-def _count(name: str, **dimensions: str) -> None:
-    if not dimensions:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-        return
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace,
-                       default_dimensions=dimensions):
-        pass
-
-
 def _observe(result: DispatchResult, record: SQSRecord) -> None:
     logger.info("survey request handled", extra={
         "message_id": record.message_id,
@@ -98,13 +89,13 @@ def _observe(result: DispatchResult, record: SQSRecord) -> None:
         "not_before": result.not_before.isoformat() if result.not_before else None,
     })
     if result.outcome is Outcome.DISPATCHED:
-        _count("SurveysDispatched")
+        count_metric("SurveysDispatched")
     elif result.outcome is Outcome.DELAYED:
-        _count("SurveysDelayed")
+        count_metric("SurveysDelayed")
     elif result.outcome in (Outcome.SKIPPED, Outcome.ABANDONED, Outcome.IGNORED):
-        _count("SurveysSkipped", reason=result.reason or "UNKNOWN")
+        count_metric("SurveysSkipped", reason=result.reason or "UNKNOWN")
     elif result.outcome is Outcome.DUPLICATE:
-        _count("SurveyDuplicates")
+        count_metric("SurveyDuplicates")
 
 
 def _describe(exc: Exception) -> str:
@@ -120,7 +111,7 @@ def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
         request = parse_survey_request(record.body)
     except MalformedContactEvent as exc:
         logger.error("malformed survey request", extra={"message_id": record.message_id, "problem": str(exc)})
-        _count("MalformedSurveyRequest")
+        count_metric("MalformedSurveyRequest")
         raise
     try:
         result = dispatcher.dispatch(request)
@@ -128,7 +119,7 @@ def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
         logger.warning("survey dispatch failed; the message will be retried", extra={
             "message_id": record.message_id, "contact_id": exc.contact_id, "channel": exc.channel,
             "error": exc.code, "receive_count": record.attributes.approximate_receive_count})
-        _count("SurveyDispatchFailed")
+        count_metric("SurveyDispatchFailed")
         raise
     except Exception as exc:
         logger.warning("survey request failed; the message will be retried", extra={
