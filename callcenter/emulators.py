@@ -67,6 +67,9 @@ class DynamoDBTraffic:
             return None
         from moto.core.botocore_stubber import MockRawResponse
 
+        # botocore emits before-send to every handler (then takes the first response): point the request
+        # nowhere, so moto's stubber, which runs after us, does not apply a request DynamoDB refused.
+        request.url = "https://throttled.invalid/"
         body = json.dumps({
             "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
             "message": "Rate of requests exceeds the allowed throughput (injected by callcenter).",

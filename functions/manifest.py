@@ -43,7 +43,38 @@ class ScheduleSource:
     campaigns: str = "functions/outreach/campaigns.json"
 
 
-EventSource = ConnectFlowSource | SqsSource | ScheduleSource
+@dataclass(frozen=True)
+class ApiSource:
+    """Invoked by the REST API `api` (API Gateway), one method per route of the function's Powertools resolver.
+
+    Agents call it with a Cognito user pool token (routes as declared); service callers sign with IAM
+    (SigV4) and call the same routes under `service_prefix`. `resolver` is the dotted path of the
+    APIGatewayRestResolver, whose OpenAPI document lists the routes (CDK builds the API from it).
+    """
+
+    api: str
+    resolver: str
+    service_prefix: str = "/service"
+    throttle_rate_per_second: int = 50
+    throttle_burst: int = 100
+
+
+@dataclass(frozen=True)
+class DynamoDBStreamSource:
+    """Consumes the stream of a table of functions.data.tables.TABLES (its model's Meta.stream_view_type).
+
+    Batches report partial failures; a failing batch is split and retried up to `max_retries` times, then
+    its records go to the function's stream dead-letter queue (an on-failure destination), never dropped
+    silently.
+    """
+
+    table: str
+    batch_size: int = 25
+    max_retries: int = 5
+    starting_position: str = "TRIM_HORIZON"
+
+
+EventSource = ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource
 
 
 @dataclass(frozen=True)
@@ -59,12 +90,14 @@ class QueueSpec:
 
 @dataclass(frozen=True)
 class EventRuleSpec:
-    """An EventBridge rule on the default bus (where Amazon Connect publishes) feeding a queue."""
+    """An EventBridge rule feeding a queue: on the default bus (where Amazon Connect publishes), or on our
+    own bus (`bus="domain"`, EVENT_BUS) for domain events such as TicketStatusChanged."""
 
     name: str
     description: str
     event_pattern: dict[str, Any]
     target_queue: str
+    bus: str = "default"  # "default" | "domain"
 
 
 @dataclass(frozen=True)
@@ -90,6 +123,7 @@ class FunctionSpec:
     publishes_events: bool = False  # PutEvents on EVENT_BUS (env var: EVENT_BUS.env_var)
     connect_actions: tuple[str, ...] = ()  # Amazon Connect API actions on the instance, e.g. "GetContactAttributes"
     sends_sms: bool = False  # AWS End User Messaging SMS (sms-voice:SendTextMessage)
+    sends_email: bool = False  # Amazon SES v2 SendEmail from the configured identity only
     # Environment variables whose values the deployment supplies: name -> what it carries.
     wired_environment: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
@@ -115,6 +149,12 @@ QUEUES: dict[str, QueueSpec] = {
             visibility_timeout_seconds=180,
         ),
         QueueSpec(
+            name="ticket-notifications",
+            description="TicketStatusChanged events waiting to be told to the customer (and messages held by quiet hours)",
+            env_var="TICKET_NOTIFICATIONS_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
+        QueueSpec(
             name="survey-requests",
             description="Disconnected contacts waiting for the survey dispatcher (and surveys delayed by quiet hours)",
             env_var="SURVEY_REQUESTS_QUEUE_URL",
@@ -135,6 +175,13 @@ EVENT_RULES: dict[str, EventRuleSpec] = {
                 "detail": {"eventType": ["DISCONNECTED"]},
             },
             target_queue="survey-requests",
+        ),
+        EventRuleSpec(
+            name="ticket-status-changed",
+            description="Ticket status changes published by ticket-events, for the customer's progress updates",
+            event_pattern={"source": [EVENT_BUS.source], "detail-type": ["TicketStatusChanged"]},
+            target_queue="ticket-notifications",
+            bus="domain",
         ),
     )
 }
@@ -234,8 +281,67 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables_written=("profiles", "outreach"),
             environment=_powertools("outreach-response"),
         ),
+        FunctionSpec(
+            name="ticket-api",
+            handler="functions.tickets.api_handler.lambda_handler",
+            description="The agents' ticket API: create, read, list, change status, assign, escalate, add notes",
+            source=ApiSource(api="tickets", resolver="functions.tickets.api.app"),
+            timeout_seconds=10,
+            memory_mb=512,
+            tables_read=("tickets", "profiles"),
+            tables_written=("tickets", "profiles"),  # profiles: only the open_tickets screen-pop entry
+            environment={**_powertools("ticket-api"), "DDB_MAX_ATTEMPTS": "3"},
+        ),
+        FunctionSpec(
+            name="ticket-events",
+            handler="functions.tickets.events_handler.lambda_handler",
+            description="Publishes a TicketStatusChanged event for every status change stored in the tickets table",
+            source=DynamoDBStreamSource(table="tickets"),
+            timeout_seconds=30,
+            memory_mb=256,
+            publishes_events=True,
+            environment=_powertools("ticket-events"),
+        ),
+        FunctionSpec(
+            name="ticket-notifier",
+            handler="functions.tickets.notifier_handler.lambda_handler",
+            description="Tells the customer about a ticket status change, once, by their allowed channel, not at night",
+            source=SqsSource(queue="ticket-notifications", batch_size=10),
+            timeout_seconds=30,
+            memory_mb=512,
+            tables_read=("profiles", "ticket_notifications"),
+            tables_written=("ticket_notifications",),
+            queues_sent=("ticket-notifications",),
+            sends_sms=True,
+            sends_email=True,
+            wired_environment={
+                "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool for SMS ('' disables SMS)",
+                "EMAIL_FROM_IDENTITY": "SES identity (address or domain) progress updates are sent from ('' disables email)",
+            },
+            environment=_powertools("ticket-notifier"),
+        ),
+        FunctionSpec(
+            name="ticket-self-service",
+            handler="functions.tickets.self_service_handler.lambda_handler",
+            description="IVR self-service: reads the caller's latest ticket, confirms or reopens a resolved one",
+            source=ConnectFlowSource(),
+            timeout_seconds=4,
+            memory_mb=512,
+            tables_read=("tickets", "profiles"),
+            tables_written=("tickets", "profiles"),
+            environment={
+                **_powertools("ticket-self-service"),
+                "DDB_CONNECT_TIMEOUT_SECONDS": "0.3",
+                "DDB_READ_TIMEOUT_SECONDS": "0.5",
+                "DDB_MAX_ATTEMPTS": "2",
+            },
+        ),
     )
 }
+
+
+def stream_consumers_of(table: str) -> list[FunctionSpec]:
+    return [f for f in FUNCTIONS.values() if isinstance(f.source, DynamoDBStreamSource) and f.source.table == table]
 
 
 def consumers_of(queue: str) -> list[FunctionSpec]:
@@ -246,6 +352,8 @@ def check_manifest() -> list[str]:
     """Cross-references that must hold; the CDK app and the tests fail on any problem listed."""
     problems = []
     for rule in EVENT_RULES.values():
+        if rule.bus not in ("default", "domain"):
+            problems.append(f"rule {rule.name!r} is on unknown bus {rule.bus!r}")
         if rule.target_queue not in QUEUES:
             problems.append(f"rule {rule.name!r} targets unknown queue {rule.target_queue!r}")
     for spec in FUNCTIONS.values():

@@ -6,6 +6,11 @@ Key design
   attribute, so recognising a caller is one Query.
 - `version` gives optimistic locking: a stale write raises instead of silently
   overwriting a concurrent update.
+- `open_tickets` is the screen pop: one small entry per ticket that is not closed, kept in step with
+  the tickets table by functions/data/tickets.py (same transaction), so the by_phone Query that
+  recognises the caller also says how many tickets are open and which is the latest.
+  `save_profiles` (seeding, import) replaces whole items: it is for loading profiles, not for
+  updating them; a re-import of an existing customer empties that map until the next ticket change.
 - `by_warranty_expiry` and `by_plan_expiry` are sparse: only profiles that have the date are in
   them, one partition per day, so the outreach planner finds the customers due on a day with one
   Query of that day's bucket, never a scan. They project every attribute, like `by_phone`, so the
@@ -22,6 +27,7 @@ from datetime import UTC, date, datetime
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
@@ -32,6 +38,7 @@ from pynamodb.models import Model
 
 from functions.data.errors import STORE_ERRORS, store_error_code
 from functions.profiles.profile import CustomerProfile
+from functions.tickets.ticket import overview_from
 
 
 class ProfilesByPhone(GlobalSecondaryIndex["ProfileItem"]):
@@ -78,6 +85,9 @@ class ProfileItem(Model):
     preferred_channel = UnicodeAttribute(default="voice")
     warranty_expires = UnicodeAttribute(null=True)  # ISO date
     plan_expires = UnicodeAttribute(null=True)  # ISO date
+    # ticket_id -> {status, team, priority, created_at, sla_due_at} for each ticket that is not closed,
+    # written only by functions/data/tickets.py, in the same transaction as the ticket (the screen pop).
+    open_tickets = MapAttribute(default=dict)
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 
@@ -110,7 +120,12 @@ def to_profile(item: ProfileItem) -> CustomerProfile:
         preferred_channel=item.preferred_channel or "voice",
         warranty_expires=_date(item.warranty_expires),
         plan_expires=_date(item.plan_expires),
+        tickets=overview_from(_plain(item.open_tickets)),
     )
+
+
+def _plain(value: object) -> dict | None:
+    return value.as_dict() if isinstance(value, MapAttribute) else value  # type: ignore[return-value]
 
 
 def to_item(profile: CustomerProfile) -> ProfileItem:

@@ -17,6 +17,7 @@ from functions.common.settings import ClientBounds, dynamodb_bounds
 from functions.data.outreach import ContactCapItem, OutreachItem
 from functions.data.profiles import ProfileItem
 from functions.data.surveys import FollowUpItem, SurveyItem
+from functions.data.tickets import TicketItem
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ TABLES: dict[str, TableSpec] = {
     "followups": TableSpec("followups", FollowUpItem, "FOLLOWUPS_TABLE_NAME"),
     "outreach": TableSpec("outreach", OutreachItem, "OUTREACH_TABLE_NAME"),
     "outreach_caps": TableSpec("outreach_caps", ContactCapItem, "OUTREACH_CAPS_TABLE_NAME"),
+    "tickets": TableSpec("tickets", TicketItem, "TICKETS_TABLE_NAME"),
 }
 
 
@@ -54,6 +56,7 @@ class TableSchema:
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None
     global_indexes: tuple[IndexSchema, ...]
+    stream_view_type: str | None = None  # "NEW_AND_OLD_IMAGES" etc. when the model's Meta asks for a stream
 
 
 def table_schema(model: type[Model]) -> TableSchema:
@@ -70,7 +73,7 @@ def table_schema(model: type[Model]) -> TableSchema:
     for gsi in schema["global_secondary_indexes"]:
         ipk, isk = keys(gsi["key_schema"])
         indexes.append(IndexSchema(gsi["index_name"], ipk, isk, gsi["projection"]["ProjectionType"]))
-    return TableSchema(pk, sk, tuple(indexes))
+    return TableSchema(pk, sk, tuple(indexes), getattr(model.Meta, "stream_view_type", None))
 
 
 def bind_tables(environ: dict[str, str] | None = None) -> None:

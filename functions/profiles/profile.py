@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+
+from functions.tickets.ticket import TicketsOverview
 
 TIERS = ("standard", "gold", "vip")
 CHANNELS = ("voice", "sms")  # how a customer prefers to be contacted by us (surveys, reminders)
@@ -25,6 +27,7 @@ class CustomerProfile:
     preferred_channel: str = "voice"
     warranty_expires: date | None = None
     plan_expires: date | None = None
+    tickets: TicketsOverview = field(default_factory=TicketsOverview)  # tickets not closed (the screen pop)
 
     @property
     def display_name(self) -> str:

@@ -1,0 +1,415 @@
+"""The ticket as the domain sees it: lifecycle, SLA, history and access rules. Plain Python, no AWS.
+
+Lifecycle (every change goes through `change_status`, which refuses the transitions not listed):
+
+    open ----------> in_progress, waiting_on_customer, escalated, resolved, closed
+    in_progress ---> waiting_on_customer, escalated, resolved
+    waiting_on_customer -> in_progress, escalated, resolved, closed
+    escalated -----> in_progress, waiting_on_customer, resolved
+    resolved ------> closed (the customer confirmed, or nobody objected), in_progress (reopened)
+    closed --------> nothing: closed is final (open a new ticket)
+
+`escalate` moves a ticket to another team and to `escalated` (tiered: an escalated ticket may be
+escalated again, to yet another team). Priority 1 is the most urgent; the SLA due time is the
+creation time plus the priority's allowance (`SLA_HOURS`), recomputed when the priority changes.
+
+Every change appends one `HistoryEntry` (who, when, what) with the next sequence number; the history
+is never rewritten. `seq` identifies a change: TicketStatusChanged events and the notifications they
+cause are keyed by (ticket_id, seq), which is what makes "one notification per change" checkable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+#: Statuses in which somebody still has to act: the ticket is in its team's queue and counts as open.
+OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.ESCALATED})
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.OPEN: frozenset({Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.ESCALATED, Status.RESOLVED,
+                            Status.CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.WAITING_ON_CUSTOMER, Status.ESCALATED, Status.RESOLVED}),
+    Status.WAITING_ON_CUSTOMER: frozenset({Status.IN_PROGRESS, Status.ESCALATED, Status.RESOLVED, Status.CLOSED}),
+    Status.ESCALATED: frozenset({Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.RESOLVED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),
+    Status.CLOSED: frozenset(),
+}
+
+#: Hours from creation to the SLA due time, by priority (1 = most urgent).
+SLA_HOURS: dict[int, int] = {1: 4, 2: 8, 3: 24, 4: 72}
+PRIORITIES = tuple(sorted(SLA_HOURS))
+DEFAULT_PRIORITY = 3
+CATEGORIES = ("billing", "technical", "sales", "complaint", "account", "other")
+MAX_SUBJECT_CHARS = 200
+MAX_NOTE_CHARS = 2000
+#: A ticket item must stay well under DynamoDB's 400 KB: beyond this many changes, open a new ticket.
+MAX_HISTORY_ENTRIES = 300
+MAX_CONTACT_IDS = 100
+
+#: What the caller hears about a status in the IVR and reads in a progress update.
+STATUS_PHRASES: dict[Status, str] = {
+    Status.OPEN: "has been received and is waiting for an agent",
+    Status.IN_PROGRESS: "is being worked on",
+    Status.WAITING_ON_CUSTOMER: "is waiting for information from you",
+    Status.ESCALATED: "has been passed to a specialist team",
+    Status.RESOLVED: "has been resolved",
+    Status.CLOSED: "is closed",
+}
+
+
+class TicketError(Exception):
+    """Base of the domain's refusals; each maps to one HTTP status in the API."""
+
+
+class TicketNotFound(TicketError):
+    pass
+
+
+class CustomerNotFound(TicketError):
+    pass
+
+
+class TransitionNotAllowed(TicketError):
+    def __init__(self, current: Status, requested: Status) -> None:
+        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (closed is final)"
+        super().__init__(f"a ticket that is {current.value} cannot become {requested.value}; allowed: {allowed}")
+        self.current = current
+        self.requested = requested
+
+
+class InvalidChange(TicketError):
+    """A change that is well-formed but makes no sense for this ticket (e.g. escalating to its own team)."""
+
+
+class AccessDenied(TicketError):
+    pass
+
+
+class VersionConflict(TicketError):
+    """Somebody changed the ticket since the caller read it: nothing was written; read it again."""
+
+    def __init__(self, ticket_id: str, expected: int, current: int | None) -> None:
+        now = f"it is now at version {current}" if current is not None else "it changed"
+        super().__init__(f"ticket {ticket_id} was changed by someone else: you sent version {expected}, {now}; "
+                         "nothing was written, read the ticket again and retry")
+        self.ticket_id = ticket_id
+        self.expected = expected
+        self.current = current
+
+
+class TicketStoreUnavailable(RuntimeError):
+    """DynamoDB did not answer (throttled, slow or failing) after bounded retries; nothing is lost."""
+
+
+class ActorKind(StrEnum):
+    AGENT = "agent"  # a person signed in through the agents' user pool
+    SERVICE = "service"  # an AWS principal calling the API with IAM (SigV4)
+    CUSTOMER = "customer"  # the caller, in IVR self-service
+    SYSTEM = "system"  # our own functions (survey follow-ups, the simulated day)
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str  # agent user name, IAM principal, customer id, or function name
+    kind: ActorKind
+    teams: frozenset[str] = frozenset()
+    supervisor: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+    def may_see(self, ticket: Ticket) -> bool:
+        """Restricted tickets: their own team and supervisors only. Customers: their own tickets only."""
+        if self.kind is ActorKind.CUSTOMER:
+            return ticket.customer_id == self.id
+        if self.kind in (ActorKind.SERVICE, ActorKind.SYSTEM) or self.supervisor:
+            return True
+        return not ticket.restricted or ticket.team in self.teams
+
+    def check_access(self, ticket: Ticket) -> None:
+        if not self.may_see(ticket):
+            raise AccessDenied(f"ticket {ticket.ticket_id} is restricted to the {ticket.team} team")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    at: datetime
+    actor: str  # Actor.label
+    action: str  # created | status | assigned | escalated | priority | note | contact
+    from_status: Status | None = None
+    to_status: Status | None = None
+    team: str | None = None
+    agent: str | None = None
+    note: str | None = None
+
+    @property
+    def changes_status(self) -> bool:
+        return self.to_status is not None and self.to_status != self.from_status
+
+
+@dataclass(frozen=True)
+class Ticket:
+    ticket_id: str
+    customer_id: str
+    subject: str
+    category: str
+    priority: int
+    status: Status
+    team: str
+    created_at: datetime
+    updated_at: datetime
+    agent: str | None = None
+    restricted: bool = False
+    contact_ids: tuple[str, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    version: int = 0  # 0: not stored yet; the store's optimistic lock after that
+
+    @property
+    def sla_due_at(self) -> datetime:
+        return sla_due(self.created_at, self.priority)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def overdue(self, now: datetime) -> bool:
+        return self.is_open and now >= self.sla_due_at
+
+    @property
+    def last_seq(self) -> int:
+        return self.history[-1].seq if self.history else 0
+
+    def status_changes(self, after_seq: int = 0) -> list[HistoryEntry]:
+        return [entry for entry in self.history if entry.seq > after_seq and entry.changes_status]
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    """What the customer's profile keeps about each ticket that is not closed (the routing screen pop)."""
+
+    ticket_id: str
+    status: Status
+    team: str
+    priority: int
+    created_at: datetime
+    sla_due_at: datetime
+
+    def overdue(self, now: datetime) -> bool:
+        return self.status in OPEN_STATUSES and now >= self.sla_due_at
+
+
+@dataclass(frozen=True)
+class TicketsOverview:
+    """A caller's tickets as routing sees them: from the profile item, no extra read."""
+
+    summaries: tuple[TicketSummary, ...] = field(default_factory=tuple)
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for s in self.summaries if s.status in OPEN_STATUSES)
+
+    @property
+    def latest(self) -> TicketSummary | None:
+        return max(self.summaries, key=lambda s: (s.created_at, s.ticket_id), default=None)
+
+    def any_overdue(self, now: datetime) -> bool:
+        return any(s.overdue(now) for s in self.summaries)
+
+
+_KEY_TIME = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored key strings sort like the times
+
+
+def key_time(moment: datetime) -> str:
+    """A moment as stored in keys and summaries: UTC, second precision, fixed width."""
+    return moment.astimezone(UTC).strftime(_KEY_TIME)
+
+
+def parse_key_time(text: str) -> datetime:
+    return datetime.strptime(text, _KEY_TIME).replace(tzinfo=UTC)
+
+
+def summary_entry(ticket: Ticket) -> dict[str, str | int]:
+    """What the customer's profile stores about a ticket (`open_tickets.<ticket_id>`)."""
+    return {"status": ticket.status.value, "team": ticket.team, "priority": ticket.priority,
+            "created_at": key_time(ticket.created_at), "sla_due_at": key_time(ticket.sla_due_at)}
+
+
+def overview_from(open_tickets: Mapping[str, Any] | None) -> TicketsOverview:
+    """The profile's `open_tickets` map as a TicketsOverview (malformed entries are skipped, not fatal)."""
+    summaries = []
+    for ticket_id, entry in (open_tickets or {}).items():
+        try:
+            summaries.append(TicketSummary(
+                ticket_id=str(ticket_id), status=Status(entry["status"]), team=str(entry["team"]),
+                priority=int(entry["priority"]), created_at=parse_key_time(entry["created_at"]),
+                sla_due_at=parse_key_time(entry["sla_due_at"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return TicketsOverview(tuple(summaries))
+
+
+def summary_of(ticket: Ticket) -> TicketSummary:
+    return TicketSummary(ticket.ticket_id, ticket.status, ticket.team, ticket.priority, ticket.created_at,
+                         ticket.sla_due_at)
+
+
+def sla_due(created_at: datetime, priority: int) -> datetime:
+    return created_at + timedelta(hours=SLA_HOURS[priority])
+
+
+def new_ticket_id(created_at: datetime, request_id: str | None = None) -> str:
+    """`T` + creation date + 6 hex characters: sortable by day, short enough to read out on the phone.
+
+    With a request id (the API's idempotency key, or the contact id a ticket was opened from) the suffix is
+    derived from it, so a retried request finds the ticket it already created instead of opening a second.
+    """
+    suffix = (hashlib.sha256(request_id.encode()).hexdigest()[:6] if request_id else secrets.token_hex(3)).upper()
+    return f"T{created_at:%y%m%d}{suffix}"
+
+
+def spoken_id(ticket_id: str) -> str:
+    """How the IVR reads a ticket id: its last four characters, one by one."""
+    return " ".join(ticket_id[-4:])
+
+
+def _check_priority(priority: int) -> None:
+    if priority not in SLA_HOURS:
+        raise InvalidChange(f"priority must be one of {', '.join(map(str, PRIORITIES))}, got {priority}")
+
+
+def _clean_note(note: str | None) -> str | None:
+    if note is None:
+        return None
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise InvalidChange(f"a note holds at most {MAX_NOTE_CHARS} characters")
+    return note or None
+
+
+def _append(ticket: Ticket, now: datetime, actor: Actor, action: str, **changes: object) -> Ticket:
+    if len(ticket.history) >= MAX_HISTORY_ENTRIES:
+        raise InvalidChange(f"ticket {ticket.ticket_id} has {MAX_HISTORY_ENTRIES} changes, the most one ticket "
+                            "keeps; open a new ticket that refers to it")
+    fields = {k: v for k, v in changes.items() if k in Ticket.__dataclass_fields__}
+    entry_fields = {k: v for k, v in changes.items() if k in HistoryEntry.__dataclass_fields__}
+    entry = HistoryEntry(seq=ticket.last_seq + 1, at=now, actor=actor.label, action=action, **entry_fields)
+    return replace(ticket, **fields, updated_at=now, history=(*ticket.history, entry))
+
+
+def _with_contact(ticket: Ticket, contact_id: str | None) -> tuple[str, ...]:
+    if not contact_id or contact_id in ticket.contact_ids:
+        return ticket.contact_ids
+    return (*ticket.contact_ids, contact_id)[-MAX_CONTACT_IDS:]
+
+
+def open_ticket(
+    *,
+    customer_id: str,
+    subject: str,
+    category: str,
+    team: str,
+    actor: Actor,
+    now: datetime,
+    priority: int = DEFAULT_PRIORITY,
+    restricted: bool = False,
+    contact_id: str | None = None,
+    note: str | None = None,
+    request_id: str | None = None,
+    known_teams: Iterable[str] | None = None,
+) -> Ticket:
+    subject = subject.strip()
+    if not subject or len(subject) > MAX_SUBJECT_CHARS:
+        raise InvalidChange(f"a subject needs 1 to {MAX_SUBJECT_CHARS} characters")
+    if category not in CATEGORIES:
+        raise InvalidChange(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
+    _check_priority(priority)
+    _check_team(team, known_teams)
+    ticket = Ticket(
+        ticket_id=new_ticket_id(now, request_id),
+        customer_id=customer_id,
+        subject=subject,
+        category=category,
+        priority=priority,
+        status=Status.OPEN,
+        team=team,
+        created_at=now,
+        updated_at=now,
+        restricted=restricted,
+        contact_ids=(contact_id,) if contact_id else (),
+    )
+    return _append(ticket, now, actor, "created", to_status=Status.OPEN, team=team, note=_clean_note(note))
+
+
+def _check_team(team: str, known_teams: Iterable[str] | None) -> None:
+    if known_teams is not None and team not in set(known_teams):
+        raise InvalidChange(f"unknown team {team!r}; teams: {', '.join(sorted(known_teams))}")
+
+
+def change_status(ticket: Ticket, to: Status, *, actor: Actor, now: datetime, note: str | None = None,
+                  contact_id: str | None = None) -> Ticket:
+    if to not in TRANSITIONS[ticket.status]:
+        raise TransitionNotAllowed(ticket.status, to)
+    return _append(ticket, now, actor, "status", status=to, from_status=ticket.status, to_status=to,
+                   note=_clean_note(note), contact_ids=_with_contact(ticket, contact_id))
+
+
+def escalate(ticket: Ticket, team: str, *, actor: Actor, now: datetime, reason: str,
+             priority: int | None = None, known_teams: Iterable[str] | None = None) -> Ticket:
+    """Hand the ticket to another team (and optionally raise its priority). Agent assignment is cleared."""
+    _check_team(team, known_teams)
+    if team == ticket.team:
+        raise InvalidChange(f"ticket {ticket.ticket_id} is already with the {team} team")
+    if ticket.status is not Status.ESCALATED and Status.ESCALATED not in TRANSITIONS[ticket.status]:
+        raise TransitionNotAllowed(ticket.status, Status.ESCALATED)
+    reason_text = _clean_note(reason)
+    if not reason_text:
+        raise InvalidChange("an escalation needs a reason")
+    new_priority = ticket.priority if priority is None else priority
+    _check_priority(new_priority)
+    if new_priority > ticket.priority:
+        raise InvalidChange("an escalation cannot lower the priority")
+    return _append(ticket, now, actor, "escalated", status=Status.ESCALATED, team=team, agent=None,
+                   priority=new_priority, from_status=ticket.status, to_status=Status.ESCALATED, note=reason_text)
+
+
+def assign(ticket: Ticket, agent: str, *, actor: Actor, now: datetime) -> Ticket:
+    if not ticket.is_open:
+        raise InvalidChange(f"ticket {ticket.ticket_id} is {ticket.status.value}: only open tickets are assigned")
+    agent = agent.strip()
+    if not agent:
+        raise InvalidChange("an assignment needs an agent")
+    if agent == ticket.agent:
+        raise InvalidChange(f"ticket {ticket.ticket_id} is already assigned to {agent}")
+    return _append(ticket, now, actor, "assigned", agent=agent)
+
+
+def change_priority(ticket: Ticket, priority: int, *, actor: Actor, now: datetime) -> Ticket:
+    _check_priority(priority)
+    if priority == ticket.priority:
+        raise InvalidChange(f"ticket {ticket.ticket_id} already has priority {priority}")
+    return _append(ticket, now, actor, "priority", priority=priority, note=f"priority {ticket.priority} -> {priority}")
+
+
+def add_note(ticket: Ticket, text: str, *, actor: Actor, now: datetime, contact_id: str | None = None) -> Ticket:
+    note = _clean_note(text)
+    if not note:
+        raise InvalidChange("a note needs some text")
+    return _append(ticket, now, actor, "note", note=note, contact_ids=_with_contact(ticket, contact_id))
