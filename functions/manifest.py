@@ -150,7 +150,7 @@ QUEUES: dict[str, QueueSpec] = {
         ),
         QueueSpec(
             name="ticket-notifications",
-            description="TicketStatusChanged events waiting to be told to the customer (and messages held by quiet hours)",
+            description="TicketStatusChanged events to tell the customer (and messages held by quiet hours)",
             env_var="TICKET_NOTIFICATIONS_QUEUE_URL",
             visibility_timeout_seconds=180,
         ),
@@ -316,7 +316,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             sends_email=True,
             wired_environment={
                 "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool for SMS ('' disables SMS)",
-                "EMAIL_FROM_IDENTITY": "SES identity (address or domain) progress updates are sent from ('' disables email)",
+                "EMAIL_FROM_IDENTITY": "SES identity progress updates are sent from ('' disables email)",
             },
             environment=_powertools("ticket-notifier"),
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import product
+from itertools import pairwise, product
 
 import pytest
 from hypothesis import given
@@ -68,7 +68,7 @@ def test_the_transition_table_matches_the_product_rules() -> None:
     assert TRANSITIONS[Status.RESOLVED] == {Status.CLOSED, Status.IN_PROGRESS}  # confirm or reopen
     assert all(status not in TRANSITIONS[status] for status in Status)  # no change without a change
     assert Status.OPEN not in set().union(*TRANSITIONS.values())  # nothing goes back to "open"
-    assert OPEN_STATUSES == {Status.OPEN, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.ESCALATED}
+    assert {Status.OPEN, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.ESCALATED} == OPEN_STATUSES
 
 
 def test_sla_due_time_follows_priority_and_is_recomputed_when_it_changes() -> None:
@@ -111,7 +111,8 @@ def test_history_is_append_only_with_who_when_what() -> None:
     noted = domain.add_note(ticket, "refund requested", actor=AGENT, now=later, contact_id="contact-2")
     assert noted.history[: len(ticket.history)] == ticket.history
     last = noted.history[-1]
-    assert (last.seq, last.at, last.actor, last.action, last.note) == (2, later, "agent:ana", "note", "refund requested")
+    assert (last.seq, last.at, last.actor, last.action) == (2, later, "agent:ana", "note")
+    assert last.note == "refund requested"
     assert noted.contact_ids == ("contact-1", "contact-2")
     assert ticket.history[0].action == "created" and ticket.history[0].to_status is Status.OPEN
 
@@ -167,7 +168,7 @@ def test_any_sequence_of_requests_leaves_a_consistent_ticket(requests: list[Stat
     assert seqs == list(range(1, len(seqs) + 1))
     statuses = [Status.OPEN] + [e.to_status for e in ticket.history if e.action == "status"]
     assert statuses[-1] is ticket.status
-    for before, after in zip(statuses, statuses[1:], strict=False):
+    for before, after in pairwise(statuses):
         assert after in TRANSITIONS[before]
 
 
