@@ -155,6 +155,12 @@ QUEUES: dict[str, QueueSpec] = {
             visibility_timeout_seconds=180,
         ),
         QueueSpec(
+            name="survey-followups",
+            description="SurveyLowScore events waiting to become follow-up tickets",
+            env_var="SURVEY_FOLLOWUPS_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
+        QueueSpec(
             name="survey-requests",
             description="Disconnected contacts waiting for the survey dispatcher (and surveys delayed by quiet hours)",
             env_var="SURVEY_REQUESTS_QUEUE_URL",
@@ -181,6 +187,13 @@ EVENT_RULES: dict[str, EventRuleSpec] = {
             description="Ticket status changes published by ticket-events, for the customer's progress updates",
             event_pattern={"source": [EVENT_BUS.source], "detail-type": ["TicketStatusChanged"]},
             target_queue="ticket-notifications",
+            bus="domain",
+        ),
+        EventRuleSpec(
+            name="survey-low-score",
+            description="Low survey scores and unresolved problems published by survey-answers, to open tickets",
+            event_pattern={"source": [EVENT_BUS.source], "detail-type": ["SurveyLowScore"]},
+            target_queue="survey-followups",
             bus="domain",
         ),
     )
@@ -319,6 +332,18 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "EMAIL_FROM_IDENTITY": "SES identity progress updates are sent from ('' disables email)",
             },
             environment=_powertools("ticket-notifier"),
+        ),
+        FunctionSpec(
+            name="survey-followup-tickets",
+            handler="functions.tickets.followups_handler.lambda_handler",
+            description="Opens one follow-up ticket per low survey score, with the team that took the call",
+            source=SqsSource(queue="survey-followups", batch_size=10),
+            timeout_seconds=30,
+            memory_mb=512,
+            tables_read=("tickets", "profiles"),
+            tables_written=("tickets", "profiles"),  # profiles: only the open_tickets screen-pop entry
+            wired_environment={"QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN"},
+            environment=_powertools("survey-followup-tickets"),
         ),
         FunctionSpec(
             name="ticket-self-service",
