@@ -32,6 +32,7 @@ INSTANCE_ID = "local-instance"
 INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE_ID}"
 LOCAL_EVENT_BUS = "callcenter-local"
 SMS_ORIGINATION = "+18005550111"
+EMAIL_FROM = "updates@callcenter.example"  # verified in moto's SES when the backend starts
 FAULT_KINDS = ("error", "timeout", "throttle")
 
 
@@ -175,6 +176,7 @@ class LocalBackend:
             "SMS_ORIGINATION_IDENTITY": SMS_ORIGINATION,
             "OUTREACH_FLOW_ID": "outreach",
             "OUTREACH_CALLER_QUEUE_ARN": queue_arn(policy.default_queue),
+            "EMAIL_FROM_IDENTITY": EMAIL_FROM,
         }
 
     def _configure_functions(self) -> None:
@@ -217,13 +219,17 @@ class LocalBackend:
             })["QueueUrl"]
             self.queue_urls[spec.name] = url
             self.dlq_urls[spec.name] = dlq_url
+        events.create_event_bus(Name=LOCAL_EVENT_BUS)
         for rule in EVENT_RULES.values():
-            events.put_rule(Name=f"callcenter-local-{rule.name}", EventPattern=json.dumps(rule.event_pattern))
+            # Connect publishes on the default bus; our domain events (TicketStatusChanged...) on our own.
+            bus = {"EventBusName": LOCAL_EVENT_BUS} if rule.bus == "domain" else {}
+            events.put_rule(Name=f"callcenter-local-{rule.name}", EventPattern=json.dumps(rule.event_pattern), **bus)
             target_arn = sqs.get_queue_attributes(QueueUrl=self.queue_urls[rule.target_queue],
                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             events.put_targets(Rule=f"callcenter-local-{rule.name}", Targets=[{"Id": rule.target_queue,
-                                                                               "Arn": target_arn}])
-        events.create_event_bus(Name=LOCAL_EVENT_BUS)
+                                                                               "Arn": target_arn}], **bus)
+        # SES sends only from verified identities (moto enforces it too): verify the local sender.
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=EMAIL_FROM)
 
     _clients_primed = False
 
@@ -241,6 +247,14 @@ class LocalBackend:
         LocalBackend._clients_primed = True
 
     # --- data ------------------------------------------------------------------------------
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """What moto's SES accepted (the functions send through the real SES v2 API): source, to, subject, body."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        return [{"source": m.source, "to": list(m.destinations.get("ToAddresses", [])), "subject": m.subject,
+                 "body": m.body} for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
+
     def load_profiles(self, profiles: list[Any]) -> int:
         from functions.data.profiles import save_profiles
 

@@ -1,18 +1,28 @@
-"""Lambda's SQS event source mapping, played locally: poll a moto queue, invoke its consumer with
-Lambda-shaped batches, delete what succeeded, and leave reported failures for redelivery (and, after
-the queue's maxReceiveCount, for moto to move to the dead-letter queue), as AWS would.
+"""Lambda's event source mappings, played locally, as AWS would run them.
+
+- SQS (`deliver`): poll a moto queue, invoke its consumer with Lambda-shaped batches, delete what
+  succeeded, and leave reported failures for redelivery (and, after the queue's maxReceiveCount, for
+  moto to move to the dead-letter queue).
+- DynamoDB streams (`deliver_stream`): read a table's stream on moto from where the previous call
+  stopped, invoke each consumer with Lambda-shaped batches of its batch_size, and on reported failures
+  retry from the first failed record (ReportBatchItemFailures) up to max_retries times; what still
+  fails goes to the on-failure destination (kept in the report) and the stream moves on.
 """
+
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from callcenter.backend import REGION, LocalBackend, function_arn
-from functions.manifest import SqsSource, consumers_of
+from functions.manifest import DynamoDBStreamSource, FunctionSpec, SqsSource, consumers_of, stream_consumers_of
 
 
 @dataclass
@@ -22,7 +32,8 @@ class DeliveryReport:
     messages: int = 0  # deliveries, redeliveries included
     succeeded: int = 0
     failed: int = 0  # deliveries reported as failed (or whole failed batches)
-    in_dead_letter_queue: int = 0  # after delivery
+    in_dead_letter_queue: int = 0  # after delivery (streams: records sent to the on-failure destination)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)  # streams: those records
 
 
 def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -87,4 +98,107 @@ def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> Delive
     dlq = sqs.get_queue_attributes(QueueUrl=backend.dlq_urls[queue],
                                    AttributeNames=["ApproximateNumberOfMessages"])
     report.in_dead_letter_queue = int(dlq["Attributes"]["ApproximateNumberOfMessages"])
+    return report
+
+
+# --- DynamoDB streams ------------------------------------------------------------------------------
+
+#: Per backend, per (consumer, shard): the sequence number of the last record handed on (done or given up).
+_stream_positions: weakref.WeakKeyDictionary[LocalBackend, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+
+
+def _streams_client() -> Any:
+    # botocore would use the account-based endpoint (<account>.streams-ddb...), which moto does not serve.
+    return boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
+
+
+def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A moto stream record as Lambda hands it to the function."""
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        data["ApproximateCreationDateTime"] = int(created.timestamp())
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": {key: data[key] for key in ("ApproximateCreationDateTime", "Keys", "NewImage", "OldImage",
+                                                "SequenceNumber", "SizeBytes", "StreamViewType") if key in data},
+        "eventSourceARN": stream_arn,
+    }
+
+
+def _new_records(streams: Any, stream_arn: str, shard_id: str, after: str | None) -> list[dict[str, Any]]:
+    position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after} if after
+                else {"ShardIteratorType": "TRIM_HORIZON"})
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, **position)["ShardIterator"]
+    records: list[dict[str, Any]] = []
+    while iterator:
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        if not page["Records"]:
+            break
+        records += page["Records"]
+        iterator = page.get("NextShardIterator")
+    return records
+
+
+def _invoke_stream_batch(backend: LocalBackend, consumer: FunctionSpec, batch: list[dict[str, Any]]) -> int | None:
+    """Invoke once; the index of the first failed record in `batch`, or None when all succeeded."""
+    from flowlang.simulator import LambdaInvocationError
+
+    try:
+        response = backend.invoke_lambda(function_arn(consumer.name), {"Records": batch},
+                                         consumer.timeout_seconds) or {}
+    except LambdaInvocationError:
+        return 0  # the whole batch comes back
+    failed = {f.get("itemIdentifier") for f in response.get("batchItemFailures", [])}
+    if not failed:
+        return None
+    sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
+    positions = [i for i, number in enumerate(sequence_numbers) if number in failed]
+    return min(positions) if positions and len(positions) == len(failed) else 0  # unknown ids: all failed
+
+
+def deliver_stream(backend: LocalBackend, table: str) -> DeliveryReport:
+    """Feed the records written to `table` since the previous call to each of its stream consumers."""
+    from functions.data.tables import TABLES
+
+    consumers = stream_consumers_of(table)
+    if not consumers:
+        raise ValueError(f"table {table!r} has no stream consumer in the manifest")
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    stream_arn = dynamodb.describe_table(TableName=TABLES[table].model.Meta.table_name)["Table"].get(
+        "LatestStreamArn")
+    if not stream_arn:
+        raise ValueError(f"table {table!r} has no stream (its model's Meta.stream_view_type)")
+    streams = _streams_client()
+    shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    positions = _stream_positions.setdefault(backend, {})
+    report = DeliveryReport(f"stream:{table}")
+    for consumer in consumers:
+        source = consumer.source
+        assert isinstance(source, DynamoDBStreamSource)
+        for shard in shards:
+            key = (consumer.name, shard["ShardId"])
+            pending = [_stream_record(r, stream_arn) for r in
+                       _new_records(streams, stream_arn, shard["ShardId"], positions.get(key))]
+            retries = 0
+            while pending:
+                batch = pending[:source.batch_size]
+                report.batches += 1
+                report.messages += len(batch)
+                first_failed = _invoke_stream_batch(backend, consumer, batch)
+                done = len(batch) if first_failed is None else first_failed
+                report.succeeded += done
+                report.failed += len(batch) - done
+                if first_failed is not None and retries >= source.max_retries:
+                    report.dead_letters += batch[first_failed:]  # the on-failure destination
+                    report.in_dead_letter_queue += len(batch) - first_failed
+                    done = len(batch)
+                retries = 0 if first_failed is None or done == len(batch) else retries + 1
+                if done:
+                    positions[key] = batch[done - 1]["dynamodb"]["SequenceNumber"]
+                pending = pending[done:]
     return report

@@ -1,7 +1,8 @@
-"""Reaching a customer: an outbound call into a contact flow, or one SMS. Shared by surveys and outreach.
+"""Reaching a customer: an outbound call into a contact flow, one SMS, or one email. Shared by surveys,
+outreach and ticket progress updates.
 
 Failures become `ChannelFailure` carrying only the service's error code: the exception text of
-Connect or End User Messaging may quote the phone number, so it is never kept.
+Connect, End User Messaging or SES may quote the phone number or the address, so it is never kept.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functions.common.aws import aws_client, error_code, resource_id
 
 CONNECT = "connect"
 SMS = "pinpoint-sms-voice-v2"  # AWS End User Messaging SMS
+EMAIL = "sesv2"  # Amazon SES (API v2)
 
 
 class ChannelFailure(RuntimeError):
@@ -68,4 +70,29 @@ class TextSender:
             )
         except (ClientError, BotoCoreError) as exc:
             raise ChannelFailure("sms", error_code(exc)) from None  # the message may quote the number
+        return str(response["MessageId"])
+
+
+class EmailSender:
+    """Sends plain-text email from one SES identity (EMAIL_FROM_IDENTITY: a verified address or an address
+    at a verified domain). SES v2 `SendEmail`; the function's IAM policy allows that identity only."""
+
+    def __init__(self, from_identity: str) -> None:
+        self.from_identity = from_identity
+
+    def email(self, destination: str, subject: str, body: str, tags: Mapping[str, str]) -> str:
+        """The SES message id. `tags` (name -> value, letters, digits, `_` and `-` only) go on the message
+        as EmailTags, so bounces and complaints can be traced back to what was sent."""
+        try:
+            response = aws_client(EMAIL).send_email(
+                FromEmailAddress=self.from_identity,
+                Destination={"ToAddresses": [destination]},
+                Content={"Simple": {
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+                }},
+                EmailTags=[{"Name": name, "Value": value} for name, value in tags.items()],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise ChannelFailure("email", error_code(exc)) from None  # the message may quote the address
         return str(response["MessageId"])

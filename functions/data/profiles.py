@@ -85,6 +85,7 @@ class ProfileItem(Model):
     preferred_channel = UnicodeAttribute(default="voice")
     warranty_expires = UnicodeAttribute(null=True)  # ISO date
     plan_expires = UnicodeAttribute(null=True)  # ISO date
+    email = UnicodeAttribute(null=True)
     # ticket_id -> {status, team, priority, created_at, sla_due_at} for each ticket that is not closed,
     # written only by functions/data/tickets.py, in the same transaction as the ticket (the screen pop).
     open_tickets = MapAttribute(default=dict)
@@ -120,6 +121,7 @@ def to_profile(item: ProfileItem) -> CustomerProfile:
         preferred_channel=item.preferred_channel or "voice",
         warranty_expires=_date(item.warranty_expires),
         plan_expires=_date(item.plan_expires),
+        email=item.email,
         tickets=overview_from(_plain(item.open_tickets)),
     )
 
@@ -144,6 +146,7 @@ def to_item(profile: CustomerProfile) -> ProfileItem:
         preferred_channel=profile.preferred_channel,
         warranty_expires=_iso(profile.warranty_expires),
         plan_expires=_iso(profile.plan_expires),
+        email=profile.email,
         updated_at=datetime.now(UTC),
     )
 

@@ -17,6 +17,7 @@ from functions.common.settings import ClientBounds, dynamodb_bounds
 from functions.data.outreach import ContactCapItem, OutreachItem
 from functions.data.profiles import ProfileItem
 from functions.data.surveys import FollowUpItem, SurveyItem
+from functions.data.ticket_notifications import TicketNotificationItem
 from functions.data.tickets import TicketItem
 
 
@@ -34,6 +35,8 @@ TABLES: dict[str, TableSpec] = {
     "outreach": TableSpec("outreach", OutreachItem, "OUTREACH_TABLE_NAME"),
     "outreach_caps": TableSpec("outreach_caps", ContactCapItem, "OUTREACH_CAPS_TABLE_NAME"),
     "tickets": TableSpec("tickets", TicketItem, "TICKETS_TABLE_NAME"),
+    "ticket_notifications": TableSpec("ticket_notifications", TicketNotificationItem,
+                                      "TICKET_NOTIFICATIONS_TABLE_NAME"),
 }
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from functions.common.phone import InvalidPhoneNumber, mask_phone, normalize_e164
 from functions.common.zones import require_zone
@@ -25,6 +26,26 @@ REQUIRED_COLUMNS = ("phone", "name")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 _ID_NAMESPACE = uuid.UUID("6f1c4a52-3f0e-4d4e-9a57-5b0d1e8c2a10")
+# A strict subset of RFC 5321/5322 addresses: dot-atom local part, a DNS domain with a letters-only top-level
+# label. It refuses quoted local parts, IP-literal domains and internationalised addresses, which a contact
+# center cannot rely on delivering to anyway; email-validator would also check deliverability (not a dependency).
+_EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_EMAIL_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def normalize_email(value: str) -> str:
+    """`value` as stored (domain lower-cased), or ValueError saying what is wrong with it."""
+    if len(value) > 254:
+        raise ValueError("an email address has at most 254 characters")
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError("an email address looks like name@example.com")
+    if len(local) > 64 or not _EMAIL_LOCAL.match(local):
+        raise ValueError("the part before @ may hold letters, digits, dots (not doubled) and !#$%&'*+/=?^_`{|}~-")
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_EMAIL_LABEL.match(label) for label in labels) or not labels[-1].isalpha():
+        raise ValueError("the part after @ must be a domain such as example.com")
+    return f"{local}@{domain.lower()}"
 
 
 class ProfileFileError(ValueError):
@@ -68,6 +89,7 @@ class ProfileRecord(BaseModel):
     preferred_channel: str = "voice"
     warranty_expires: date | None = None
     plan_expires: date | None = None
+    email: str | None = None
 
     @field_validator("tier", "language", "preferred_channel", mode="before")
     @classmethod
@@ -88,10 +110,21 @@ class ProfileRecord(BaseModel):
             raise ValueError(f"preferred_channel must be one of {', '.join(CHANNELS)}")
         return value
 
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_email(value)
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         return None if value is None else require_zone(value)
+
+    @model_validator(mode="after")
+    def _email_for_email_preference(self) -> ProfileRecord:
+        if self.preferred_channel == "email" and self.email is None:
+            raise ValueError("preferred_channel email needs an email address (the email column)")
+        return self
 
     @field_validator("consent_voice", "consent_sms", "consent_surveys", "opted_out", mode="before")
     @classmethod
@@ -204,6 +237,7 @@ def import_profiles(text: str, fmt: str, default_region: str = "US") -> ImportRe
             preferred_channel=record.preferred_channel,
             warranty_expires=record.warranty_expires,
             plan_expires=record.plan_expires,
+            email=record.email,
         ))
     return report
 

@@ -8,7 +8,9 @@ from datetime import date
 from functions.tickets.ticket import TicketsOverview
 
 TIERS = ("standard", "gold", "vip")
-CHANNELS = ("voice", "sms")  # how a customer prefers to be contacted by us (surveys, reminders)
+#: How a customer prefers to be contacted by us. Surveys and reminders use voice or SMS (an email preference
+#: falls back to their channel order); ticket progress updates use SMS or email.
+CHANNELS = ("voice", "sms", "email")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class CustomerProfile:
     preferred_channel: str = "voice"
     warranty_expires: date | None = None
     plan_expires: date | None = None
+    email: str | None = None  # for progress updates by email (preferred_channel "email")
     tickets: TicketsOverview = field(default_factory=TicketsOverview)  # tickets not closed (the screen pop)
 
     @property
