@@ -4,7 +4,9 @@ Offline and environment-agnostic: no context lookups, no account or region neede
 Context (cdk.json or -c): `stage` (default "dev"), `connect_instance_arn` (use an existing instance),
 `connect_instance_alias` (the alias of the instance this stack creates), `sms_origination_identity`
 (the End User Messaging phone number or pool SMS surveys and outreach are sent from, as an id or ARN; unset or ""
-disables SMS (surveys and outreach) and grants no SMS permission).
+disables SMS (surveys and outreach) and grants no SMS permission), `email_from_identity` (the From address of ticket
+progress e-mails, verified in SES itself or at a verified domain; unset or "" disables e-mail and grants no SES
+permission).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         connect_instance_arn=_context(app, "connect_instance_arn"),
         connect_instance_alias=_context(app, "connect_instance_alias"),
         sms_origination_identity=_context(app, "sms_origination_identity"),
+        email_from_identity=_context(app, "email_from_identity"),
         flow_sources=flow_sources,
         description=f"Serverless contact center on Amazon Connect ({stage})",
     )

@@ -5,13 +5,19 @@ Event sources: a ConnectFlowSource function is associated with the Connect insta
 instance may invoke it; an SqsSource function consumes its queue in batches, reporting partial batch
 failures, and Connect cannot invoke it; a ScheduleSource function is run by EventBridge Scheduler, one
 schedule per enabled campaign, in the stack's schedule group `callcenter-<stage>` (infra/constructs/
-schedules.py), and Connect cannot invoke it either.
+schedules.py), and Connect cannot invoke it either; an ApiSource function is only created here (`api_backed`):
+the REST API (infra/constructs/api.py) integrates it and is the only principal allowed to invoke it; a
+DynamoDBStreamSource function reads its table's stream in order, reporting partial batch failures, splitting
+a failing batch and retrying it a bounded number of times, then sending the failed records' coordinates to
+its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message).
 
 Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
 `tables_written`, each table's key only through DynamoDB; SendMessage on `queues_sent` (and their keys
 through SQS); PutEvents on the domain bus only, with our event source only; `connect_actions` on the
-instance's contacts; SendTextMessage from the configured origination identity only. No managed policies.
+instance's contacts; SendTextMessage from the configured origination identity only; SendEmail from the
+configured SES identity only; a stream consumer reads that one table's stream (and decrypts with its key)
+and sends to its own on-failure queue. No managed policies.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_connect as connect
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -30,13 +37,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.data.tables import TABLES
 from functions.manifest import (
     EVENT_BUS,
     FUNCTIONS,
+    ApiSource,
     ConnectFlowSource,
+    DynamoDBStreamSource,
     EventBusSpec,
     FunctionSpec,
     ScheduleSource,
@@ -71,6 +81,17 @@ CONNECT_ACTION_RESOURCES: dict[str, str | None] = {
     # statement naming the contact, flow or queue ARNs would never match: it must be "*".
     "StartOutboundVoiceContact": None,
 }
+# What Lambda's poller needs on a DynamoDB stream (the DynamoDB developer guide's policy for a stream consumer),
+# granted on the one stream's ARN.
+STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                       "dynamodb:ListStreams")
+# A stream keeps records 24 hours: a record still failing after this long goes to the on-failure queue with
+# time left to read it back from the stream (the queue message holds its shard and sequence numbers).
+STREAM_MAX_RECORD_AGE = cdk.Duration.hours(6)
+FAILURE_RETENTION = cdk.Duration.days(14)  # the SQS maximum: time to investigate and replay
+STARTING_POSITIONS = {"TRIM_HORIZON": lambda_.StartingPosition.TRIM_HORIZON,
+                      "LATEST": lambda_.StartingPosition.LATEST}
+EMAIL_ADDRESS = re.compile(r"^[^@\s*?/]+@(?P<domain>[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
 SMS_IDENTITY_ARN = re.compile(r"^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)/.+$")
 SMS_IDENTITY_ID = re.compile(r"^(?P<kind>phone|pool)-[0-9a-f]{32}$")
 
@@ -90,6 +111,51 @@ def sms_identity_arn(scope: Construct, identity: str) -> str:
             "the ARN of a phone number, pool or sender ID: only those can be scoped in IAM")
     resource = "phone-number" if match["kind"] == "phone" else "pool"
     return cdk.Stack.of(scope).format_arn(service="sms-voice", resource=resource, resource_name=identity)
+
+
+@dataclass(frozen=True)
+class EmailIdentity:
+    """Where progress e-mails come from: the From address (EMAIL_FROM_IDENTITY) and the SES identities that may
+    authorize it. SES authorizes a send on the address's own identity when it is verified, else on its domain's:
+    both are named, and the ses:FromAddress condition holds the policy to this one address."""
+
+    address: str
+    identity_arns: tuple[str, str]
+
+
+def email_identity(scope: Construct, address: str) -> EmailIdentity:
+    """The SES identities for a From address; a domain, an ARN or a wildcard is refused (the notifier sends
+    with this value as FromEmailAddress, and a wildcard could send as any identity of the account)."""
+    match = EMAIL_ADDRESS.match(address)
+    if not match:
+        raise ValueError(f"email_from_identity {address!r} must be the From address (verified in SES itself, or at a "
+                         "verified domain): only that can be scoped in IAM")
+    stack = cdk.Stack.of(scope)
+    return EmailIdentity(address, (
+        stack.format_arn(service="ses", resource="identity", resource_name=address),
+        stack.format_arn(service="ses", resource="identity", resource_name=match["domain"]),
+    ))
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class FailureQueue:
+    """An SQS queue as an event source mapping's on-failure destination; it grants nothing (Functions does)."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(self, _target: lambda_.IEventSourceMapping, _handler: lambda_.IFunction) -> lambda_.DlqDestinationConfig:
+        return lambda_.DlqDestinationConfig(destination=self.queue.queue_arn)
+
+
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A DynamoDBStreamSource function's mapping and where the records it could not process go."""
+
+    table: str
+    mapping: lambda_.EventSourceMapping
+    key: kms.Key
+    failures: sqs.Queue  # the on-failure destination: one message per failed batch (shard, sequence numbers)
 
 
 @dataclass(frozen=True)
@@ -114,6 +180,7 @@ class Functions(Construct):
         wired_environment: Mapping[str, str],
         instance: ConnectInstance,
         sms_identity: str | None = None,
+        email_from: str | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
         bus_spec: EventBusSpec = EVENT_BUS,
     ) -> None:
@@ -128,9 +195,11 @@ class Functions(Construct):
         self.event_bus = event_bus
         self.bus_spec = bus_spec
         self.sms_identity_arn = sms_identity_arn(self, sms_identity) if sms_identity else None
+        self.email_identity = email_identity(self, email_from) if email_from else None
         self.by_name: dict[str, lambda_.Function] = {}
         self.associations: dict[str, connect.CfnIntegrationAssociation] = {}
         self.schedules: dict[str, CampaignSchedules] = {}
+        self.stream_consumers: dict[str, StreamConsumer] = {}
         self._schedule_group: scheduler.ScheduleGroup | None = None
         self._wired: dict[str, set[str]] = {}
         for name, spec in specs.items():
@@ -149,6 +218,10 @@ class Functions(Construct):
                 self._invoked_by_connect(function, name)
             elif isinstance(spec.source, ScheduleSource):
                 self._scheduled(function, name, spec.source)
+            elif isinstance(spec.source, DynamoDBStreamSource):
+                self._consume_stream(function, spec, spec.source)
+            elif isinstance(spec.source, ApiSource):
+                pass  # the API construct integrates it and grants API Gateway (that API only) the invoke
             else:
                 raise ValueError(f"function {name!r}: unsupported event source {spec.source!r}")
         self.wire(wired_environment)
@@ -158,6 +231,11 @@ class Functions(Construct):
         """The functions contact flows invoke ({{lambda:NAME}})."""
         return {name: fn for name, fn in self.by_name.items()
                 if isinstance(self.specs[name].source, ConnectFlowSource)}
+
+    @property
+    def api_backed(self) -> dict[str, lambda_.Function]:
+        """The functions a REST API invokes (ApiSource), for infra/constructs/api.py."""
+        return {name: fn for name, fn in self.by_name.items() if isinstance(self.specs[name].source, ApiSource)}
 
     def wire(self, values: Mapping[str, str]) -> None:
         """Set deployment-supplied variables on every function that declares them (`wired_environment`).
@@ -229,6 +307,50 @@ class Functions(Construct):
             report_batch_item_failures=True,
         ))
 
+    def _consume_stream(self, function: lambda_.Function, spec: FunctionSpec, source: DynamoDBStreamSource) -> None:
+        if source.table not in self.tables:
+            raise ValueError(f"function {spec.name!r} consumes the stream of unknown table {source.table!r}")
+        if source.starting_position not in STARTING_POSITIONS:
+            raise ValueError(f"function {spec.name!r}: starting position {source.starting_position!r} is not one of "
+                             f"{', '.join(STARTING_POSITIONS)}")
+        table = self.tables[source.table]
+        stream_arn = table.stream_arn  # raises if the table's model declares no stream
+        scope = Construct(self, f"{pascal(spec.name)}StreamFailures")
+        key = kms.Key(scope, "Key", description=f"Encrypts the stream records {spec.name} could not process",
+                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+        failures = sqs.Queue(scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
+                             enforce_ssl=True, retention_period=FAILURE_RETENTION)
+        acknowledge(failures, "SQS3",
+                    f"This queue is the on-failure destination of {spec.name}'s stream mapping (not an SQS redrive): "
+                    "it is itself the dead-letter queue; an alarm fires on its first message.")
+        # Explicit grants (not DynamoEventSource, which grants ListStreams on "*", and SqsDlq, which grants
+        # kms:ReEncrypt*/GenerateDataKey* on the queue key): the one stream, its table key, the one queue.
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(STREAM_READ_ACTIONS), resources=[stream_arn]))
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=list(READ_KEY_ACTIONS), resources=[table.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{cdk.Aws.REGION}.amazonaws.com"}},
+        ))
+        function.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn]))
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=list(SEND_KEY_ACTIONS), resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"sqs.{cdk.Aws.REGION}.amazonaws.com"}},
+        ))
+        # Records of one shard are processed in order (parallelization 1): a ticket's status changes are
+        # announced in the order they happened.
+        mapping = lambda_.EventSourceMapping(
+            scope, "Mapping",
+            target=function,
+            event_source_arn=stream_arn,
+            starting_position=STARTING_POSITIONS[source.starting_position],
+            batch_size=source.batch_size,
+            bisect_batch_on_error=True,
+            retry_attempts=source.max_retries,
+            max_record_age=STREAM_MAX_RECORD_AGE,
+            report_batch_item_failures=True,
+            on_failure=FailureQueue(failures),
+        )
+        self.stream_consumers[spec.name] = StreamConsumer(source.table, mapping, key, failures)
+
     def _log_key(self) -> kms.Key:
         key = kms.Key(self, "LogKey", description="Encrypts the Lambda functions' log groups",
                       enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
@@ -297,6 +419,8 @@ class Functions(Construct):
         wildcard_reasons += self._grant_connect(role, spec)
         if spec.sends_sms:
             self._grant_sms(role)
+        if spec.sends_email:
+            self._grant_email(role)
         acknowledge(role, "IAM5[Resource::*]",
                     " ".join(wildcard_reasons) + " These are the only wildcard resources in the role.")
         return function
@@ -331,6 +455,15 @@ class Functions(Construct):
         if self.sms_identity_arn:
             role.add_to_policy(iam.PolicyStatement(
                 actions=["sms-voice:SendTextMessage"], resources=[self.sms_identity_arn]))
+
+    def _grant_email(self, role: iam.Role) -> None:
+        # E-mail is off unless the email_from_identity context names a From address: then no SES permission at
+        # all. SES v2 SendEmail is authorized on the identity it sends as (and on a configuration set, which
+        # these functions do not use).
+        if self.email_identity:
+            role.add_to_policy(iam.PolicyStatement(
+                actions=["ses:SendEmail"], resources=list(self.email_identity.identity_arns),
+                conditions={"StringEquals": {"ses:FromAddress": self.email_identity.address}}))
 
     @staticmethod
     def _grant_send(role: iam.Role, queue: MessageQueue) -> None:

@@ -2,9 +2,11 @@
 
 - Per QueueSpec: an SQS queue and its dead-letter queue (after `max_receive_count` receives), both
   encrypted with one customer-managed, rotating KMS key per queue, both refusing requests without TLS.
-- Per EventRuleSpec: a rule on the default bus (where Amazon Connect publishes contact events), its
-  pattern narrowed to this stack's Connect instance, delivering to the target queue; events that cannot
-  be delivered go to the rule target's own dead-letter queue.
+- Per EventRuleSpec on the default bus (where Amazon Connect publishes contact events): a rule whose
+  pattern is narrowed to this stack's Connect instance. Per EventRuleSpec with `bus="domain"`: a rule on
+  the domain bus below, its pattern exactly the manifest's (our own events carry no instance). Either way
+  the rule delivers to the target queue; events that cannot be delivered go to the rule target's own
+  dead-letter queue.
 - EVENT_BUS: the custom bus `<name>-<stage>` for our domain events (e.g. SurveyLowScore), with an archive
   of everything we publish on it, so events can be replayed to consumers that do not exist yet.
 
@@ -39,6 +41,8 @@ RULE_MAX_EVENT_AGE = cdk.Duration.hours(24)  # EventBridge's retry window (its d
 RULE_MAX_RETRIES = 185
 ARCHIVE_RETENTION = cdk.Duration.days(90)
 EVENTS_PRINCIPAL = "events.amazonaws.com"
+DEFAULT_BUS, DOMAIN_BUS = "default", "domain"  # EventRuleSpec.bus
+BUSES = (DEFAULT_BUS, DOMAIN_BUS)
 # EventBridge event pattern fields, as written in the manifest -> EventPattern keyword.
 PATTERN_FIELDS = {"source": "source", "detail-type": "detail_type", "detail": "detail", "account": "account",
                   "region": "region", "resources": "resources"}
@@ -79,14 +83,23 @@ class QueueTarget:
         )
 
 
-def instance_pattern(spec: EventRuleSpec, instance_arn: str) -> events.EventPattern:
-    """The manifest's pattern with `detail.instanceArn` narrowed to this stack's Connect instance."""
+def _pattern_fields(spec: EventRuleSpec) -> dict[str, Any]:
     unknown = sorted(set(spec.event_pattern) - set(PATTERN_FIELDS))
     if unknown:
         raise ValueError(f"rule {spec.name!r}: unsupported event pattern fields {', '.join(unknown)}")
-    fields: dict[str, Any] = {PATTERN_FIELDS[key]: value for key, value in spec.event_pattern.items()}
+    return {PATTERN_FIELDS[key]: value for key, value in spec.event_pattern.items()}
+
+
+def instance_pattern(spec: EventRuleSpec, instance_arn: str) -> events.EventPattern:
+    """The manifest's pattern with `detail.instanceArn` narrowed to this stack's Connect instance."""
+    fields = _pattern_fields(spec)
     fields["detail"] = {**fields.get("detail", {}), "instanceArn": [instance_arn]}
     return events.EventPattern(**fields)
+
+
+def domain_pattern(spec: EventRuleSpec) -> events.EventPattern:
+    """The manifest's pattern as is: the domain bus carries only this stack's events (it has no policy)."""
+    return events.EventPattern(**_pattern_fields(spec))
 
 
 class Messaging(Construct):
@@ -104,14 +117,10 @@ class Messaging(Construct):
         super().__init__(scope, construct_id)
         self.stage = stage
         self.queues: dict[str, MessageQueue] = {name: self._queue(spec) for name, spec in queues.items()}
-        self.rules: dict[str, ContactEventRule] = {}
-        for name, spec in rules.items():
-            if spec.target_queue not in self.queues:
-                raise ValueError(f"rule {name!r} targets unknown queue {spec.target_queue!r}")
-            self.rules[name] = self._rule(spec, instance_arn, self.queues[spec.target_queue])
         self.bus_spec = bus
+        self.event_bus_name = f"{bus.name}-{stage}"
         self.event_bus = events.EventBus(
-            self, "EventBus", event_bus_name=f"{bus.name}-{stage}",
+            self, "EventBus", event_bus_name=self.event_bus_name,
             description=f"Contact center domain events (source '{bus.source}'), {stage}")
         self.event_bus.archive(
             "Archive",
@@ -119,6 +128,13 @@ class Messaging(Construct):
             event_pattern=events.EventPattern(source=[bus.source]),
             retention=ARCHIVE_RETENTION,
         )
+        self.rules: dict[str, ContactEventRule] = {}
+        for name, spec in rules.items():
+            if spec.target_queue not in self.queues:
+                raise ValueError(f"rule {name!r} targets unknown queue {spec.target_queue!r}")
+            if spec.bus not in BUSES:
+                raise ValueError(f"rule {name!r} is on unknown bus {spec.bus!r} (one of {', '.join(BUSES)})")
+            self.rules[name] = self._rule(spec, instance_arn, self.queues[spec.target_queue])
 
     def _queue(self, spec: QueueSpec) -> MessageQueue:
         scope = Construct(self, pascal(spec.name))
@@ -139,7 +155,11 @@ class Messaging(Construct):
     def _rule(self, spec: EventRuleSpec, instance_arn: str, target: MessageQueue) -> ContactEventRule:
         scope = Construct(self, pascal(spec.name))
         rule_name = f"{self.rule_name_prefix}-{spec.name}"[:64]
-        rule_arn = cdk.Stack.of(self).format_arn(service="events", resource="rule", resource_name=rule_name)
+        on_domain_bus = spec.bus == DOMAIN_BUS
+        # A rule's ARN names its bus unless that is the default one: rule/<bus name>/<rule name>.
+        rule_arn = cdk.Stack.of(self).format_arn(
+            service="events", resource="rule",
+            resource_name=f"{self.event_bus_name}/{rule_name}" if on_domain_bus else rule_name)
         dead_letter_queue = sqs.Queue(
             scope, "TargetDeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS, encryption_master_key=target.key, enforce_ssl=True,
@@ -151,7 +171,8 @@ class Messaging(Construct):
             scope, "Rule",
             rule_name=rule_name,
             description=spec.description,
-            event_pattern=instance_pattern(spec, instance_arn),
+            event_bus=self.event_bus if on_domain_bus else None,
+            event_pattern=domain_pattern(spec) if on_domain_bus else instance_pattern(spec, instance_arn),
             targets=[QueueTarget(target.queue, dead_letter_queue)],
         )
         only_this_rule = {"ArnEquals": {"aws:SourceArn": rule_arn},

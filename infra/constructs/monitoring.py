@@ -14,6 +14,11 @@ Per queue: the age of its oldest message (the consumer is not keeping up, or is 
 Per dead-letter queue, a queue's, a rule target's and a scheduled function's failed runs: its first visible
 message (something needs a redrive, or a look). SQS publishes its metrics every five minutes, hence the
 longer period. Per schedule group: a failed run that could not even be dead-lettered.
+
+Per stream consumer (ticket-events): the iterator age (how far behind the table's changes it is; a stuck
+batch is retried until STREAM_MAX_RECORD_AGE) and its on-failure queue's first message (records given up
+on: status changes not announced). Per REST API stage: any 5XX (the handler answers bad input with a 4XX,
+so a 5XX is a failure or a throttled function) and p99 latency as the agents feel it.
 """
 
 from __future__ import annotations
@@ -30,8 +35,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from functions.manifest import FUNCTIONS, ConnectFlowSource, FunctionSpec, ScheduleSource
+from functions.manifest import (
+    FUNCTIONS,
+    ApiSource,
+    ConnectFlowSource,
+    DynamoDBStreamSource,
+    FunctionSpec,
+    ScheduleSource,
+)
 from functions.outreach.campaigns import OUTREACH_CHANNELS
+from functions.tickets.notifications import NOTIFICATION_CHANNELS
+from infra.constructs.api import DeployedApi
+from infra.constructs.functions import StreamConsumer
 from infra.constructs.messaging import Messaging
 from infra.constructs.schedules import CampaignSchedules
 
@@ -42,6 +57,9 @@ DURATION_ALARM_FRACTION = 0.8  # of the function timeout
 # survey or outreach contact delayed by quiet hours goes back to the queue as a new message (each hop at
 # most SQS's 15-minute delay): an hour-old message is stuck.
 OLDEST_MESSAGE_ALARM = cdk.Duration.hours(1)
+# A status change announced this late is news the customer may already have heard from an agent.
+ITERATOR_AGE_ALARM = cdk.Duration.minutes(5)
+API_LATENCY_ALARM = cdk.Duration.seconds(3)  # p99 an agent waits for a ticket screen, over 3 minutes
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,10 @@ ALARMED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "survey-answers": named("SurveyEventPublishFailed"),
     # A call or SMS the channel refused (sender_handler.py emits it per channel): retried, then dead-lettered.
     "outreach-sender": per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS),
+    # A status change stored but not announced yet (the batch is retried, then sent to the on-failure queue).
+    "ticket-events": named("TicketEventsNotPublished", "MalformedTicketStreamRecord"),
+    # A progress update the channel refused (notifier_handler.py emits it per channel): retried, then dead-lettered.
+    "ticket-notifier": per_value("TicketNotificationFailed", "channel", NOTIFICATION_CHANNELS),
 }
 GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "routing": named("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),
@@ -88,6 +110,13 @@ GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
         *per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS),
     ),
     "outreach-response": named("OutreachResponses"),
+    "ticket-api": named("TicketApi2xx", "TicketApi4xx", "TicketApi5xx"),
+    "ticket-events": named("TicketStatusChangesPublished", "TicketEventsNotPublished", "MalformedTicketStreamRecord"),
+    "ticket-notifier": (
+        *named("TicketNotificationsDelayed", "TicketNotificationDuplicates", "MalformedTicketNotification"),
+        *per_value("TicketNotificationsSent", "channel", NOTIFICATION_CHANNELS),
+        *per_value("TicketNotificationFailed", "channel", NOTIFICATION_CHANNELS),
+    ),
 }
 
 
@@ -107,6 +136,10 @@ def _failure_consequence(spec: FunctionSpec) -> str:
         return "the flow took its error branch"
     if isinstance(spec.source, ScheduleSource):
         return "the run is retried, then dead-lettered"
+    if isinstance(spec.source, ApiSource):
+        return "the agent or service got a 5XX"
+    if isinstance(spec.source, DynamoDBStreamSource):
+        return "the batch is split and retried, then its records go to the on-failure queue"
     return "its batch's failed messages are retried, then dead-lettered"
 
 
@@ -115,6 +148,10 @@ def _throttle_consequence(spec: FunctionSpec) -> str:
         return "calls fall back after Connect's retries"
     if isinstance(spec.source, ScheduleSource):
         return "the run waits in Lambda's event queue and may be dead-lettered"
+    if isinstance(spec.source, ApiSource):
+        return "API requests fail with a 5XX"
+    if isinstance(spec.source, DynamoDBStreamSource):
+        return "the stream consumer falls behind"
     return "messages wait in the queue and may be dead-lettered"
 
 
@@ -128,6 +165,8 @@ class Monitoring(Construct):
         messaging: Messaging,
         stage: str,
         schedules: Mapping[str, CampaignSchedules] | None = None,
+        stream_consumers: Mapping[str, StreamConsumer] | None = None,
+        apis: Mapping[str, DeployedApi] | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -182,13 +221,71 @@ class Monitoring(Construct):
             if GRAPHED_METRICS.get(name):
                 widgets.append(cloudwatch.GraphWidget(title=f"{name}: outcomes", width=8, left=[
                     custom_metric(spec, metric).with_(label=metric.label) for metric in GRAPHED_METRICS[name]]))
-        widgets += self._messaging(messaging, action, schedules or {})
+        widgets += self._streams(functions, stream_consumers or {}, action)
+        widgets += self._apis(apis or {}, action)
+        widgets += self._messaging(messaging, action, schedules or {}, stream_consumers or {})
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"contact-center-{stage}")
         for start in range(0, len(widgets), 3):
             self.dashboard.add_widgets(*widgets[start:start + 3])
 
+    def _streams(self, functions: Mapping[str, lambda_.Function], consumers: Mapping[str, StreamConsumer],
+                 action: actions.SnsAction) -> list[cloudwatch.IWidget]:
+        """Iterator age of every stream consumer (its on-failure queue is alarmed with the dead-letter queues)."""
+        widgets: list[cloudwatch.IWidget] = []
+        for name, consumer in consumers.items():
+            age = functions[name].metric("IteratorAge", statistic="Maximum", period=PERIOD)
+            alarm = self._alarm(
+                f"{name}-iterator-age", age, ITERATOR_AGE_ALARM.to_milliseconds(),
+                f"{name} is {ITERATOR_AGE_ALARM.to_minutes():g}+ minutes behind the {consumer.table} table's changes "
+                "(failing and retrying a batch, or throttled)", periods=3)
+            alarm.add_alarm_action(action)
+            self.alarms.append(alarm)
+            widgets.append(cloudwatch.GraphWidget(
+                title=f"{name}: iterator age (ms)", width=8, left=[age],
+                left_annotations=[cloudwatch.HorizontalAnnotation(
+                    value=ITERATOR_AGE_ALARM.to_milliseconds(), label="alarm")]))
+        return widgets
+
+    def _apis(self, apis: Mapping[str, DeployedApi], action: actions.SnsAction) -> list[cloudwatch.IWidget]:
+        """5XX and p99 latency alarms per REST API stage; requests, errors, latency and WAF blocks graphed."""
+        widgets: list[cloudwatch.IWidget] = []
+        for name, api in apis.items():
+            server_errors = api.stage.metric_server_error(statistic="Sum", period=PERIOD)
+            latency = api.stage.metric_latency(statistic="p99", period=PERIOD)
+            alarms = [
+                self._alarm(f"{name}-api-5xx", server_errors, 1,
+                            f"The {name} API answered with a 5XX (the function failed, timed out or was throttled; "
+                            "bad input gets a 4XX)"),
+                self._alarm(f"{name}-api-latency", latency, API_LATENCY_ALARM.to_milliseconds(),
+                            f"p99 latency of the {name} API is above {API_LATENCY_ALARM.to_seconds():g} s",
+                            periods=3),
+            ]
+            for alarm in alarms:
+                alarm.add_alarm_action(action)
+            self.alarms += alarms
+            blocked = cloudwatch.Metric(
+                namespace="AWS/WAFV2", metric_name="BlockedRequests", statistic="Sum", period=PERIOD,
+                dimensions_map={"WebACL": api.web_acl.name or "", "Region": cdk.Aws.REGION, "Rule": "ALL"})
+            widgets += [
+                cloudwatch.GraphWidget(title=f"{name} API: requests and errors", width=8, left=[
+                    api.stage.metric_count(statistic="Sum", period=PERIOD).with_(label="requests"),
+                    api.stage.metric_client_error(statistic="Sum", period=PERIOD).with_(label="4XX"),
+                    server_errors.with_(label="5XX"),
+                    blocked.with_(label="blocked by WAF"),
+                ]),
+                cloudwatch.GraphWidget(
+                    title=f"{name} API: p99 latency (ms)", width=8, left=[
+                        latency.with_(label="latency"),
+                        api.stage.metric_integration_latency(statistic="p99", period=PERIOD).with_(
+                            label="integration")],
+                    left_annotations=[cloudwatch.HorizontalAnnotation(
+                        value=API_LATENCY_ALARM.to_milliseconds(), label="alarm")]),
+            ]
+        return widgets
+
     def _messaging(self, messaging: Messaging, action: actions.SnsAction,
-                   schedules: Mapping[str, CampaignSchedules]) -> list[cloudwatch.IWidget]:
+                   schedules: Mapping[str, CampaignSchedules],
+                   stream_consumers: Mapping[str, StreamConsumer]) -> list[cloudwatch.IWidget]:
         """Alarms on queue age, on every dead-letter queue and on the schedule group; their widgets."""
         widgets: list[cloudwatch.IWidget] = []
         alarms = []
@@ -220,6 +317,12 @@ class Monitoring(Construct):
                                  f"A scheduled run of {name} failed (each message carries its event and the error): "
                                  "investigate; the next run catches up, or invoke the function with the event")
             for name, runs in schedules.items()})
+        dead_letter_queues.update({
+            f"{name}-stream-failures": (
+                consumer.failures,
+                f"{name} gave up on records of the {consumer.table} table's stream (each message names the shard "
+                "and sequence numbers): investigate, then replay them")
+            for name, consumer in stream_consumers.items()})
         for name, (queue, description) in dead_letter_queues.items():
             visible = queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=QUEUE_PERIOD)
             alarms.append(self._alarm(f"{name}-messages", visible, 1, description))

@@ -1,4 +1,8 @@
-"""DynamoDB tables built from the PynamoDB models (functions/data/tables.py), so keys cannot drift."""
+"""DynamoDB tables built from the PynamoDB models (functions/data/tables.py), so keys cannot drift.
+
+A model whose Meta names a `stream_view_type` gets a stream of that view type (the tickets table:
+NEW_AND_OLD_IMAGES, read by ticket-events); a model without one gets no stream.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,12 @@ ATTRIBUTE_TYPES = {
     "N": dynamodb.AttributeType.NUMBER,
     "B": dynamodb.AttributeType.BINARY,
 }
+STREAM_VIEW_TYPES = {
+    "NEW_IMAGE": dynamodb.StreamViewType.NEW_IMAGE,
+    "OLD_IMAGE": dynamodb.StreamViewType.OLD_IMAGE,
+    "NEW_AND_OLD_IMAGES": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    "KEYS_ONLY": dynamodb.StreamViewType.KEYS_ONLY,
+}
 PROJECTIONS = {
     "ALL": dynamodb.ProjectionType.ALL,
     "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
@@ -34,6 +44,10 @@ class ModelTable(Construct):
         super().__init__(scope, construct_id)
         self.spec = spec
         self.schema: TableSchema = table_schema(spec.model)
+        view_type = self.schema.stream_view_type
+        if view_type is not None and view_type not in STREAM_VIEW_TYPES:
+            raise ValueError(f"{spec.logical_name}: unknown stream_view_type {view_type!r} "
+                             f"(one of {', '.join(STREAM_VIEW_TYPES)})")
         self.key = kms.Key(
             self, "Key",
             description=f"Encrypts the {spec.logical_name} DynamoDB table",
@@ -50,6 +64,7 @@ class ModelTable(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
             deletion_protection=True,
+            stream=STREAM_VIEW_TYPES[view_type] if view_type else None,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         for index in self.schema.global_indexes:
@@ -63,6 +78,13 @@ class ModelTable(Construct):
                 sort_key=_attribute(index.sort_key),
                 projection_type=PROJECTIONS[index.projection],
             )
+
+    @property
+    def stream_arn(self) -> str:
+        """The ARN of the table's latest stream; only for a model that declares a stream_view_type."""
+        if self.table.table_stream_arn is None:
+            raise ValueError(f"table {self.spec.logical_name!r} has no stream (its model sets no stream_view_type)")
+        return self.table.table_stream_arn
 
     @property
     def index_arns(self) -> list[str]:

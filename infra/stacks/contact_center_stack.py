@@ -3,7 +3,8 @@
 Order matters where values flow one way only: the flows need the flow-invoked functions' ARNs, and the
 survey dispatcher and the outreach sender need their flows' ids. Neither is invoked by any flow, so they
 are built with the others and SURVEY_FLOW_ID and OUTREACH_FLOW_ID are wired after the flows exist (no
-dependency cycle).
+dependency cycle). The REST APIs come after the functions they integrate (ApiSource), with the agents' user
+pool whose groups are the policy's queues (the ticket teams); monitoring comes last, as it watches everything.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from constructs import Construct
 
 from functions.manifest import check_manifest
 from functions.routing.policy import load_policy
+from infra.constructs.api import AgentDirectory, FunctionApis
 from infra.constructs.contact_center import ContactCenter
 from infra.constructs.flows import ContactFlows
 from infra.constructs.functions import ConnectInstance, Functions
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.tables import Tables
+from infra.naming import pascal
 
 SURVEY_FLOW = "survey"  # infra/flows/survey.json: the flow the survey calls run
 OUTREACH_FLOW = "outreach"  # infra/flows/outreach.json: the flow the outreach calls run
@@ -45,6 +48,7 @@ class ContactCenterStack(cdk.Stack):
         connect_instance_arn: str | None = None,
         connect_instance_alias: str | None = None,
         sms_origination_identity: str | None = None,
+        email_from_identity: str | None = None,
         flow_sources: Mapping[str, Path] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -66,6 +70,7 @@ class ContactCenterStack(cdk.Stack):
             event_bus=messaging.event_bus,
             instance=ConnectInstance(arn=center.instance_arn, account=center.instance_account),
             sms_identity=sms_origination_identity,
+            email_from=email_from_identity,
             wired_environment={
                 "QUEUE_ARNS": self.to_json_string(center.queue_arns),
                 # arn:aws:connect:<region>:<account>:instance/<instance id>
@@ -74,6 +79,7 @@ class ContactCenterStack(cdk.Stack):
                 "SURVEY_QUEUE_ARN": center.queue_arns[policy.default_queue],
                 "OUTREACH_CALLER_QUEUE_ARN": center.queue_arns[policy.default_queue],
                 "SMS_ORIGINATION_IDENTITY": sms_origination_identity or "",
+                "EMAIL_FROM_IDENTITY": email_from_identity or "",
             },
         )
         flows = ContactFlows(
@@ -89,8 +95,17 @@ class ContactCenterStack(cdk.Stack):
         )
         functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW)})
         functions.require_wired()
+        # The ticket teams are the routing policy's queues: one Cognito group per team.
+        agents = AgentDirectory(self, "Agents", stage=stage, teams=list(policy.queues))
+        apis = FunctionApis(self, "Apis", stage=stage, functions=functions.api_backed, directory=agents)
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
-                                schedules=functions.schedules, stage=stage)
+                                schedules=functions.schedules, stream_consumers=functions.stream_consumers,
+                                apis=apis.apis, stage=stage)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)
+        for name, api in apis.apis.items():
+            cdk.CfnOutput(self, f"{pascal(name)}ApiUrl", value=api.stage.url_for_path("/"),
+                          description=f"The {name} API; agents' routes as declared, services' under the prefix")
+        cdk.CfnOutput(self, "AgentUserPoolId", value=agents.user_pool.user_pool_id)
+        cdk.CfnOutput(self, "AgentDesktopClientId", value=agents.desktop_client.user_pool_client_id)

@@ -101,8 +101,11 @@ def test_an_existing_instance_is_used_as_is(on_existing_instance: Synthesized) -
         for resource in on_existing_instance.of_type(resource_type).values():
             assert resource["Properties"]["InstanceArn"] == EXISTING_INSTANCE
             assert resource["Properties"]["Name"].endswith("-shared")
-    # And only that instance, from its own account, may invoke the functions
-    for permission in on_existing_instance.of_type("AWS::Lambda::Permission").values():
+    # And only that instance, from its own account, may invoke the functions Connect invokes
+    connect_permissions = [p for p in on_existing_instance.of_type("AWS::Lambda::Permission").values()
+                           if p["Properties"]["Principal"] == "connect.amazonaws.com"]
+    assert connect_permissions
+    for permission in connect_permissions:
         assert permission["Properties"]["SourceArn"] == EXISTING_INSTANCE
         assert permission["Properties"]["SourceAccount"] == "111122223333"
 

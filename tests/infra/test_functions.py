@@ -12,16 +12,29 @@ import pytest
 from flowlang.flow import Placeholder, flow_files, load_flow
 from flowlang.language import static_int
 from functions.data.tables import TABLES, table_schema
-from functions.manifest import EVENT_BUS, FUNCTIONS, QUEUES, ConnectFlowSource, FunctionSpec, ScheduleSource, SqsSource
+from functions.manifest import (
+    EVENT_BUS,
+    FUNCTIONS,
+    QUEUES,
+    ApiSource,
+    ConnectFlowSource,
+    DynamoDBStreamSource,
+    FunctionSpec,
+    ScheduleSource,
+    SqsSource,
+)
 from functions.routing.policy import load_policy
 from infra.constructs.functions import CONNECT_ACTION_RESOURCES
 from infra.naming import pascal
-from tests.infra.conftest import Synthesized, as_list, render, role_statements, synthesize
+from tests.infra.conftest import STAGE, Synthesized, as_list, render, role_statements, synthesize
 
 pytestmark = pytest.mark.infra
 SPECS = list(FUNCTIONS.values())
 FLOW_SPECS = [spec for spec in SPECS if isinstance(spec.source, ConnectFlowSource)]
 QUEUE_SPECS = [spec for spec in SPECS if isinstance(spec.source, SqsSource)]
+STREAM_SPECS = [spec for spec in SPECS if isinstance(spec.source, DynamoDBStreamSource)]
+API_SPECS = [spec for spec in SPECS if isinstance(spec.source, ApiSource)]
+STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}
 READ_ONLY = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
@@ -168,6 +181,10 @@ def _allowed_keys(synthesized: Synthesized, spec: FunctionSpec) -> set[str]:
     if isinstance(spec.source, ScheduleSource):
         # Its failed runs go to its schedules' dead-letter queue (Lambda's on-failure destination)
         keys.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}Schedules/Key')}.Arn>")
+    if isinstance(spec.source, DynamoDBStreamSource):
+        # It reads its table's stream (decrypting with the table's key) and sends failures to its own queue
+        keys.add(f"<{synthesized.logical_id(f'Tables/{pascal(spec.source.table)}/Key')}.Arn>")
+        keys.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Key')}.Arn>")
     return keys | {f"<{synthesized.logical_id(f'Messaging/{pascal(q)}/Key')}.Arn>" for q in queues}
 
 
@@ -177,6 +194,13 @@ def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthes
     _, function = _function(synthesized, spec)
     readable = _table_resources(synthesized, spec.tables_read)
     writable = _table_resources(synthesized, spec.tables_written)
+    streams = ({f"<{synthesized.logical_id(f'Tables/{pascal(spec.source.table)}/Table')}.StreamArn>"}
+               if isinstance(spec.source, DynamoDBStreamSource) else set())
+    sendable = {f"<{_queue_id(synthesized, q)}.Arn>" for q in spec.queues_sent}
+    if isinstance(spec.source, DynamoDBStreamSource):
+        sendable.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Queue')}.Arn>")
+    if isinstance(spec.source, ScheduleSource):
+        sendable.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}Schedules/DeadLetterQueue')}.Arn>")
     log_group = f"<{function['LoggingConfig']['LogGroup']['Ref']}.Arn>"
     for statement in role_statements(synthesized, function):
         assert statement["Effect"] == "Allow"
@@ -190,6 +214,8 @@ def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthes
             assert resources == {log_group}
         elif service == "xray":
             assert actions <= X_RAY and resources == {"*"}
+        elif service == "dynamodb" and resources <= streams:
+            assert actions <= STREAM_READ, statement  # its own table's stream, read only
         elif service == "dynamodb":
             for resource in resources:
                 assert resource in readable or resource in writable, f"{actions} on undeclared {resource}"
@@ -198,12 +224,16 @@ def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthes
             assert resources <= _allowed_keys(synthesized, spec), statement
         elif service == "sqs":
             assert actions in ({"sqs:SendMessage"}, CONSUME), statement
+            if actions == {"sqs:SendMessage"}:
+                assert resources <= sendable, statement
         elif service == "events":
             assert spec.publishes_events, statement
         elif service == "connect":
             assert {a.removeprefix("connect:") for a in actions} <= set(spec.connect_actions), statement
         elif service == "sms-voice":
             assert spec.sends_sms, statement
+        elif service == "ses":
+            assert spec.sends_email and actions == {"ses:SendEmail"}, statement
         else:
             raise AssertionError(f"{spec.name} may not use {service}: {statement}")
         # And only X-Ray and the Connect actions without resource-level permissions have a wildcard resource
@@ -270,9 +300,9 @@ def test_answers_function_can_put_events_only_on_the_domain_bus_as_our_source(sy
     assert as_list(statements[0]["Action"]) == ["events:PutEvents"]
     assert _resources(statements[0]) == {f"<{synthesized.logical_id('Messaging/EventBus')}.Arn>"}
     assert statements[0]["Condition"] == {"StringEquals": {"events:source": EVENT_BUS.source}}
-    # And no other function may publish
+    # And no function the manifest does not let publish may publish
     for spec in SPECS:
-        if spec is not ANSWERS:
+        if not spec.publishes_events:
             assert not _statements(synthesized, spec, "events")
 
 
@@ -360,7 +390,7 @@ def test_a_queue_visibility_below_six_consumer_timeouts_stops_the_synthesis(tiny
     short = dataclasses.replace(QUEUES["survey-requests"], visibility_timeout_seconds=5 * DISPATCHER.timeout_seconds)
     stack = cdk.Stack(cdk.App(), "ShortVisibility")
     messaging = Messaging(stack, "Messaging", stage="t", instance_arn="instance-arn",
-                          queues={"survey-requests": short})
+                          queues={"survey-requests": short}, rules={})
     # When the functions are built, Then the consumer is refused
     with pytest.raises(ValueError, match="below 6x"):
         Functions(stack, "Functions", stage="t", asset_dir=tiny_asset, tables=Tables(stack, "Tables").by_name,
@@ -368,19 +398,21 @@ def test_a_queue_visibility_below_six_consumer_timeouts_stops_the_synthesis(tiny
                   instance=ConnectInstance("instance-arn", "111122223333"))
 
 
-# --- SMS surveys -----------------------------------------------------------------------------------
+# --- SMS and e-mail ---------------------------------------------------------------------------------
 
 POOL_ID = "pool-0123456789abcdef0123456789abcdef"
+EMAIL_FROM = "care@updates.example.com"
 
 
 @pytest.fixture(scope="module")
 def with_sms(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synthesized:
-    """A warm synth with SMS surveys sent from an End User Messaging pool."""
-    return synthesize(tmp_path_factory.mktemp("sms"), {"stage": "sms", "sms_origination_identity": POOL_ID},
+    """A warm synth with SMS sent from an End User Messaging pool and e-mail from an SES address."""
+    return synthesize(tmp_path_factory.mktemp("sms"),
+                      {"stage": "sms", "sms_origination_identity": POOL_ID, "email_from_identity": EMAIL_FROM},
                       asset_dir=tiny_asset)
 
 
-@pytest.mark.parametrize("sender", [DISPATCHER, SENDER], ids=lambda spec: spec.name)
+@pytest.mark.parametrize("sender", [spec for spec in SPECS if spec.sends_sms], ids=lambda spec: spec.name)
 def test_sms_is_sent_only_from_the_configured_origination_identity(with_sms: Synthesized,
                                                                    sender: FunctionSpec) -> None:
     assert sender.sends_sms
@@ -401,3 +433,131 @@ def test_an_origination_identity_that_cannot_be_scoped_is_refused(tmp_path: Path
                                                                   identity: str) -> None:
     with pytest.raises(Exception, match="can be scoped in IAM"):
         synthesize(tmp_path, {"stage": "bad", "sms_origination_identity": identity}, asset_dir=tiny_asset)
+
+
+@pytest.mark.parametrize("sender", [spec for spec in SPECS if spec.sends_email], ids=lambda spec: spec.name)
+def test_email_is_sent_only_from_the_configured_address(with_sms: Synthesized, sender: FunctionSpec) -> None:
+    # Given e-mail configured with a From address
+    statements = _statements(with_sms, sender, "ses")
+    # Then the sender may SendEmail as that address only: on its own identity or its domain's (SES authorizes
+    # whichever is verified), held to the address by ses:FromAddress
+    assert len(statements) == 1
+    assert as_list(statements[0]["Action"]) == ["ses:SendEmail"]
+    prefix = "arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/"
+    assert _resources(statements[0]) == {prefix + EMAIL_FROM, prefix + "updates.example.com"}
+    assert statements[0]["Condition"] == {"StringEquals": {"ses:FromAddress": EMAIL_FROM}}
+    _, function = _function(with_sms, sender)
+    assert function["Environment"]["Variables"]["EMAIL_FROM_IDENTITY"] == EMAIL_FROM
+    # And no function that does not send e-mail may
+    for spec in SPECS:
+        if not spec.sends_email:
+            assert not _statements(with_sms, spec, "ses")
+
+
+def test_no_email_permission_while_email_is_disabled(synthesized: Synthesized) -> None:
+    for spec in SPECS:
+        assert not _statements(synthesized, spec, "ses")
+        if "EMAIL_FROM_IDENTITY" in spec.wired_environment:
+            assert _function(synthesized, spec)[1]["Environment"]["Variables"]["EMAIL_FROM_IDENTITY"] == ""
+
+
+@pytest.mark.parametrize("identity", ["updates.example.com", "*@example.com",
+                                      "arn:aws:ses:us-east-1:111122223333:identity/*"])
+def test_an_email_identity_that_is_not_one_address_is_refused(tmp_path: Path, tiny_asset: Path,
+                                                              identity: str) -> None:
+    with pytest.raises(Exception, match="can be scoped in IAM"):
+        synthesize(tmp_path, {"stage": "bad", "email_from_identity": identity}, asset_dir=tiny_asset)
+
+
+# --- stream consumers (ticket-events) ----------------------------------------------------------------
+
+def _stream_mapping(synthesized: Synthesized, spec: FunctionSpec) -> dict[str, Any]:
+    function_id, _ = _function(synthesized, spec)
+    mappings = [m["Properties"] for m in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+                if m["Properties"]["FunctionName"] == {"Ref": function_id}]
+    assert len(mappings) == 1
+    return mappings[0]
+
+
+def test_ticket_events_consumes_the_tickets_stream() -> None:
+    assert [(spec.name, spec.source.table) for spec in STREAM_SPECS] == [("ticket-events", "tickets")]
+
+
+@pytest.mark.parametrize("spec", STREAM_SPECS, ids=lambda spec: spec.name)
+def test_a_stream_consumer_splits_retries_then_sends_failures_to_its_encrypted_queue(
+    synthesized: Synthesized, spec: FunctionSpec,
+) -> None:
+    assert isinstance(spec.source, DynamoDBStreamSource)
+    mapping = _stream_mapping(synthesized, spec)
+    table_id = synthesized.logical_id(f"Tables/{pascal(spec.source.table)}/Table")
+    # Then it reads its table's stream as the manifest says
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert mapping["StartingPosition"] == spec.source.starting_position
+    assert mapping["BatchSize"] == spec.source.batch_size
+    # And a failing batch is split and retried a bounded number of times and for a bounded time, then
+    # given up to the on-failure queue, never retried until the stream trims it
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == spec.source.max_retries
+    assert 60 <= mapping["MaximumRecordAgeInSeconds"] < 24 * 3600  # a stream keeps records 24 hours
+    queue_id = synthesized.logical_id(f"Functions/{pascal(spec.name)}StreamFailures/Queue")
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
+    # And that queue is encrypted with a rotating key of its own, TLS only, kept 14 days
+    queue = synthesized.resources[queue_id]["Properties"]
+    key_id = queue["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    assert key_id == synthesized.logical_id(f"Functions/{pascal(spec.name)}StreamFailures/Key")
+    assert synthesized.resources[key_id]["Properties"]["EnableKeyRotation"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in synthesized.of_type("AWS::SQS::QueuePolicy")
+                .values() if {"Ref": queue_id} in p["Properties"]["Queues"]]
+    assert any(s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+               for statements in policies for s in statements)
+    # And nothing may invoke the function directly
+    function_id, _ = _function(synthesized, spec)
+    assert _permissions(synthesized, function_id) == []
+    assert _associations(synthesized, function_id) == []
+
+
+@pytest.mark.parametrize("spec", STREAM_SPECS, ids=lambda spec: spec.name)
+def test_a_stream_consumer_may_read_only_its_table_stream(synthesized: Synthesized, spec: FunctionSpec) -> None:
+    assert isinstance(spec.source, DynamoDBStreamSource)
+    table_id = synthesized.logical_id(f"Tables/{pascal(spec.source.table)}/Table")
+    dynamodb = _statements(synthesized, spec, "dynamodb")
+    stream_reads = [s for s in dynamodb if set(as_list(s["Action"])) & STREAM_READ]
+    # Then the four stream actions Lambda's poller uses, on that one stream (no "*", no other table)
+    assert len(stream_reads) == 1
+    assert set(as_list(stream_reads[0]["Action"])) == STREAM_READ
+    assert _resources(stream_reads[0]) == {f"<{table_id}.StreamArn>"}
+    # And it reads nothing else of DynamoDB than the manifest declares (ticket-events reads no table)
+    assert len(dynamodb) == 1 + bool(spec.tables_read) + bool(spec.tables_written)
+    # And it decrypts the stream with the table's key, only through DynamoDB
+    table_key = f"<{synthesized.logical_id(f'Tables/{pascal(spec.source.table)}/Key')}.Arn>"
+    decrypts = [s for s in _statements(synthesized, spec, "kms") if _resources(s) == {table_key}]
+    assert len(decrypts) == 1 and as_list(decrypts[0]["Action"]) == ["kms:Decrypt"]
+    assert "dynamodb." in render(decrypts[0]["Condition"]["StringEquals"]["kms:ViaService"])
+    # And it may send to its on-failure queue only (the mapping sends with the function's role)
+    queue = f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Queue')}.Arn>"
+    sends = [s for s in _statements(synthesized, spec, "sqs") if "sqs:SendMessage" in as_list(s["Action"])]
+    assert [_resources(s) for s in sends] == [{queue}]
+
+
+# --- API functions (ticket-api) ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", API_SPECS, ids=lambda spec: spec.name)
+def test_only_its_api_stage_may_invoke_an_api_function(synthesized: Synthesized, spec: FunctionSpec) -> None:
+    assert isinstance(spec.source, ApiSource)
+    function_id, _ = _function(synthesized, spec)
+    api_id = synthesized.logical_id(f"Apis/{pascal(spec.source.api)}/Api")
+    # Then one permission: API Gateway, from this API's deployed stage (any method, any path), this account
+    (permission,) = _permissions(synthesized, function_id)
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert render(permission["SourceArn"]) == (
+        f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{STAGE}/*/*")
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    # And Connect neither may invoke it nor has it associated
+    assert _associations(synthesized, function_id) == []
+    assert not _statements(synthesized, spec, "connect")
+    # And it consumes nothing
+    assert not [m for m in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+                if m["Properties"]["FunctionName"] == {"Ref": function_id}]

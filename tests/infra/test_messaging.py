@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from functions.manifest import EVENT_BUS, EVENT_RULES, QUEUES, QueueSpec
+from functions.manifest import EVENT_BUS, EVENT_RULES, QUEUES, EventRuleSpec, QueueSpec
 from infra.naming import pascal
 from tests.infra.conftest import EXISTING_INSTANCE, STAGE, Synthesized, as_list, render
 
@@ -16,6 +16,7 @@ QUEUE_SPECS = list(QUEUES.values())
 RULE = EVENT_RULES["contact-disconnected"]
 RULE_NAME = f"callcenter-{STAGE}-{RULE.name}"
 RULE_ARN = f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{RULE_NAME}"
+DOMAIN_RULES = [spec for spec in EVENT_RULES.values() if spec.bus == "domain"]
 
 
 def _queue(synthesized: Synthesized, spec: QueueSpec, part: str = "Queue") -> tuple[str, dict[str, Any]]:
@@ -40,9 +41,9 @@ def _denies_insecure_transport(statements: list[dict[str, Any]]) -> bool:
                for s in statements)
 
 
-def _only_from_the_rule(statement: dict[str, Any]) -> bool:
+def _only_from_the_rule(statement: dict[str, Any], rule_arn: str = RULE_ARN) -> bool:
     condition = statement.get("Condition", {})
-    return (render(condition.get("ArnEquals", {}).get("aws:SourceArn", "")) == RULE_ARN
+    return (render(condition.get("ArnEquals", {}).get("aws:SourceArn", "")) == rule_arn
             and condition.get("StringEquals", {}).get("aws:SourceAccount") == {"Ref": "AWS::AccountId"})
 
 
@@ -137,3 +138,65 @@ def test_domain_events_have_their_own_bus_per_stage_with_an_archive(synthesized:
     assert archive["RetentionDays"] > 0
     # And nobody outside the account may put events on it (no bus policy at all)
     assert not synthesized.of_type("AWS::Events::EventBusPolicy")
+
+
+# --- rules on the domain bus (our own events, e.g. TicketStatusChanged) ----------------------------------
+
+def _domain_rule_arn(spec: EventRuleSpec) -> str:
+    # A rule on a custom bus is arn:...:events:<region>:<account>:rule/<bus name>/<rule name>
+    return (f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/"
+            f"{EVENT_BUS.name}-{STAGE}/callcenter-{STAGE}-{spec.name}")
+
+
+def test_the_ticket_status_rule_is_on_the_domain_bus() -> None:
+    assert "ticket-status-changed" in {spec.name for spec in DOMAIN_RULES}
+
+
+@pytest.mark.parametrize("spec", DOMAIN_RULES, ids=lambda spec: spec.name)
+def test_domain_rule_is_on_the_custom_bus_with_the_manifest_pattern_only(synthesized: Synthesized,
+                                                                        spec: EventRuleSpec) -> None:
+    rule = synthesized.resource(f"Messaging/{pascal(spec.name)}/Rule")["Properties"]
+    assert rule["EventBusName"] == {"Ref": synthesized.logical_id("Messaging/EventBus")}
+    assert rule["Name"] == f"callcenter-{STAGE}-{spec.name}"
+    # Our events carry no Connect instance: the pattern is the manifest's, without the instance filter
+    assert rule["EventPattern"] == spec.event_pattern
+    assert "instanceArn" not in rule["EventPattern"].get("detail", {})
+
+
+@pytest.mark.parametrize("spec", DOMAIN_RULES, ids=lambda spec: spec.name)
+def test_domain_rule_feeds_its_queue_with_a_dead_letter_queue_and_only_it_may_send(synthesized: Synthesized,
+                                                                                  spec: EventRuleSpec) -> None:
+    (target,) = synthesized.resource(f"Messaging/{pascal(spec.name)}/Rule")["Properties"]["Targets"]
+    queue_id, _ = _queue(synthesized, QUEUES[spec.target_queue])
+    target_dlq_id = synthesized.logical_id(f"Messaging/{pascal(spec.name)}/TargetDeadLetterQueue")
+    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [target_dlq_id, "Arn"]}}
+    assert "KmsMasterKeyId" in synthesized.resources[target_dlq_id]["Properties"]
+    # Then the queue and the target's dead-letter queue accept SendMessage from this rule (on its bus) only
+    for logical_id in (queue_id, target_dlq_id):
+        policy = _queue_policy(synthesized, logical_id)
+        assert _denies_insecure_transport(policy)
+        allows = [s for s in policy if s["Effect"] == "Allow"]
+        assert len(allows) == 1, allows
+        assert allows[0]["Principal"] == {"Service": "events.amazonaws.com"}
+        assert as_list(allows[0]["Action"]) == ["sqs:SendMessage"]
+        assert _only_from_the_rule(allows[0], _domain_rule_arn(spec))
+    # And EventBridge may use the queue's key for this rule only
+    key_id = synthesized.logical_id(f"Messaging/{pascal(spec.target_queue)}/Key")
+    for_events = [s for s in synthesized.resources[key_id]["Properties"]["KeyPolicy"]["Statement"]
+                  if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    assert len(for_events) == 1
+    assert _only_from_the_rule(for_events[0], _domain_rule_arn(spec))
+
+
+def test_a_rule_on_an_unknown_bus_stops_the_synthesis() -> None:
+    import dataclasses
+
+    import aws_cdk as cdk
+
+    from infra.constructs.messaging import Messaging
+
+    odd = dataclasses.replace(DOMAIN_RULES[0], bus="partner")
+    with pytest.raises(ValueError, match="unknown bus 'partner'"):
+        Messaging(cdk.Stack(cdk.App(), "Odd"), "Messaging", stage="t", instance_arn="instance-arn",
+                  rules={odd.name: odd})

@@ -9,6 +9,7 @@ import pytest
 
 from functions.manifest import FUNCTIONS, QUEUES
 from functions.outreach.campaigns import OUTREACH_CHANNELS
+from functions.tickets.notifications import NOTIFICATION_CHANNELS
 from infra.naming import pascal
 from tests.infra.conftest import STAGE, Synthesized, render
 
@@ -126,6 +127,10 @@ def test_every_dead_letter_queue_has_an_alarm(synthesized: Synthesized) -> None:
                 for s in synthesized.of_type("AWS::Scheduler::Schedule").values()}
     targets |= {c["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
                 for c in synthesized.of_type("AWS::Lambda::EventInvokeConfig").values()}
+    # And every on-failure destination of an event source mapping (a stream consumer's given-up records)
+    targets |= {m["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                for m in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+                if "DestinationConfig" in m["Properties"]}
     alarmed = {a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in _alarms(synthesized)
                if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"}
     assert targets and targets <= alarmed
@@ -193,3 +198,73 @@ def test_dashboard_graphs_the_schedules_and_the_outreach_outcomes(synthesized: S
             ("CallCenter", "OutreachResponses")} <= names
     planner = f"<{synthesized.logical_id('Functions/OutreachPlanner/Function')}>"
     assert ["AWS/Lambda", "Errors", "FunctionName", planner] in [m[:4] for m in metrics]
+
+
+# --- tickets: the API, the stream consumer, the notifier ---------------------------------------------
+
+NOTIFIER = FUNCTIONS["ticket-notifier"]
+
+
+def _api_dimensions(synthesized: Synthesized) -> list[dict[str, Any]]:
+    (stage_id,) = synthesized.of_type("AWS::ApiGateway::Stage")
+    assert synthesized.resources[stage_id]["Properties"]["StageName"] == STAGE
+    return [{"Name": "ApiName", "Value": f"callcenter-tickets-{STAGE}"}, {"Name": "Stage", "Value": {"Ref": stage_id}}]
+
+
+def test_any_5xx_of_the_ticket_api_raises_an_alarm(synthesized: Synthesized) -> None:
+    # The handler answers bad input with a 4XX: a 5XX is a failure, a timeout or a throttled function
+    matches = [a for a in _alarms(synthesized) if (a["Namespace"], a["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+               and sorted(a["Dimensions"], key=lambda d: d["Name"]) == _api_dimensions(synthesized)]
+    assert len(matches) == 1
+    assert (matches[0]["Statistic"], matches[0]["Threshold"]) == ("Sum", 1)
+    assert matches[0]["AlarmActions"] == [{"Ref": _topic_id(synthesized)}]
+
+
+def test_a_slow_ticket_api_raises_an_alarm_on_p99_latency(synthesized: Synthesized) -> None:
+    matches = [a for a in _alarms(synthesized) if (a["Namespace"], a["MetricName"]) == ("AWS/ApiGateway", "Latency")
+               and sorted(a["Dimensions"], key=lambda d: d["Name"]) == _api_dimensions(synthesized)]
+    assert len(matches) == 1
+    assert matches[0]["ExtendedStatistic"] == "p99"
+    assert 0 < matches[0]["Threshold"] <= FUNCTIONS["ticket-api"].timeout_seconds * 1000
+    assert matches[0]["AlarmActions"] == [{"Ref": _topic_id(synthesized)}]
+
+
+def test_ticket_events_falling_behind_the_stream_raises_an_alarm(synthesized: Synthesized) -> None:
+    function = synthesized.logical_id("Functions/TicketEvents/Function")
+    alarm = _alarm(synthesized, "AWS/Lambda", "IteratorAge", [{"Name": "FunctionName", "Value": {"Ref": function}}])
+    assert alarm["Statistic"] == "Maximum"
+    assert 0 < alarm["Threshold"] <= 15 * 60 * 1000
+
+
+def test_records_ticket_events_gave_up_on_raise_an_alarm(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                   _queue_dimension(synthesized, "Functions/TicketEventsStreamFailures/Queue"))
+    assert alarm["Threshold"] == 1
+
+
+@pytest.mark.parametrize("path", ["Messaging/TicketNotifications/DeadLetterQueue",
+                                  "Messaging/TicketStatusChanged/TargetDeadLetterQueue"])
+def test_a_ticket_notification_dead_letter_raises_an_alarm(synthesized: Synthesized, path: str) -> None:
+    alarm = _alarm(synthesized, "AWS/SQS", "ApproximateNumberOfMessagesVisible", _queue_dimension(synthesized, path))
+    assert alarm["Threshold"] == 1
+
+
+@pytest.mark.parametrize("channel", NOTIFICATION_CHANNELS)
+def test_failed_ticket_notifications_raise_an_alarm_per_channel(synthesized: Synthesized, channel: str) -> None:
+    matches = [a for a in _alarms(synthesized) if a.get("MetricName") == "TicketNotificationFailed"
+               and sorted(a["Dimensions"], key=lambda d: d["Name"]) == [
+                   {"Name": "channel", "Value": channel},
+                   {"Name": "service", "Value": NOTIFIER.environment["POWERTOOLS_SERVICE_NAME"]}]]
+    assert len(matches) == 1
+    assert matches[0]["Namespace"] == NOTIFIER.environment["POWERTOOLS_METRICS_NAMESPACE"]
+    assert matches[0]["AlarmActions"] == [{"Ref": _topic_id(synthesized)}]
+
+
+def test_dashboard_graphs_the_ticket_api_stream_and_notifications(synthesized: Synthesized) -> None:
+    dashboard = next(iter(synthesized.of_type("AWS::CloudWatch::Dashboard").values()))["Properties"]
+    body = json.loads(render(dashboard["DashboardBody"]))
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"].get("metrics", [])]
+    names = {tuple(m[:2]) for m in metrics}
+    assert {("AWS/ApiGateway", "Count"), ("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Latency"),
+            ("AWS/Lambda", "IteratorAge"), ("CallCenter", "TicketStatusChangesPublished"),
+            ("CallCenter", "TicketNotificationsSent"), ("CallCenter", "TicketNotificationFailed")} <= names

@@ -80,3 +80,38 @@ def test_table_is_durable_on_demand_and_encrypted_with_a_rotating_cmk(
     assert key["Type"] == "AWS::KMS::Key"
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.logical_name)
+def test_table_has_a_stream_exactly_when_its_model_asks_for_one(synthesized: Synthesized, spec: TableSpec) -> None:
+    # Given the model's stream view type (None: no stream)
+    view_type = table_schema(spec.model).stream_view_type
+    # When the table is synthesized
+    properties = synthesized.resource(_table_path(spec))["Properties"]
+    # Then it streams that view, or not at all
+    if view_type is None:
+        assert "StreamSpecification" not in properties
+    else:
+        assert properties["StreamSpecification"] == {"StreamViewType": view_type}
+
+
+def test_the_tickets_table_streams_old_and_new_images_for_ticket_events(synthesized: Synthesized) -> None:
+    # ticket-events compares the old and the new history to find the status changes to announce
+    assert table_schema(TABLES["tickets"].model).stream_view_type == "NEW_AND_OLD_IMAGES"
+    properties = synthesized.resource(_table_path(TABLES["tickets"]))["Properties"]
+    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_an_unknown_stream_view_type_stops_the_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import aws_cdk as cdk
+
+    from infra.constructs import tables
+
+    # Given a model whose schema asks for a view type DynamoDB does not have
+    monkeypatch.setattr(tables, "table_schema",
+                        lambda model: dataclasses.replace(table_schema(model), stream_view_type="EVERYTHING"))
+    # When its table is built, Then the synthesis stops with the reason
+    with pytest.raises(ValueError, match="unknown stream_view_type 'EVERYTHING'"):
+        tables.ModelTable(cdk.Stack(cdk.App(), "Odd"), "Odd", spec=TABLES["tickets"])

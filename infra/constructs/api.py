@@ -1,0 +1,375 @@
+"""The REST APIs of functions/manifest.py (ApiSource functions) and the agents' user directory.
+
+One API Gateway REST API per `ApiSource.api` ("tickets"), built from the routes its Powertools resolver
+declares: `routes()` of the resolver's module, (HTTP method, path) pairs, is the single source of truth, so
+an endpoint the handler does not serve cannot be deployed and one it serves cannot be forgotten.
+
+- Every route as declared is for agents: a Cognito user pool authorizer checks the ID token, whose claims
+  (`cognito:username`, `cognito:groups`) the handler authorizes with.
+- The same routes under `ApiSource.service_prefix` ("/service") are for other services: AWS_IAM (SigV4).
+  The resolver strips the prefix, so both reach the same code with a different identity.
+- Lambda proxy integration. The function gets ONE invoke permission, for API Gateway calling from this API's
+  deployed stage (not a permission per method, not the console's test invocations).
+- The stage: throttling from ApiSource (rate and burst), JSON access logs to a KMS-encrypted log group,
+  X-Ray tracing, execution logs at ERROR without request/response bodies (they carry customer data), metrics,
+  request validation (path parameters present, JSON bodies objects), no API key.
+- A WAFv2 web ACL on the stage: AWS managed rule groups (IP reputation, common, known bad inputs) and a per-IP
+  rate limit well above an agent floor sharing one NAT address.
+
+Execution logging needs the account's API Gateway CloudWatch role (AWS::ApiGateway::Account, one setting per
+account and Region). Without one, the stage of a fresh account fails to deploy. CDK's `cloudWatchRole` would
+attach the managed AmazonAPIGatewayPushToCloudWatchLogs policy and delete the role with the stack, silently
+breaking execution logs of every other API in the account. So the role is ours: an inline policy limited to
+API Gateway's execution log groups, retained when the stack is deleted. The setting is account-wide: the
+last stack deployed points it at its own (equivalent) role. The execution log group of our stage is created
+here, encrypted and with a retention, before API Gateway would create a plain, never-expiring one.
+
+The agents' directory: one Cognito user pool (users created by an administrator only, strong passwords with a
+history, TOTP MFA required, threat protection enforced on the Plus plan), a group "supervisors" and a group
+"team-<queue>" per queue of the routing policy (the ticket teams), and a public app client for the agents'
+desktop (no secret: it runs on the agent's machine; SRP or choice-based sign-in; 15-minute tokens, a refresh
+token for one shift).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from functions.manifest import FUNCTIONS, ApiSource, FunctionSpec
+from infra.nag import acknowledge
+from infra.naming import pascal
+
+SUPERVISORS_GROUP = "supervisors"
+TEAM_GROUP_PREFIX = "team-"
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+INTEGRATION_TIMEOUT_SECONDS = 29  # API Gateway's default integration timeout: the function must end before
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+PATH = re.compile(r"^(/([A-Za-z0-9._-]+|\{[A-Za-z_][A-Za-z0-9_]*\}))+$")
+PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ACCESS_TOKEN_VALIDITY = cdk.Duration.minutes(15)
+REFRESH_TOKEN_VALIDITY = cdk.Duration.hours(10)  # one shift: sign in again the next day
+# Requests per 5 minutes from one IP address before WAF blocks it: 20 a second on average, far above one agent
+# floor behind a NAT address and far below what the stage's throttle allows the whole API.
+WAF_RATE_LIMIT_PER_IP = 6000
+WAF_MANAGED_RULE_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",
+                           "AWSManagedRulesKnownBadInputsRuleSet")
+# One JSON object per request. No request or response bodies, no phone numbers: ids, status and timings.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integration.error",
+    "errorMessage": "$context.error.message",
+    "authorizeError": "$context.authorize.error",
+    "agent": "$context.authorizer.claims.sub",
+    "callerArn": "$context.identity.userArn",
+    "sourceIp": "$context.identity.sourceIp",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+# The actions of AmazonAPIGatewayPushToCloudWatchLogs, on API Gateway's execution log groups only.
+EXECUTION_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
+                         "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents",
+                         "logs:FilterLogEvents")
+EXECUTION_LOG_GROUP_PREFIX = "API-Gateway-Execution-Logs_"
+
+Route = tuple[str, str]
+
+
+def resolver_routes(source: ApiSource) -> list[Route]:
+    """The (method, path) routes of the source's resolver: `routes()` of the module that defines it."""
+    module_name, _, _ = source.resolver.rpartition(".")
+    routes: Callable[[], Sequence[Route]] | None = getattr(importlib.import_module(module_name), "routes", None)
+    if routes is None:
+        raise ValueError(f"API {source.api!r}: module {module_name} has no routes() listing the resolver's routes")
+    return [(method.upper(), path) for method, path in routes()]
+
+
+def check_routes(api: str, routes: Sequence[Route], service_prefix: str) -> list[str]:
+    """What would make a route undeployable or ambiguous; empty when all is well."""
+    problems = []
+    if not PATH.match(service_prefix):
+        problems.append(f"API {api!r}: service prefix {service_prefix!r} is not a path")
+    seen: set[Route] = set()
+    for method, path in routes:
+        if method not in METHODS:
+            problems.append(f"API {api!r}: {method} {path}: unsupported method")
+        if not PATH.match(path):
+            problems.append(f"API {api!r}: {method} {path}: not an API Gateway resource path")
+        elif path == service_prefix or path.startswith(service_prefix + "/"):
+            problems.append(f"API {api!r}: {method} {path} is under the service prefix {service_prefix}")
+        if (method, path) in seen:
+            problems.append(f"API {api!r}: {method} {path} is declared twice")
+        seen.add((method, path))
+    if not routes:
+        problems.append(f"API {api!r} declares no routes")
+    return problems
+
+
+@dataclass(frozen=True)
+class DeployedApi:
+    name: str
+    rest_api: apigw.RestApi
+    stage: apigw.Stage
+    function_name: str
+    routes: tuple[Route, ...]
+    web_acl: wafv2.CfnWebACL
+
+
+class AgentDirectory(Construct):
+    """The agents' user pool, its groups (supervisors, one per team) and the desktop app client."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, teams: Sequence[str]) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self, "UserPool",
+            user_pool_name=f"callcenter-agents-{stage}",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(username=True),
+            sign_in_case_sensitive=False,
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            password_policy=cognito.PasswordPolicy(
+                min_length=14, require_lowercase=True, require_uppercase=True, require_digits=True,
+                require_symbols=True, password_history_size=5, temp_password_validity=cdk.Duration.days(3)),
+            # TOTP only: SMS codes would need an SNS role and can be SIM-swapped.
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            # Plus plan: compromised-credential checks and adaptive authentication, enforced (not audit only).
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.groups: dict[str, cognito.UserPoolGroup] = {
+            SUPERVISORS_GROUP: cognito.UserPoolGroup(
+                self, "Supervisors", user_pool=self.user_pool, group_name=SUPERVISORS_GROUP,
+                description="Supervisors: see and change every team's tickets, restricted ones included"),
+        }
+        for team in teams:
+            name = f"{TEAM_GROUP_PREFIX}{team}"
+            self.groups[name] = cognito.UserPoolGroup(
+                self, f"Team{pascal(team)}", user_pool=self.user_pool, group_name=name,
+                description=f"Agents of the {team} queue: work the {team} team's tickets")
+        self.desktop_client = self.user_pool.add_client(
+            "DesktopClient",
+            user_pool_client_name=f"agent-desktop-{stage}",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True, user=True),
+            disable_o_auth=True,  # the desktop signs in with SRP itself: no hosted UI, no redirect URLs
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=ACCESS_TOKEN_VALIDITY,
+            id_token_validity=ACCESS_TOKEN_VALIDITY,
+            refresh_token_validity=REFRESH_TOKEN_VALIDITY,
+        )
+
+
+class FunctionApis(Construct):
+    """One REST API per ApiSource.api, each serving its function's resolver routes (see the module doc)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: str,
+        functions: Mapping[str, lambda_.Function],
+        directory: AgentDirectory,
+        specs: Mapping[str, FunctionSpec] = FUNCTIONS,
+        routes_of: Callable[[ApiSource], Sequence[Route]] = resolver_routes,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.stage_name = stage
+        self.directory = directory
+        self.log_key = self._log_key()
+        self.apis: dict[str, DeployedApi] = {}
+        by_api: dict[str, list[str]] = {}
+        for name in functions:
+            source = specs[name].source
+            if not isinstance(source, ApiSource):
+                raise ValueError(f"function {name!r} is not invoked by an API")
+            by_api.setdefault(source.api, []).append(name)
+        self._account_role: apigw.CfnAccount | None = None
+        for api, names in by_api.items():
+            if len(names) > 1:
+                raise ValueError(f"API {api!r} is served by several functions ({', '.join(names)}): one resolver "
+                                 "per API")
+            (name,) = names
+            self.apis[api] = self._api(api, specs[name], functions[name], routes_of)
+
+    def _api(self, api: str, spec: FunctionSpec, function: lambda_.Function,
+             routes_of: Callable[[ApiSource], Sequence[Route]]) -> DeployedApi:
+        source = spec.source
+        assert isinstance(source, ApiSource)
+        if spec.timeout_seconds >= INTEGRATION_TIMEOUT_SECONDS:
+            raise ValueError(f"function {spec.name!r}: timeout {spec.timeout_seconds} s must be below API Gateway's "
+                             f"{INTEGRATION_TIMEOUT_SECONDS} s integration timeout")
+        routes = tuple(routes_of(source))
+        problems = check_routes(api, routes, source.service_prefix)
+        if problems:
+            raise ValueError("; ".join(problems))
+        scope = Construct(self, pascal(api))
+        access_logs = logs.LogGroup(scope, "AccessLogs", retention=LOG_RETENTION, encryption_key=self.log_key,
+                                    removal_policy=cdk.RemovalPolicy.RETAIN)
+        rest_api = apigw.RestApi(
+            scope, "Api",
+            rest_api_name=f"callcenter-{api}-{self.stage_name}",
+            description=f"{spec.description} ({self.stage_name})",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=False,  # the account's role is ours, see the module doc
+            deploy=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=self.stage_name,
+                throttling_rate_limit=source.throttle_rate_per_second,
+                throttling_burst_limit=source.throttle_burst,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+            ),
+        )
+        # RestApi adds an unnamed "Endpoint" output; the stack outputs the URL under the API's name instead.
+        rest_api.node.try_remove_child("Endpoint")
+        stage = rest_api.deployment_stage
+        stage.node.add_dependency(self._cloudwatch_account())
+        logs.LogGroup(
+            scope, "ExecutionLogs",
+            log_group_name=cdk.Fn.join("", [EXECUTION_LOG_GROUP_PREFIX, rest_api.rest_api_id, f"/{self.stage_name}"]),
+            retention=LOG_RETENTION, encryption_key=self.log_key, removal_policy=cdk.RemovalPolicy.RETAIN)
+        integration = apigw.Integration(
+            type=apigw.IntegrationType.AWS_PROXY,
+            integration_http_method="POST",
+            uri=(f"arn:{cdk.Aws.PARTITION}:apigateway:{cdk.Aws.REGION}:lambda:path/2015-03-31/functions/"
+                 f"{function.function_arn}/invocations"),
+        )
+        # One permission: API Gateway, calling from this API's deployed stage, any method and path.
+        function.add_permission(
+            f"{pascal(api)}ApiInvoke",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=rest_api.arn_for_execute_api(method="*", path="/*", stage=self.stage_name),
+            source_account=cdk.Aws.ACCOUNT_ID,
+        )
+        validator = rest_api.add_request_validator(
+            "Validator", request_validator_name="parameters-and-body",
+            validate_request_body=True, validate_request_parameters=True)
+        json_object = rest_api.add_model(
+            "JsonObject", content_type="application/json", model_name="JsonObject",
+            description="Any JSON object: the function validates the fields (and says which are wrong)",
+            schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT))
+        authorizer = apigw.CognitoUserPoolsAuthorizer(
+            scope, "AgentAuthorizer", cognito_user_pools=[self.directory.user_pool],
+            authorizer_name=f"agents-{self.stage_name}")
+        for method, path in routes:
+            options = {
+                "request_validator": validator,
+                "request_parameters": {f"method.request.path.{p}": True for p in PATH_PARAMETER.findall(path)},
+                "request_models": {"application/json": json_object} if method in BODY_METHODS else None,
+                "api_key_required": False,
+            }
+            rest_api.root.resource_for_path(path.lstrip("/")).add_method(
+                method, integration, authorization_type=apigw.AuthorizationType.COGNITO, authorizer=authorizer,
+                **options)
+            service_method = rest_api.root.resource_for_path((source.service_prefix + path).lstrip("/")).add_method(
+                method, integration, authorization_type=apigw.AuthorizationType.IAM, **options)
+            acknowledge(service_method, "COG4",
+                        f"{source.service_prefix}{path} is for other AWS workloads, which sign with an IAM role "
+                        "(AWS_IAM authorization, SigV4); they have no Cognito user. Agents use the Cognito route.")
+        web_acl = self._web_acl(scope, api)
+        wafv2.CfnWebACLAssociation(scope, "WebAclAssociation", resource_arn=stage.stage_arn,
+                                   web_acl_arn=web_acl.attr_arn)
+        return DeployedApi(api, rest_api, stage, spec.name, routes, web_acl)
+
+    def _web_acl(self, scope: Construct, api: str) -> wafv2.CfnWebACL:
+        def visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
+
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name=group, priority=priority,
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group)),
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                visibility_config=visibility(group))
+            for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS)
+        ]
+        rules.append(wafv2.CfnWebACL.RuleProperty(
+            name="RateLimitPerIp", priority=len(rules),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=WAF_RATE_LIMIT_PER_IP, aggregate_key_type="IP")),
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            visibility_config=visibility("RateLimitPerIp")))
+        return wafv2.CfnWebACL(
+            scope, "WebAcl",
+            name=f"callcenter-{api}-{self.stage_name}",
+            description=f"Protects the {api} API of stage {self.stage_name}",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=rules,
+            visibility_config=visibility(f"callcenter-{api}-{self.stage_name}"),
+        )
+
+    def _cloudwatch_account(self) -> apigw.CfnAccount:
+        """The account's API Gateway CloudWatch role (once per stack), see the module doc."""
+        if self._account_role is None:
+            scope = Construct(self, "CloudWatchAccount")
+            execution_logs = cdk.Stack.of(self).format_arn(
+                service="logs", resource="log-group", resource_name=f"{EXECUTION_LOG_GROUP_PREFIX}*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+            role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                            description="API Gateway writes the execution logs of this account's REST APIs")
+            role.add_to_policy(iam.PolicyStatement(actions=list(EXECUTION_LOG_ACTIONS),
+                                                   resources=[execution_logs, f"{execution_logs}:log-stream:*"]))
+            role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+            acknowledge(role, f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                              f"{EXECUTION_LOG_GROUP_PREFIX}*]",
+                        "This role is the account-wide API Gateway CloudWatch role: it writes the execution logs of "
+                        "every REST API of the account and Region, whose log groups are named "
+                        f"{EXECUTION_LOG_GROUP_PREFIX}<api id>/<stage>; the wildcard is that prefix and nothing else.")
+            acknowledge(role, f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                              f"{EXECUTION_LOG_GROUP_PREFIX}*:log-stream:*]",
+                        "The log streams of API Gateway's execution log groups (one per API, stage and host): they "
+                        "exist only at run time; the groups are limited to the execution-log prefix.")
+            self._account_role = apigw.CfnAccount(scope, "Account", cloud_watch_role_arn=role.role_arn)
+            # Role: GetAtt orders the role itself; the setting must also wait for the role's policy.
+            self._account_role.node.add_dependency(role.node.find_child("DefaultPolicy"))
+        return self._account_role
+
+    def _log_key(self) -> kms.Key:
+        key = kms.Key(self, "LogKey", description="Encrypts the REST APIs' access and execution log groups",
+                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+        key.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                    f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:*"}},
+        ))
+        return key

@@ -1,0 +1,251 @@
+"""The ticket API as the resolver declares it: every route for agents behind the Cognito authorizer and again
+under /service behind IAM, one scoped invoke permission, a throttled, logged, traced and WAF-protected stage,
+and the agents' user pool with a group per team."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from functions.manifest import FUNCTIONS, ApiSource, FunctionSpec
+from functions.routing.policy import load_policy
+from infra.constructs.api import check_routes, resolver_routes
+from infra.naming import pascal
+from tests.infra.conftest import STAGE, Synthesized, as_list, render
+
+pytestmark = pytest.mark.infra
+API_SPECS = [spec for spec in FUNCTIONS.values() if isinstance(spec.source, ApiSource)]
+TICKET_API = FUNCTIONS["ticket-api"]
+assert isinstance(TICKET_API.source, ApiSource)
+SOURCE: ApiSource = TICKET_API.source
+ROUTES = resolver_routes(SOURCE)
+
+
+def _api_id(synthesized: Synthesized, api: str = SOURCE.api) -> str:
+    return synthesized.logical_id(f"Apis/{pascal(api)}/Api")
+
+
+def _methods(synthesized: Synthesized, api_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(HTTP method, full resource path) -> the method's properties, for one REST API."""
+    resources = {k: v["Properties"] for k, v in synthesized.of_type("AWS::ApiGateway::Resource").items()
+                 if v["Properties"]["RestApiId"] == {"Ref": api_id}}
+
+    def path(resource_id: Any) -> str:
+        if resource_id == {"Fn::GetAtt": [api_id, "RootResourceId"]}:
+            return ""
+        resource = resources[resource_id["Ref"]]
+        return f"{path(resource['ParentId'])}/{resource['PathPart']}"
+
+    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
+            for m in synthesized.of_type("AWS::ApiGateway::Method").values()
+            if m["Properties"]["RestApiId"] == {"Ref": api_id}}
+
+
+def _stage(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    (stage_id, stage), = [(k, v) for k, v in synthesized.of_type("AWS::ApiGateway::Stage").items()
+                          if v["Properties"]["RestApiId"] == {"Ref": _api_id(synthesized)}]
+    return stage_id, stage
+
+
+# --- routes ------------------------------------------------------------------------------------------
+
+def test_the_ticket_api_declares_the_contract_routes() -> None:
+    # The contract between the API helper and the deployment (a few anchors; routes() is the full list)
+    assert {("POST", "/tickets"), ("GET", "/tickets/{ticket_id}"), ("POST", "/tickets/{ticket_id}/status"),
+            ("GET", "/teams/{team}/tickets"), ("GET", "/customers/{customer_id}/tickets")} <= set(ROUTES)
+
+
+def test_every_route_is_deployed_for_agents_and_for_services_and_nothing_else(synthesized: Synthesized) -> None:
+    methods = _methods(synthesized, _api_id(synthesized))
+    expected = set(ROUTES) | {(method, SOURCE.service_prefix + path) for method, path in ROUTES}
+    assert set(methods) == expected  # no OPTIONS, no ANY, no proxy resource
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=lambda value: str(value))
+def test_an_agent_route_needs_a_cognito_token_of_the_agents_pool(synthesized: Synthesized, method: str,
+                                                                 path: str) -> None:
+    properties = _methods(synthesized, _api_id(synthesized))[(method, path)]
+    assert properties["AuthorizationType"] == "COGNITO_USER_POOLS"
+    authorizer = synthesized.resources[properties["AuthorizerId"]["Ref"]]["Properties"]
+    assert authorizer["Type"] == "COGNITO_USER_POOLS"
+    assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [synthesized.logical_id("Agents/UserPool"), "Arn"]}]
+    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=lambda value: str(value))
+def test_a_service_route_needs_iam_signatures(synthesized: Synthesized, method: str, path: str) -> None:
+    properties = _methods(synthesized, _api_id(synthesized))[(method, SOURCE.service_prefix + path)]
+    assert properties["AuthorizationType"] == "AWS_IAM"
+    assert "AuthorizerId" not in properties
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=lambda value: str(value))
+def test_every_method_proxies_to_the_function_validates_and_needs_no_api_key(synthesized: Synthesized, method: str,
+                                                                            path: str) -> None:
+    function_id = synthesized.logical_id(f"Functions/{pascal(TICKET_API.name)}/Function")
+    methods = _methods(synthesized, _api_id(synthesized))
+    for full_path in (path, SOURCE.service_prefix + path):
+        properties = methods[(method, full_path)]
+        # Lambda proxy integration of the ticket-api function
+        integration = properties["Integration"]
+        assert (integration["Type"], integration["IntegrationHttpMethod"]) == ("AWS_PROXY", "POST")
+        assert render(integration["Uri"]) == (
+            f"arn:<AWS::Partition>:apigateway:<AWS::Region>:lambda:path/2015-03-31/functions/"
+            f"<{function_id}.Arn>/invocations")
+        # Request validation: path parameters required, a JSON body must be an object
+        validator = synthesized.resources[properties["RequestValidatorId"]["Ref"]]["Properties"]
+        assert validator["ValidateRequestBody"] is True and validator["ValidateRequestParameters"] is True
+        parameters = {name.removeprefix("{").removesuffix("}") for name in path.split("/") if name.startswith("{")}
+        assert properties.get("RequestParameters", {}) == {f"method.request.path.{p}": True for p in parameters}
+        if method == "POST":
+            model_id = properties["RequestModels"]["application/json"]["Ref"]
+            assert synthesized.resources[model_id]["Properties"]["Schema"]["type"] == "object"
+        assert properties["ApiKeyRequired"] is False
+
+
+def test_routes_that_cannot_be_deployed_are_refused() -> None:
+    problems = check_routes("tickets", [("GET", "/tickets"), ("GET", "/tickets"), ("GET", "/service/x"),
+                                        ("TRACE", "/x"), ("GET", "tickets/{id")], "/service")
+    assert any("declared twice" in p for p in problems)
+    assert any("under the service prefix" in p for p in problems)
+    assert any("unsupported method" in p for p in problems)
+    assert any("not an API Gateway resource path" in p for p in problems)
+    assert check_routes("tickets", ROUTES, SOURCE.service_prefix) == []
+
+
+# --- invoke permission -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("spec", API_SPECS, ids=lambda spec: spec.name)
+def test_the_function_may_be_invoked_only_from_its_api_stage(synthesized: Synthesized, spec: FunctionSpec) -> None:
+    assert isinstance(spec.source, ApiSource)
+    function_id = synthesized.logical_id(f"Functions/{pascal(spec.name)}/Function")
+    permissions = [p["Properties"] for p in synthesized.of_type("AWS::Lambda::Permission").values()
+                   if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}]
+    assert len(permissions) == 1  # one for the API, not one per method, none for test invocations
+    assert permissions[0]["Principal"] == "apigateway.amazonaws.com"
+    assert render(permissions[0]["SourceArn"]) == (
+        f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{_api_id(synthesized, spec.source.api)}>"
+        f"/{STAGE}/*/*")
+
+
+# --- stage -------------------------------------------------------------------------------------------
+
+def test_stage_throttles_as_the_manifest_says_and_logs_errors_without_bodies(synthesized: Synthesized) -> None:
+    _, stage = _stage(synthesized)
+    properties = stage["Properties"]
+    assert properties["StageName"] == STAGE
+    (settings,) = properties["MethodSettings"]
+    assert (settings["HttpMethod"], settings["ResourcePath"]) == ("*", "/*")
+    assert settings["ThrottlingRateLimit"] == SOURCE.throttle_rate_per_second
+    assert settings["ThrottlingBurstLimit"] == SOURCE.throttle_burst
+    assert settings["LoggingLevel"] == "ERROR"
+    assert settings["DataTraceEnabled"] is False  # full request/response logs would hold customer data
+    assert settings["MetricsEnabled"] is True
+    assert properties["TracingEnabled"] is True
+
+
+def test_stage_writes_json_access_logs_to_an_encrypted_log_group(synthesized: Synthesized) -> None:
+    _, stage = _stage(synthesized)
+    access = stage["Properties"]["AccessLogSetting"]
+    log_group = synthesized.resources[access["DestinationArn"]["Fn::GetAtt"][0]]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert "KmsKeyId" in log_group["Properties"] and log_group["Properties"]["RetentionInDays"] > 0
+    fields = json.loads(access["Format"])  # one JSON object per request
+    assert {"requestId", "status", "resourcePath", "httpMethod", "responseLatencyMs"} <= set(fields)
+    assert not any("body" in value.lower() for value in fields.values())
+
+
+def test_the_execution_log_group_of_the_stage_exists_encrypted_with_a_retention(synthesized: Synthesized) -> None:
+    api_id = _api_id(synthesized)
+    names = {render(g["Properties"]["LogGroupName"]): g["Properties"]
+             for g in synthesized.of_type("AWS::Logs::LogGroup").values() if "LogGroupName" in g["Properties"]}
+    execution = names[f"API-Gateway-Execution-Logs_<{api_id}>/{STAGE}"]
+    assert "KmsKeyId" in execution and execution["RetentionInDays"] > 0
+
+
+def test_execution_logging_has_a_scoped_account_role_set_before_the_stage(synthesized: Synthesized) -> None:
+    _, stage = _stage(synthesized)
+    (account_id, account), = synthesized.of_type("AWS::ApiGateway::Account").items()
+    assert account_id in stage["DependsOn"]
+    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = synthesized.resources[role_id]
+    assert role["DeletionPolicy"] == "Retain"  # other APIs of the account log through it
+    assert not role["Properties"].get("ManagedPolicyArns")
+    policies = [p["Properties"] for p in synthesized.of_type("AWS::IAM::Policy").values()
+                if {"Ref": role_id} in p["Properties"]["Roles"]]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    assert statements
+    prefix = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:API-Gateway-Execution-Logs_*"
+    for statement in statements:
+        assert {a.split(":")[0] for a in as_list(statement["Action"])} == {"logs"}
+        assert {render(r) for r in as_list(statement["Resource"])} == {prefix, f"{prefix}:log-stream:*"}
+
+
+def test_a_waf_web_acl_with_aws_managed_rules_guards_the_stage(synthesized: Synthesized) -> None:
+    stage_id, _ = _stage(synthesized)
+    associations = [a["Properties"] for a in synthesized.of_type("AWS::WAFv2::WebACLAssociation").values()
+                    if f"<{stage_id}>" in render(a["Properties"]["ResourceArn"])]
+    assert len(associations) == 1
+    assert render(associations[0]["ResourceArn"]) == (
+        f"arn:<AWS::Partition>:apigateway:<AWS::Region>::/restapis/<{_api_id(synthesized)}>/stages/<{stage_id}>")
+    acl = synthesized.resources[associations[0]["WebACLArn"]["Fn::GetAtt"][0]]["Properties"]
+    assert acl["Scope"] == "REGIONAL"
+    groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in acl["Rules"]
+              if "ManagedRuleGroupStatement" in r["Statement"]}
+    assert {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesAmazonIpReputationList"} <= groups
+    assert all(r["Statement"]["ManagedRuleGroupStatement"]["VendorName"] == "AWS"
+               for r in acl["Rules"] if "ManagedRuleGroupStatement" in r["Statement"])
+    assert any("RateBasedStatement" in r["Statement"] for r in acl["Rules"])
+
+
+def test_no_api_keys_or_usage_plans(synthesized: Synthesized) -> None:
+    assert not synthesized.of_type("AWS::ApiGateway::ApiKey")
+    assert not synthesized.of_type("AWS::ApiGateway::UsagePlan")
+
+
+# --- the agents' directory ---------------------------------------------------------------------------
+
+def test_the_user_pool_is_admin_only_strong_mfa_and_threat_protected(synthesized: Synthesized) -> None:
+    pool = synthesized.resource("Agents/UserPool")["Properties"]
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True  # no self sign-up
+    password = pool["Policies"]["PasswordPolicy"]
+    assert password["MinimumLength"] >= 12
+    assert all(password[k] is True for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers",
+                                             "RequireSymbols"))
+    assert pool["MfaConfiguration"] == "ON"
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert pool["UserPoolTier"] == "PLUS"
+    assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+
+
+def test_there_is_a_group_for_supervisors_and_one_per_team(synthesized: Synthesized) -> None:
+    pool_ref = {"Ref": synthesized.logical_id("Agents/UserPool")}
+    groups = {g["Properties"]["GroupName"] for g in synthesized.of_type("AWS::Cognito::UserPoolGroup").values()
+              if g["Properties"]["UserPoolId"] == pool_ref}
+    assert groups == {"supervisors"} | {f"team-{queue}" for queue in load_policy().queues}
+
+
+def test_the_desktop_client_is_public_with_srp_and_short_lived_tokens(synthesized: Synthesized) -> None:
+    (client,) = [c["Properties"] for c in synthesized.of_type("AWS::Cognito::UserPoolClient").values()]
+    assert client["GenerateSecret"] is False  # it runs on the agent's machine: a secret would not stay one
+    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    units = client["TokenValidityUnits"]
+    assert (units["AccessToken"], units["IdToken"]) == ("minutes", "minutes")
+    assert client["AccessTokenValidity"] <= 60 and client["IdTokenValidity"] <= 60
+    assert units["RefreshToken"] == "minutes" and client["RefreshTokenValidity"] <= 12 * 60
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["AllowedOAuthFlowsUserPoolClient"] is False
+
+
+def test_the_stack_outputs_the_api_url_the_pool_and_the_client(synthesized: Synthesized) -> None:
+    outputs = synthesized.template.to_json()["Outputs"]
+    stage_id, _ = _stage(synthesized)
+    assert render(outputs["TicketsApiUrl"]["Value"]) == (
+        f"https://<{_api_id(synthesized)}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/<{stage_id}>/")
+    assert outputs["AgentUserPoolId"]["Value"] == {"Ref": synthesized.logical_id("Agents/UserPool")}
+    assert outputs["AgentDesktopClientId"]["Value"] == {"Ref": synthesized.logical_id("Agents/UserPool/DesktopClient")}
+    # Only the named outputs: RestApi's own unnamed Endpoint output is removed
+    assert not [name for name in outputs if name.startswith("ApisTicketsApiEndpoint")]
