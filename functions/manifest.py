@@ -71,6 +71,7 @@ class DynamoDBStreamSource:
     table: str
     batch_size: int = 25
     max_retries: int = 5
+    max_record_age_seconds: int = 6 * 3600  # below the stream's 24 h retention: give up (to the DLQ) before loss
     starting_position: str = "TRIM_HORIZON"
 
 
@@ -385,6 +386,18 @@ def check_manifest() -> list[str]:
         for queue in spec.queues_sent:
             if queue not in QUEUES:
                 problems.append(f"function {spec.name!r} sends to unknown queue {queue!r}")
+        if isinstance(spec.source, DynamoDBStreamSource):
+            from functions.data.tables import TABLES  # the data layer imports nothing from here; no cycle
+
+            table = TABLES.get(spec.source.table)
+            if table is None:
+                problems.append(f"function {spec.name!r} consumes the stream of unknown table {spec.source.table!r}")
+            elif not getattr(table.model.Meta, "stream_view_type", None):
+                problems.append(f"function {spec.name!r}: table {spec.source.table!r} has no stream_view_type")
+            if not 60 <= spec.source.max_record_age_seconds < 24 * 3600:
+                problems.append(f"function {spec.name!r}: max_record_age_seconds must be 60 s to under 24 h")
+        if isinstance(spec.source, ApiSource) and spec.timeout_seconds >= 29:
+            problems.append(f"function {spec.name!r}: API Gateway waits 29 s at most; its timeout must be below")
         if isinstance(spec.source, SqsSource):
             queue_spec = QUEUES.get(spec.source.queue)
             if queue_spec is None:

@@ -87,7 +87,6 @@ STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamo
                        "dynamodb:ListStreams")
 # A stream keeps records 24 hours: a record still failing after this long goes to the on-failure queue with
 # time left to read it back from the stream (the queue message holds its shard and sequence numbers).
-STREAM_MAX_RECORD_AGE = cdk.Duration.hours(6)
 FAILURE_RETENTION = cdk.Duration.days(14)  # the SQS maximum: time to investigate and replay
 STARTING_POSITIONS = {"TRIM_HORIZON": lambda_.StartingPosition.TRIM_HORIZON,
                       "LATEST": lambda_.StartingPosition.LATEST}
@@ -345,7 +344,7 @@ class Functions(Construct):
             batch_size=source.batch_size,
             bisect_batch_on_error=True,
             retry_attempts=source.max_retries,
-            max_record_age=STREAM_MAX_RECORD_AGE,
+            max_record_age=cdk.Duration.seconds(source.max_record_age_seconds),
             report_batch_item_failures=True,
             on_failure=FailureQueue(failures),
         )

@@ -16,7 +16,7 @@ message (something needs a redrive, or a look). SQS publishes its metrics every 
 longer period. Per schedule group: a failed run that could not even be dead-lettered.
 
 Per stream consumer (ticket-events): the iterator age (how far behind the table's changes it is; a stuck
-batch is retried until STREAM_MAX_RECORD_AGE) and its on-failure queue's first message (records given up
+batch is retried until the manifest's max_record_age_seconds) and its on-failure queue's first message (records given up
 on: status changes not announced). Per REST API stage: any 5XX (the handler answers bad input with a 4XX,
 so a 5XX is a failure or a throttled function) and p99 latency as the agents feel it.
 """
