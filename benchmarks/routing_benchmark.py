@@ -9,7 +9,9 @@ Run with `make bench`. Prints figures; asserts nothing (targets are read, not en
   validates the policy, builds the DynamoDB client) on moto.
 - Warm time per decision: the handler called in-process on the local backend (moto DynamoDB, which
   adds its own in-process cost), and the decision logic alone with an in-memory profile store.
-- DynamoDB requests per decision, by kind of caller, counted at botocore's event layer.
+- DynamoDB requests per decision, by kind of caller, counted at botocore's event layer. The caller
+  with tickets has three (one past its SLA) on the profile's screen-pop map: the by_phone Query
+  brings them along, so the figure stays 1; the ticket follow-up (menu 4, then 1) reads none.
 """
 
 from __future__ import annotations
@@ -84,9 +86,29 @@ def _events() -> list[tuple[str, dict]]:
         ("unknown caller", voice("+16175550199")),
         ("withheld number", voice(None)),
         ("invalid number", voice("12345")),
+        ("known, 3 tickets", voice(TICKET_CALLER)),
         ("menu choice (2nd call)", load_event("connect_menu_choice")),
+        ("ticket follow-up (2nd)", load_event("connect_menu_choice")),  # attributes filled in warm_decisions
         ("chat contact", load_event("connect_chat_api")),
     ]
+
+
+TICKET_CALLER = "+16175550111"  # cust-edsger in demo/profiles.csv
+
+
+def _open_tickets() -> None:
+    """Three tickets for the ticket caller, one of them past its SLA, through the real TicketService."""
+    from datetime import UTC, datetime, timedelta
+
+    from functions.routing.policy import load_policy
+    from functions.tickets.service import TicketService
+    from functions.tickets.ticket import Actor, ActorKind
+
+    now = datetime.now(UTC)
+    agent = Actor("bench", ActorKind.SYSTEM)
+    for hours_ago, team, priority in ((30, "billing", 1), (5, "support", 3), (1, "sales", 3)):
+        TicketService(load_policy().queues, clock=lambda h=hours_ago: now - timedelta(hours=h)).create(
+            agent, customer_id="cust-edsger", subject="benchmark", category="other", team=team, priority=priority)
 
 
 def warm_decisions() -> None:
@@ -100,10 +122,19 @@ def warm_decisions() -> None:
     profiles = import_profile_file(REPO / "demo" / "profiles.csv").accepted
     with LocalBackend(log_level="ERROR") as backend:
         backend.load_profiles(profiles)
+        _open_tickets()
         arn = function_arn("routing")
 
-        def handler(event: dict) -> None:
-            backend.invoke_lambda(arn, event, 5)
+        def handler(event: dict) -> dict:
+            return backend.invoke_lambda(arn, event, 5)
+
+        # The follow-up carries the first decision's attributes, as the flow does.
+        first = handler(dict(events)["known, 3 tickets"])
+        follow_up = dict(events)["ticket follow-up (2nd)"]
+        follow_up["Details"]["ContactData"]["CustomerEndpoint"]["Address"] = TICKET_CALLER
+        follow_up["Details"]["ContactData"]["Attributes"] = {**first, "intent": "ticket"}
+        follow_up["Details"]["Parameters"] = {"stage": "intent", "intent": "ticket"}
+        assert handler(follow_up)["reason"] == "TICKET_FOLLOW_UP"
 
         handler(events[0][1])  # warm up
         print(f"\nWarm handler on the local backend ({DECISIONS} decisions per kind; moto in-process):")

@@ -3,10 +3,12 @@
 Evaluation order (documented in README.md, "Routing rules"):
 1. Contacts that are not voice calls placed by or to the customer (inbound, or our own outbound
    reminder calls) get the default queue with a reason saying why.
-2. The policy's rules, first match wins: VIP line, VIP tier, repeat complainers, language, skill (menu choice).
+2. The policy's rules, first match wins: VIP line, VIP tier, repeat complainers, language, renewal,
+   ticket follow-up (to the team of the caller's latest ticket), skill (menu choice).
 3. No rule matched: the default queue; the reason says whether the caller was known, unknown,
    withheld, had an invalid number, or could not be looked up.
-4. Priority: the rule's priority, raised (never lowered) by the caller's tier (tier_priority).
+4. Priority: the rule's priority, raised (never lowered) by the caller's tier (tier_priority) and by
+   an open ticket past its SLA (overdue_ticket_priority).
 5. Time-zone-aware after-hours: if the chosen queue is closed, the decision says so and gives the
    next opening time in the caller's own time zone, for the after-hours message.
 """
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo
 from functions.common.phone import time_zones_for
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
+from functions.tickets.ticket import Status, TicketsOverview
 
 
 class CallerStatus(StrEnum):
@@ -59,6 +62,43 @@ class CallContext:
 
 
 @dataclass(frozen=True)
+class CallerTickets:
+    """The caller's tickets as one call sees them: counted once, then carried in the contact attributes.
+
+    The first decision takes them from the profile's screen-pop map (`profile.tickets`, read by the same
+    by_phone Query that recognised the caller) at the moment of the call; a later decision in the same
+    call takes them from the contact attributes the first one returned, so it neither reads DynamoDB
+    nor sees a different picture than the agent's screen pop.
+    """
+
+    open_count: int = 0
+    overdue_count: int = 0  # open tickets past their SLA due time
+    latest_id: str = ""  # the newest ticket that is not closed (resolved ones included: they await a confirm)
+    latest_status: Status | None = None
+    latest_team: str = ""
+    latest_overdue: bool = False
+
+    @classmethod
+    def from_overview(cls, overview: TicketsOverview, now: datetime) -> CallerTickets:
+        latest = overview.latest
+        return cls(
+            open_count=overview.open_count,
+            overdue_count=sum(1 for summary in overview.summaries if summary.overdue(now)),
+            latest_id=latest.ticket_id if latest else "",
+            latest_status=latest.status if latest else None,
+            latest_team=latest.team if latest else "",
+            latest_overdue=latest.overdue(now) if latest else False,
+        )
+
+    @property
+    def has_latest(self) -> bool:
+        return bool(self.latest_id) and self.latest_status is not None
+
+
+NO_TICKETS = CallerTickets()
+
+
+@dataclass(frozen=True)
 class RoutingDecision:
     queue: str
     priority: int
@@ -69,17 +109,22 @@ class RoutingDecision:
     caller_time_zone: str
     opens_at_local: datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    tickets: CallerTickets = NO_TICKETS  # what the decision knew of the caller's tickets (the screen pop)
 
     @property
     def explanation(self) -> str:
         return "; ".join(self.notes)
 
 
-def _matches(rule: Rule, ctx: CallContext, profile: CustomerProfile | None, policy: RoutingPolicy) -> bool:
+def _matches(rule: Rule, ctx: CallContext, profile: CustomerProfile | None, policy: RoutingPolicy,
+             tickets: CallerTickets) -> bool:
     when = rule.when
     if when.dialed_line is not None and ctx.dialed_e164 not in policy.lines.get(when.dialed_line, ()):
         return False
     if when.intent_in is not None and ctx.intent not in when.intent_in:
+        return False
+    # A ticket whose team is no longer a queue cannot be followed up there: the rule does not match.
+    if when.has_ticket and not (tickets.has_latest and tickets.latest_team in policy.queues):
         return False
     needs_profile = (when.tier_in, when.min_recent_complaints, when.language_in)
     if any(condition is not None for condition in needs_profile) and profile is None:
@@ -105,12 +150,24 @@ def caller_time_zone(policy: RoutingPolicy, profile: CustomerProfile | None, cal
     return policy.center_time_zone
 
 
+def _rule_queue(rule: Rule, tickets: CallerTickets) -> str:
+    if rule.route.queue_from == "latest_ticket_team":
+        return tickets.latest_team
+    assert rule.route.queue is not None  # the policy model requires one of queue and queue_from
+    return rule.route.queue
+
+
 def route_call(
     policy: RoutingPolicy,
     ctx: CallContext,
     profile: CustomerProfile | None,
     caller_status: CallerStatus,
+    tickets: CallerTickets | None = None,
 ) -> RoutingDecision:
+    """Decide one contact. `tickets` defaults to the profile's tickets at ctx.now (the first decision);
+    a later decision passes the ones carried in the contact attributes."""
+    if tickets is None:
+        tickets = CallerTickets.from_overview(profile.tickets, ctx.now) if profile is not None else NO_TICKETS
     tz_name = caller_time_zone(policy, profile, ctx.caller_e164)
     notes: list[str] = [f"caller {caller_status.value}"]
     tier_priority = policy.tier_priority.get(profile.tier, DEFAULT_PRIORITY) if profile else DEFAULT_PRIORITY
@@ -123,9 +180,9 @@ def route_call(
             policy.default_queue, tier_priority, NON_INBOUND_REASON, "", False)
         notes.append(f"initiation {ctx.initiation_method or 'missing'} is not an inbound call")
     else:
-        rule = next((r for r in policy.rules if _matches(r, ctx, profile, policy)), None)
+        rule = next((r for r in policy.rules if _matches(r, ctx, profile, policy, tickets)), None)
         if rule is not None:
-            queue, reason, rule_id, offer_menu = rule.route.queue, rule.reason, rule.id, False
+            queue, reason, rule_id, offer_menu = _rule_queue(rule, tickets), rule.reason, rule.id, False
             rule_priority = rule.route.priority
             notes.append(f"rule {rule.id}: {rule.description}" if rule.description else f"rule {rule.id}")
         else:
@@ -137,6 +194,10 @@ def route_call(
         priority = min(rule_priority, tier_priority)
         if priority < rule_priority and profile is not None:
             notes.append(f"priority raised to {priority} for tier {profile.tier}")
+        overdue_priority = policy.overdue_ticket_priority
+        if tickets.overdue_count and overdue_priority is not None and overdue_priority < priority:
+            priority = overdue_priority
+            notes.append(f"priority raised to {priority}: {tickets.overdue_count} open ticket(s) past SLA")
 
     hours = policy.hours_for(queue)
     after_hours = not hours.is_open(ctx.now)
@@ -155,6 +216,7 @@ def route_call(
         caller_time_zone=tz_name,
         opens_at_local=opens_at_local,
         notes=tuple(notes),
+        tickets=tickets,
     )
 
 

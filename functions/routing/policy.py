@@ -3,6 +3,11 @@
 The same file is read by the routing Lambda, by the CDK app (which creates the
 queues and hours of operation from it and validates it at synth) and by the
 local simulator (which answers CheckHoursOfOperation from it).
+
+Tickets: the queues are also the ticket teams (functions/tickets), so a rule may route to the queue
+of the caller's latest ticket (`route.queue_from: "latest_ticket_team"`, only with
+`when.has_ticket: true`), and `overdue_ticket_priority` raises (never lowers) the priority of a
+caller who has a ticket past its SLA, whatever rule routed the call.
 """
 
 from __future__ import annotations
@@ -101,6 +106,8 @@ class When(_Strict):
     min_recent_complaints: int | None = Field(default=None, ge=1)
     language_in: tuple[str, ...] | None = None
     intent_in: tuple[str, ...] | None = None
+    # True: the caller has a latest ticket (not closed) whose team is one of the queues.
+    has_ticket: Literal[True] | None = None
 
     @model_validator(mode="after")
     def _at_least_one(self) -> When:
@@ -112,8 +119,16 @@ class When(_Strict):
 
 
 class Route(_Strict):
-    queue: str
+    queue: str | None = None
+    # Instead of a fixed queue: the team (= queue) of the caller's latest ticket.
+    queue_from: Literal["latest_ticket_team"] | None = None
     priority: int = DEFAULT_PRIORITY
+
+    @model_validator(mode="after")
+    def _one_queue(self) -> Route:
+        if (self.queue is None) == (self.queue_from is None):
+            raise ValueError("a route needs exactly one of queue or queue_from")
+        return self
 
     @field_validator("priority")
     @classmethod
@@ -139,6 +154,8 @@ class RoutingPolicy(_Strict):
     queues: dict[str, Queue]
     lines: dict[str, tuple[str, ...]] = {}
     tier_priority: dict[str, int] = {}
+    # A caller with an open ticket past its SLA is queued at least at this priority (None: no raise).
+    overdue_ticket_priority: int | None = None
     rules: tuple[Rule, ...]
 
     @field_validator("center_time_zone")
@@ -177,13 +194,18 @@ class RoutingPolicy(_Strict):
                 problems.append(f"tier_priority names unknown tier {tier!r}")
             if priority not in PRIORITIES:
                 problems.append(f"tier_priority[{tier!r}] must be one of {PRIORITIES}")
+        if self.overdue_ticket_priority is not None and self.overdue_ticket_priority not in PRIORITIES:
+            problems.append(f"overdue_ticket_priority must be one of {PRIORITIES}")
         seen: set[str] = set()
         for rule in self.rules:
             if rule.id in seen:
                 problems.append(f"rule id {rule.id!r} is used twice")
             seen.add(rule.id)
-            if rule.route.queue not in self.queues:
+            if rule.route.queue is not None and rule.route.queue not in self.queues:
                 problems.append(f"rule {rule.id!r} routes to unknown queue {rule.route.queue!r}")
+            if rule.route.queue_from == "latest_ticket_team" and rule.when.has_ticket is not True:
+                problems.append(f"rule {rule.id!r} routes to the latest ticket's team, so it needs "
+                                "when.has_ticket: true")
             if rule.when.dialed_line is not None and rule.when.dialed_line not in self.lines:
                 problems.append(f"rule {rule.id!r} names unknown line {rule.when.dialed_line!r}")
         if problems:
@@ -200,6 +222,8 @@ class RoutingPolicy(_Strict):
     @property
     def priorities_used(self) -> frozenset[int]:
         used = {rule.route.priority for rule in self.rules} | set(self.tier_priority.values())
+        if self.overdue_ticket_priority is not None:
+            used.add(self.overdue_ticket_priority)
         return frozenset(used | {DEFAULT_PRIORITY})
 
 

@@ -2,6 +2,12 @@
 
 The profile lookup is passed in (`ProfileLookup`), so this module is testable
 without DynamoDB; the handler passes functions.data.profiles.lookup_by_phone.
+
+One DynamoDB request per decision at most: the by_phone Query returns the whole profile, including
+its screen-pop map of tickets that are not closed (`profile.tickets`), so the caller's ticket state
+(open count, the latest ticket's id, status and team, past SLA or not, and the sentence the IVR reads
+out) comes with the identification. A later decision in the same call (the menu choice) reads none:
+it rebuilds profile and tickets from the contact attributes the first decision returned.
 """
 
 from __future__ import annotations
@@ -14,14 +20,18 @@ from functions.common.phone import NumberStatus, mask_phone, parse_phone
 from functions.profiles.profile import TIERS, CustomerProfile
 from functions.routing.contact import InboundContact
 from functions.routing.decision import (
+    NO_TICKETS,
     ROUTED_INITIATIONS,
     CallContext,
     CallerStatus,
+    CallerTickets,
     RoutingDecision,
     after_hours_message,
     route_call,
 )
 from functions.routing.policy import RoutingPolicy
+from functions.tickets.self_service import status_message
+from functions.tickets.ticket import Status
 
 ProfileLookup = Callable[[str], CustomerProfile | None]
 
@@ -36,6 +46,9 @@ ATTRIBUTE_KEYS = (
     "customer_id", "customer_name", "tier", "language", "time_zone", "recent_complaints",
     "caller_status", "intent", "queue", "queue_arn", "priority", "reason", "rule", "offer_menu",
     "after_hours", "after_hours_message", "routing_note",
+    # The caller's tickets (screen pop, IVR self-service, and the team of the ticket follow-up rule):
+    "open_ticket_count", "overdue_ticket_count", "latest_ticket_id", "latest_ticket_status",
+    "latest_ticket_team", "latest_ticket_overdue", "ticket_status_message",
 )
 #: The contact attribute that carries the caller's menu choice into the second routing call.
 INTENT_PARAMETER = "intent"
@@ -48,6 +61,32 @@ class Identification:
     caller_e164: str | None
     profile: CustomerProfile | None
     lookups: int  # DynamoDB requests made
+    # Tickets carried over from the first decision's attributes (None: take them from the profile).
+    remembered_tickets: CallerTickets | None = None
+
+
+def _count(value: str | None) -> int:
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        return 0
+
+
+def _tickets_from_attributes(attributes: dict[str, str]) -> CallerTickets:
+    """The ticket state the first routing call stored in the contact attributes (no second read)."""
+    try:
+        status = Status(attributes.get("latest_ticket_status", ""))
+    except ValueError:
+        status = None
+    latest_id = attributes.get("latest_ticket_id", "") if status is not None else ""
+    return CallerTickets(
+        open_count=_count(attributes.get("open_ticket_count")),
+        overdue_count=_count(attributes.get("overdue_ticket_count")),
+        latest_id=latest_id,
+        latest_status=status if latest_id else None,
+        latest_team=attributes.get("latest_ticket_team", "") if latest_id else "",
+        latest_overdue=attributes.get("latest_ticket_overdue") == "true" and bool(latest_id),
+    )
 
 
 def _profile_from_attributes(attributes: dict[str, str], caller_e164: str | None) -> CustomerProfile | None:
@@ -84,7 +123,8 @@ def identify_caller(contact: InboundContact, lookup: ProfileLookup, default_regi
         if status is CallerStatus.KNOWN and profile is None:
             status = CallerStatus.UNKNOWN
         if status is not CallerStatus.LOOKUP_FAILED:
-            return Identification(status, number.e164, profile, 0)
+            tickets = _tickets_from_attributes(contact.attributes) if profile is not None else NO_TICKETS
+            return Identification(status, number.e164, profile, 0, tickets)
     assert number.e164 is not None
     try:
         profile = lookup(number.e164)
@@ -117,7 +157,7 @@ def decide(
         now=now,
         intent=intent,
     )
-    return route_call(policy, ctx, who.profile, who.status), who
+    return route_call(policy, ctx, who.profile, who.status, who.remembered_tickets), who
 
 
 def to_contact_attributes(
@@ -128,6 +168,7 @@ def to_contact_attributes(
 ) -> dict[str, str]:
     """The flat string map Connect expects (STRING_MAP validation), every key present."""
     profile = who.profile
+    tickets = decision.tickets
     attributes = {
         "customer_id": profile.customer_id if profile else "",
         "customer_name": profile.display_name if profile else "",
@@ -146,6 +187,14 @@ def to_contact_attributes(
         "after_hours": "true" if decision.after_hours else "false",
         "after_hours_message": after_hours_message(decision) if decision.after_hours else "",
         "routing_note": decision.explanation[:MAX_NOTE_CHARS],
+        "open_ticket_count": str(tickets.open_count) if profile else "",
+        "overdue_ticket_count": str(tickets.overdue_count) if profile else "",
+        "latest_ticket_id": tickets.latest_id,
+        "latest_ticket_status": tickets.latest_status.value if tickets.latest_status else "",
+        "latest_ticket_team": tickets.latest_team,
+        "latest_ticket_overdue": "true" if tickets.latest_overdue else "false",
+        "ticket_status_message": (status_message(tickets.latest_id, tickets.latest_status)
+                                  if tickets.has_latest and tickets.latest_status else ""),
     }
     assert tuple(attributes) == ATTRIBUTE_KEYS
     return attributes
@@ -162,4 +211,6 @@ def log_fields(contact: InboundContact, decision: RoutingDecision, who: Identifi
         "reason": decision.reason,
         "rule": decision.rule_id,
         "after_hours": str(decision.after_hours).lower(),
+        "open_tickets": str(decision.tickets.open_count),
+        "latest_ticket_id": decision.tickets.latest_id,
     }

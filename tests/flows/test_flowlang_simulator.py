@@ -579,7 +579,7 @@ def test_inbound_silence_at_the_menu_keeps_the_first_decision():
 
 def test_inbound_invalid_key_is_explained_and_the_menu_retried():
     result = call_inbound(inbound_env(routing(queue="general", priority="5", offer_menu="true")), "9", "3")
-    assert path(result)[7:11] == ["menu", "menu-invalid", "menu-retry", "intent-sales"]
+    assert path(result)[8:12] == ["menu", "menu-invalid", "menu-retry", "intent-sales"]
     assert "Sorry, that is not one of the options." in result.prompts
     assert result.queue == "sales"
 

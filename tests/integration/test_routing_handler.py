@@ -2,13 +2,18 @@
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from callcenter.backend import DynamoDBTraffic, LocalLambdaContext
+from functions.common import clock
 from functions.common.observability import logger
 from functions.manifest import FUNCTIONS
+from functions.routing.policy import load_policy
 from functions.routing.service import ATTRIBUTE_KEYS
+from functions.tickets.service import TicketService
+from functions.tickets.ticket import Actor, ActorKind, Status, spoken_id
 from tests.conftest import load_event
 
 ROUTING = FUNCTIONS["routing"]
@@ -118,3 +123,87 @@ def test_logs_carry_the_decision_but_never_the_full_number_or_the_name(demo_back
     assert any(r.get("message") == "routing decision" and r.get("reason") == "VIP_TIER" for r in records)
     for secret in ("4155550100", "2125550175", "555 0175", "Ada", "Lovelace", "Grace", "Hopper"):
         assert secret not in output
+
+
+# --- the caller's tickets on the screen pop --------------------------------------------------------
+
+EDSGER = "+16175550111"  # cust-edsger, standard tier, no complaints: no rule pins his calls
+CALL_AT = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)  # Tuesday 10:30 in New York
+AGENT = Actor("ana", ActorKind.AGENT, frozenset({"billing", "support"}))
+
+
+def tickets_at(moment):
+    return TicketService(load_policy().queues, clock=lambda: moment)
+
+
+def invoke_at(event, moment=CALL_AT):
+    with clock.pinned(moment):
+        return invoke(event)
+
+
+def test_a_caller_with_tickets_gets_them_on_the_screen_pop_from_one_query(demo_backend):
+    # Given Edsger has a billing ticket and, newer, a support ticket that was escalated
+    tickets_at(CALL_AT - timedelta(hours=3)).create(
+        AGENT, customer_id="cust-edsger", subject="Charged twice", category="billing", team="billing")
+    service = tickets_at(CALL_AT - timedelta(hours=1))
+    newer = service.create(AGENT, customer_id="cust-edsger", subject="No signal", category="technical",
+                           team="support").ticket
+    service.escalate(AGENT, newer.ticket_id, "senior", "needs a specialist", expected_version=newer.version)
+    # When he calls
+    DynamoDBTraffic.reset()
+    attributes = invoke_at(caller(load_event("connect_inbound_voice"), EDSGER))
+    # Then one Query recognised him and brought his tickets along
+    assert DynamoDBTraffic.calls == {"Query": 1}
+    assert (attributes["open_ticket_count"], attributes["overdue_ticket_count"]) == ("2", "0")
+    assert (attributes["latest_ticket_id"], attributes["latest_ticket_status"], attributes["latest_ticket_team"],
+            attributes["latest_ticket_overdue"]) == (newer.ticket_id, "escalated", "senior", "false")
+    assert attributes["ticket_status_message"] == (
+        f"Your ticket ending in {spoken_id(newer.ticket_id)} has been passed to a specialist team.")
+    assert (attributes["queue"], attributes["priority"], attributes["offer_menu"]) == ("general", "5", "true")
+
+
+def test_a_caller_without_tickets_has_empty_ticket_attributes(demo_backend):
+    attributes = invoke_at(caller(load_event("connect_inbound_voice"), EDSGER))
+    assert tuple(attributes) == ATTRIBUTE_KEYS
+    assert (attributes["open_ticket_count"], attributes["latest_ticket_id"], attributes["latest_ticket_status"],
+            attributes["ticket_status_message"]) == ("0", "", "", "")
+
+
+def test_a_ticket_past_its_sla_raises_the_priority_of_the_call(demo_backend):
+    # Given a priority-1 ticket (4 hours to answer) opened 5 hours before the call
+    tickets_at(CALL_AT - timedelta(hours=5)).create(
+        AGENT, customer_id="cust-edsger", subject="Line dead", category="technical", team="support", priority=1)
+    # When he calls
+    attributes = invoke_at(caller(load_event("connect_inbound_voice"), EDSGER))
+    # Then he is queued ahead of the line, and the note says why
+    assert (attributes["priority"], attributes["overdue_ticket_count"], attributes["latest_ticket_overdue"]) == (
+        "2", "1", "true")
+    assert "past SLA" in attributes["routing_note"]
+
+
+def test_the_ticket_follow_up_goes_to_the_tickets_team_without_a_dynamodb_request(demo_backend):
+    # Given the first decision for a caller whose open ticket is with billing
+    tickets_at(CALL_AT - timedelta(hours=1)).create(
+        AGENT, customer_id="cust-edsger", subject="Refund", category="billing", team="billing")
+    first = invoke_at(caller(load_event("connect_inbound_voice"), EDSGER))
+    # When he asks, from the IVR, to speak to the team handling it
+    event = caller(load_event("connect_menu_choice"), EDSGER)
+    event["Details"]["ContactData"]["Attributes"] = {**first, "intent": "ticket"}
+    event["Details"]["Parameters"] = {"stage": "intent", "intent": "ticket"}
+    DynamoDBTraffic.reset()
+    second = invoke_at(event)
+    # Then the call goes to billing, decided from the attributes alone
+    assert DynamoDBTraffic.total_calls() == 0
+    assert (second["queue"], second["reason"], second["priority"]) == ("billing", "TICKET_FOLLOW_UP", "4")
+    assert second["queue_arn"].endswith("/queue/billing")
+    assert second["latest_ticket_id"] == first["latest_ticket_id"]
+
+
+def test_a_resolved_ticket_is_announced_with_the_confirm_prompt(demo_backend):
+    service = tickets_at(CALL_AT - timedelta(hours=2))
+    ticket = service.create(AGENT, customer_id="cust-edsger", subject="Refund", category="billing",
+                            team="billing").ticket
+    service.change_status(AGENT, ticket.ticket_id, Status.RESOLVED, expected_version=ticket.version)
+    attributes = invoke_at(caller(load_event("connect_inbound_voice"), EDSGER))
+    assert (attributes["open_ticket_count"], attributes["latest_ticket_status"]) == ("0", "resolved")
+    assert attributes["ticket_status_message"].endswith("If the problem is fixed, press 1. If it is not, press 2.")

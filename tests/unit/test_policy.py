@@ -21,7 +21,7 @@ def test_the_shipped_policy_is_valid_and_complete():
     policy = load_policy()
     assert policy.default_queue in policy.queues
     assert [r.id for r in policy.rules][:3] == ["vip-line", "vip-tier", "repeat-complainer"]
-    assert policy.intents == {"billing", "support", "sales", "renewal"}
+    assert policy.intents == {"billing", "support", "sales", "renewal", "ticket"}
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Routing rules, in their documented order, as plain Python (no AWS)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,10 +11,12 @@ from functions.profiles.profile import TIERS, CustomerProfile
 from functions.routing.decision import (
     CallContext,
     CallerStatus,
+    CallerTickets,
     after_hours_message,
     route_call,
 )
-from functions.routing.policy import PRIORITIES, load_policy
+from functions.routing.policy import PRIORITIES, PolicyError, load_policy, parse_policy
+from functions.tickets.ticket import SLA_HOURS, Status, TicketsOverview, TicketSummary
 
 NY = ZoneInfo("America/New_York")
 OPEN = datetime(2026, 11, 24, 11, 0, tzinfo=NY)  # Tuesday 11:00 New York
@@ -148,7 +150,7 @@ contexts = st.builds(
     caller_e164=st.sampled_from([None, "+14155550100", "+442079460000"]),
     dialed_e164=st.sampled_from([None, MAIN, VIP_LINE]),
     now=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(NY)),
-    intent=st.sampled_from([None, "billing", "support", "sales", "other"]),
+    intent=st.sampled_from([None, "billing", "support", "sales", "ticket", "other"]),
 )
 
 
@@ -170,3 +172,113 @@ def test_a_customer_renewing_after_our_reminder_reaches_sales_ahead_of_the_line(
 def test_a_customer_we_called_who_asks_to_renew_is_routed_by_the_rules():
     decision = route_call(POLICY, call(intent="renewal", method="OUTBOUND"), profile(tier="vip"), CallerStatus.KNOWN)
     assert (decision.queue, decision.reason) == ("vip", "VIP_TIER")  # a VIP still reaches the VIP queue
+
+
+# --- tickets: follow-up rule and past-SLA priority ------------------------------------------------
+
+def summary(ticket_id="T261124AAAA", status=Status.IN_PROGRESS, team="billing", priority=3, age_hours=1.0):
+    created = OPEN - timedelta(hours=age_hours)
+    return TicketSummary(ticket_id, status, team, priority, created, created + timedelta(hours=SLA_HOURS[priority]))
+
+
+def with_tickets(*summaries, **overrides):
+    return profile(tickets=TicketsOverview(tuple(summaries)), **overrides)
+
+
+def test_the_callers_tickets_are_counted_at_the_moment_of_the_call():
+    # Given an open ticket past its SLA, a newer resolved one, and an escalated one still in time
+    overview = TicketsOverview((
+        summary("T1", Status.OPEN, priority=1, age_hours=5),
+        summary("T2", Status.ESCALATED, team="support", age_hours=3),
+        summary("T3", Status.RESOLVED, priority=1, age_hours=2),
+    ))
+    tickets = CallerTickets.from_overview(overview, OPEN)
+    # Then a resolved ticket is the latest (it waits for the caller's confirm) but neither open nor overdue
+    assert (tickets.open_count, tickets.overdue_count) == (2, 1)
+    assert (tickets.latest_id, tickets.latest_status, tickets.latest_team, tickets.latest_overdue) == (
+        "T3", Status.RESOLVED, "billing", False)
+
+
+def test_a_ticket_past_its_sla_raises_the_priority_and_says_why():
+    decision = route_call(POLICY, call(), with_tickets(summary(priority=1, age_hours=5)), CallerStatus.KNOWN)
+    assert (decision.queue, decision.reason, decision.priority) == ("general", "DEFAULT", 2)
+    assert POLICY.overdue_ticket_priority == 2
+    assert "priority raised to 2: 1 open ticket(s) past SLA" in decision.explanation
+    assert decision.offer_menu  # the raise does not pin the call: the caller still chooses
+
+
+def test_a_ticket_within_its_sla_leaves_the_priority_alone():
+    decision = route_call(POLICY, call(), with_tickets(summary(priority=3, age_hours=5)), CallerStatus.KNOWN)
+    assert decision.priority == 5
+    assert "past SLA" not in decision.explanation
+
+
+@pytest.mark.parametrize("status", [Status.RESOLVED, Status.CLOSED])
+def test_a_late_ticket_that_is_no_longer_open_raises_nothing(status):
+    decision = route_call(POLICY, call(), with_tickets(summary(status=status, priority=1, age_hours=9)),
+                          CallerStatus.KNOWN)
+    assert decision.priority == 5
+
+
+def test_a_past_sla_ticket_never_lowers_a_higher_priority():
+    decision = route_call(POLICY, call(), with_tickets(summary(priority=1, age_hours=5), tier="vip"),
+                          CallerStatus.KNOWN)
+    assert (decision.queue, decision.priority) == ("vip", 1)
+    assert "past SLA" not in decision.explanation
+
+
+def test_asking_for_the_ticket_team_routes_to_the_latest_tickets_team():
+    # Given a caller whose latest ticket was escalated to support (an older one is with billing)
+    caller = with_tickets(summary("T1", team="billing", age_hours=3), summary("T2", Status.ESCALATED, "support"))
+    # When they choose "speak to the team handling it"
+    decision = route_call(POLICY, call(intent="ticket"), caller, CallerStatus.KNOWN)
+    # Then the call goes to that team's queue, ahead of plain menu choices
+    assert (decision.queue, decision.reason, decision.rule_id, decision.priority) == (
+        "support", "TICKET_FOLLOW_UP", "ticket-follow-up", 4)
+    assert decision.offer_menu is False
+
+
+def test_the_ticket_team_of_a_later_decision_comes_from_the_carried_tickets_not_the_profile():
+    carried = CallerTickets(open_count=1, latest_id="T9", latest_status=Status.IN_PROGRESS, latest_team="sales")
+    decision = route_call(POLICY, call(intent="ticket"), profile(), CallerStatus.KNOWN, carried)
+    assert (decision.queue, decision.reason) == ("sales", "TICKET_FOLLOW_UP")
+    assert decision.tickets == carried
+
+
+def test_a_follow_up_of_an_overdue_ticket_is_raised_to_the_overdue_priority():
+    caller = with_tickets(summary(priority=1, age_hours=6))
+    decision = route_call(POLICY, call(intent="ticket"), caller, CallerStatus.KNOWN)
+    assert (decision.queue, decision.priority) == ("billing", 2)
+
+
+@pytest.mark.parametrize("tickets", [
+    CallerTickets(),
+    CallerTickets(open_count=1, latest_id="T9", latest_status=Status.OPEN, latest_team="no_such_team"),
+])
+def test_asking_for_a_ticket_team_without_a_routable_ticket_gets_the_default_queue(tickets):
+    decision = route_call(POLICY, call(intent="ticket"), profile(), CallerStatus.KNOWN, tickets)
+    assert (decision.queue, decision.reason, decision.offer_menu) == ("general", "DEFAULT", False)
+
+
+def test_higher_rules_still_win_over_the_ticket_follow_up():
+    caller = with_tickets(summary(team="billing"), recent_complaints=4)
+    decision = route_call(POLICY, call(intent="ticket"), caller, CallerStatus.KNOWN)
+    assert (decision.queue, decision.reason) == ("senior", "REPEAT_COMPLAINER")
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda rule: rule["route"].update(queue="billing"), "exactly one of queue or queue_from"),
+    (lambda rule: rule["route"].pop("queue_from"), "exactly one of queue or queue_from"),
+    (lambda rule: rule["when"].pop("has_ticket"), "needs when.has_ticket: true"),
+])
+def test_a_ticket_team_route_must_be_well_formed(mutate, expected):
+    document = POLICY.model_dump(mode="json", exclude_none=True)
+    mutate(next(rule for rule in document["rules"] if rule["id"] == "ticket-follow-up"))
+    with pytest.raises(PolicyError, match=expected):
+        parse_policy(document)
+
+
+def test_the_overdue_priority_is_a_known_priority():
+    document = {**POLICY.model_dump(mode="json", exclude_none=True), "overdue_ticket_priority": 7}
+    with pytest.raises(PolicyError, match="overdue_ticket_priority must be one of"):
+        parse_policy(document)

@@ -1,7 +1,8 @@
 """Identifying the caller and shaping the Connect response, with a fake profile store."""
 
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from functions.routing.contact import MalformedContactEvent, parse_contact
 from functions.routing.decision import CallerStatus
 from functions.routing.policy import load_policy
 from functions.routing.service import ATTRIBUTE_KEYS, LookupFailed, decide, to_contact_attributes
+from functions.tickets.ticket import Status, TicketsOverview, TicketSummary
 from tests.conftest import load_event
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -116,3 +118,106 @@ def test_any_contact_data_either_parses_or_is_reported_as_malformed(contact_data
         return
     decision, _ = decide(contact, load_policy(), FakeStore(ALAN), NOW)
     assert decision.queue in load_policy().queues
+
+
+# --- the caller's tickets ------------------------------------------------------------------------
+
+EDSGER = CustomerProfile("cust-edsger", "+16175550111", "Edsger Dijkstra", time_zone="America/New_York")
+
+
+def ticket(ticket_id, status, team="billing", priority=3, age_hours=1):
+    created = NOW - timedelta(hours=age_hours)
+    return TicketSummary(ticket_id, status, team, priority, created, created + timedelta(hours={1: 4, 3: 24}[priority]))
+
+
+def with_tickets(*summaries):
+    return replace(EDSGER, tickets=TicketsOverview(summaries))
+
+
+def first_call(store):
+    event = load_event("connect_inbound_voice")
+    event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] = EDSGER.phone
+    decision, who = run(event, store)
+    return to_contact_attributes(decision, who, ARNS, None)
+
+
+def menu_choice(attributes, intent):
+    event = load_event("connect_menu_choice")
+    event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] = EDSGER.phone
+    event["Details"]["ContactData"]["Attributes"] = {**attributes, "intent": intent}
+    event["Details"]["Parameters"] = {"stage": "intent", "intent": intent}
+    return event
+
+
+def test_the_screen_pop_carries_the_callers_tickets_from_the_one_lookup():
+    # Given a caller with an older overdue ticket and a newer escalated one
+    store = FakeStore(with_tickets(ticket("T261124AAAA", Status.OPEN, priority=1, age_hours=6),
+                                   ticket("T261124F4F2A", Status.ESCALATED, team="support")))
+    # When the call arrives
+    attributes = first_call(store)
+    # Then one lookup gave the agent (and the IVR) the whole ticket picture
+    assert store.lookups == [EDSGER.phone]
+    assert {key: attributes[key] for key in ATTRIBUTE_KEYS[-7:]} == {
+        "open_ticket_count": "2", "overdue_ticket_count": "1", "latest_ticket_id": "T261124F4F2A",
+        "latest_ticket_status": "escalated", "latest_ticket_team": "support", "latest_ticket_overdue": "false",
+        "ticket_status_message": "Your ticket ending in 4 F 2 A has been passed to a specialist team."}
+    assert attributes["priority"] == "2"  # the overdue ticket raised it
+
+
+def test_a_resolved_latest_ticket_asks_the_caller_to_confirm():
+    attributes = first_call(FakeStore(with_tickets(ticket("T261124B0B5", Status.RESOLVED))))
+    assert attributes["latest_ticket_status"] == "resolved" and attributes["open_ticket_count"] == "0"
+    assert attributes["ticket_status_message"] == (
+        "Your ticket ending in B 0 B 5 has been resolved. If the problem is fixed, press 1. If it is not, press 2.")
+
+
+def test_a_known_caller_without_tickets_has_every_ticket_key_with_nothing_in_it():
+    attributes = first_call(FakeStore(EDSGER))
+    assert (attributes["open_ticket_count"], attributes["latest_ticket_id"], attributes["latest_ticket_status"],
+            attributes["latest_ticket_overdue"], attributes["ticket_status_message"]) == ("0", "", "", "false", "")
+
+
+def test_an_unknown_caller_has_every_ticket_key_empty():
+    attributes = first_call(FakeStore())
+    assert tuple(attributes) == ATTRIBUTE_KEYS
+    assert {attributes[key] for key in ATTRIBUTE_KEYS[-7:] if key != "latest_ticket_overdue"} == {""}
+
+
+def test_the_ticket_follow_up_reads_the_team_from_the_attributes_without_a_lookup():
+    # Given the first decision's attributes for a caller whose latest ticket is with support
+    first = first_call(FakeStore(with_tickets(ticket("T261124F4F2A", Status.IN_PROGRESS, team="support"))))
+    # When the caller asks for the team handling it, and the store would now say something else
+    store = FakeStore(with_tickets(ticket("T261124F4F2A", Status.IN_PROGRESS, team="sales")))
+    decision, who = run(menu_choice(first, "ticket"), store)
+    second = to_contact_attributes(decision, who, ARNS, "ticket")
+    # Then nothing was read, the call goes to support, and the screen pop is unchanged
+    assert store.lookups == []
+    assert (second["queue"], second["reason"], second["priority"]) == ("support", "TICKET_FOLLOW_UP", "4")
+    assert {k: second[k] for k in ATTRIBUTE_KEYS[-7:]} == {k: first[k] for k in ATTRIBUTE_KEYS[-7:]}
+
+
+def test_an_overdue_ticket_keeps_raising_the_priority_of_the_menu_choice():
+    first = first_call(FakeStore(with_tickets(ticket("T261124AAAA", Status.OPEN, priority=1, age_hours=6))))
+    decision, _ = run(menu_choice(first, "sales"), FakeStore())
+    assert (decision.queue, decision.priority) == ("sales", 2)
+
+
+def test_tampered_ticket_attributes_are_read_as_no_ticket():
+    first = first_call(FakeStore(EDSGER))
+    tampered = {**first, "open_ticket_count": "lots", "latest_ticket_id": "T1", "latest_ticket_status": "lost",
+                "latest_ticket_team": "support"}
+    decision, _ = run(menu_choice(tampered, "ticket"), FakeStore())
+    assert (decision.queue, decision.reason) == ("general", "DEFAULT")
+    assert decision.tickets.open_count == 0 and not decision.tickets.has_latest
+
+
+def test_ticket_attributes_stay_well_under_the_string_map_limit():
+    # Given a caller with many tickets and the longest name and time zone we allow
+    many = tuple(ticket(f"T261124{n:06X}", Status.WAITING_ON_CUSTOMER, priority=1, age_hours=8) for n in range(200))
+    caller = replace(EDSGER, name="N" * 120, tickets=TicketsOverview(many),
+                     time_zone="America/Argentina/ComodRivadavia")
+    attributes = first_call(FakeStore(caller))
+    # Then the answer is a few hundred bytes more than without tickets, far from Connect's 32 KB
+    assert attributes["open_ticket_count"] == "200"
+    assert all(isinstance(v, str) for v in attributes.values())
+    assert len(json.dumps(attributes, ensure_ascii=False).encode()) < 2 * 1024
