@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from functions.common.phone import InvalidPhoneNumber, mask_phone, normalize_e164
@@ -26,26 +26,18 @@ REQUIRED_COLUMNS = ("phone", "name")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 _ID_NAMESPACE = uuid.UUID("6f1c4a52-3f0e-4d4e-9a57-5b0d1e8c2a10")
-# A strict subset of RFC 5321/5322 addresses: dot-atom local part, a DNS domain with a letters-only top-level
-# label. It refuses quoted local parts, IP-literal domains and internationalised addresses, which a contact
-# center cannot rely on delivering to anyway; email-validator would also check deliverability (not a dependency).
-_EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
-_EMAIL_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
 def normalize_email(value: str) -> str:
-    """`value` as stored (domain lower-cased), or ValueError saying what is wrong with it."""
-    if len(value) > 254:
-        raise ValueError("an email address has at most 254 characters")
-    local, at, domain = value.rpartition("@")
-    if not at or not local or not domain:
-        raise ValueError("an email address looks like name@example.com")
-    if len(local) > 64 or not _EMAIL_LOCAL.match(local):
-        raise ValueError("the part before @ may hold letters, digits, dots (not doubled) and !#$%&'*+/=?^_`{|}~-")
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_EMAIL_LABEL.match(label) for label in labels) or not labels[-1].isalpha():
-        raise ValueError("the part after @ must be a domain such as example.com")
-    return f"{local}@{domain.lower()}"
+    """`value` as stored (email-validator's normalized form), or ValueError saying what is wrong with it.
+
+    Syntax only: deliverability (a DNS lookup per row) is not checked at import; a bounce is the notifier's
+    concern. Internationalised addresses are refused, since SMTPUTF8 delivery cannot be relied on.
+    """
+    try:
+        return validate_email(value, check_deliverability=False, allow_smtputf8=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a usable email address: {exc}") from None
 
 
 class ProfileFileError(ValueError):

@@ -85,3 +85,20 @@ def test_json_array_items_are_numbered():
 def test_unreadable_files_are_clear_errors(text, fmt, message):
     with pytest.raises(ProfileFileError, match=message):
         import_profiles(text, fmt)
+
+
+def test_email_is_validated_normalized_and_required_for_the_email_channel():
+    text = "customer_id,phone,name,email,preferred_channel\n" + (
+        "e1,+14155550100,Ada,Ada@Example.COM,email\n"
+        "e2,+14155550111,Bob,bob@@example.com,\n"
+        "e3,+14155550122,Cy,,email\n"
+        "e4,+14155550133,Di,di@localhost,sms\n"
+    )
+    report = import_profiles(text, "csv")
+    assert [(p.customer_id, p.email, p.preferred_channel) for p in report.accepted] == [
+        ("e1", "Ada@example.com", "email")]
+    reasons = {row.line: row.reason for row in report.rejected}
+    assert set(reasons) == {3, 4, 5}
+    assert reasons[3].startswith("email: not a usable email address")
+    assert "email" in reasons[4]
+    assert reasons[5].startswith("email: not a usable email address")
