@@ -41,6 +41,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from functions.data.claims import ClaimStore
 from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
 from functions.data.profiles import ProfileItem, to_profile
 from functions.outreach.record import (
@@ -234,39 +235,22 @@ def opt_out(customer_id: str, now: datetime) -> bool:
 
 # --- outreach records --------------------------------------------------------------------------------
 
+_CLAIMS = ClaimStore(OutreachItem, to_record, to_item, OutreachStoreUnavailable)
+
+
 def get_record(customer_id: str, cycle: str) -> OutreachRecord | None:
     """The record (strongly consistent: it decides who may claim it), or None."""
-    try:
-        return to_record(OutreachItem.get(customer_id, cycle, consistent_read=True))
-    except OutreachItem.DoesNotExist:
-        return None
-    except STORE_ERRORS as exc:
-        raise _unavailable(exc) from exc
+    return _CLAIMS.get(customer_id, cycle)
 
 
 def create_record(record: OutreachRecord) -> OutreachRecord | None:
     """Write the first record of a cycle; None when the cycle already has one."""
-    item = to_item(record)
-    try:
-        item.save(condition=OutreachItem.customer_id.does_not_exist())
-    except STORE_ERRORS as exc:
-        if condition_failed(exc):
-            return None
-        raise _unavailable(exc) from exc
-    return to_record(item)
+    return _CLAIMS.create(record)
 
 
 def replace_record(record: OutreachRecord, expected: OutreachRecord) -> OutreachRecord | None:
     """Overwrite the record if it is still exactly `expected` (status, updated_at, version); else None."""
-    item = to_item(record, version=expected.version)  # save() adds "version = expected", writes version + 1
-    condition = (OutreachItem.status == expected.status.value) & (OutreachItem.updated_at == expected.updated_at)
-    try:
-        item.save(condition=condition)
-    except STORE_ERRORS as exc:
-        if condition_failed(exc):
-            return None
-        raise _unavailable(exc) from exc
-    return to_record(item)
+    return _CLAIMS.replace(record, expected)
 
 
 def customer_history(customer_id: str) -> list[OutreachRecord]:

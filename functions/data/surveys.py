@@ -25,6 +25,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from functions.data.claims import ClaimStore
 from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
 from functions.surveys.record import (
     SURVEYED_STATUSES,
@@ -174,26 +175,17 @@ def _unavailable(exc: Exception) -> SurveyStoreUnavailable:
 
 # --- queries ---------------------------------------------------------------------------------------
 
+_CLAIMS = ClaimStore(SurveyItem, to_record, to_item, SurveyStoreUnavailable)
+
+
 def get_survey(contact_id: str) -> SurveyRecord | None:
     """The contact's survey record (strongly consistent: it decides who may claim it), or None."""
-    try:
-        return to_record(SurveyItem.get(contact_id, consistent_read=True))
-    except SurveyItem.DoesNotExist:
-        return None
-    except STORE_ERRORS as exc:
-        raise _unavailable(exc) from exc
+    return _CLAIMS.get(contact_id)
 
 
 def create_survey(record: SurveyRecord) -> SurveyRecord | None:
     """Write the first record of a contact; None when the contact already has one (the claim is lost)."""
-    item = to_item(record)
-    try:
-        item.save(condition=SurveyItem.contact_id.does_not_exist())
-    except STORE_ERRORS as exc:
-        if condition_failed(exc):
-            return None
-        raise _unavailable(exc) from exc
-    return to_record(item)
+    return _CLAIMS.create(record)
 
 
 def replace_survey(record: SurveyRecord, expected: SurveyRecord) -> SurveyRecord | None:
@@ -202,15 +194,7 @@ def replace_survey(record: SurveyRecord, expected: SurveyRecord) -> SurveyRecord
     Returns the record as stored, or None when anyone changed it since `expected` was read (that
     writer won).
     """
-    item = to_item(record, version=expected.version)  # save() adds "version = expected", writes version + 1
-    condition = (SurveyItem.status == expected.status.value) & (SurveyItem.updated_at == expected.updated_at)
-    try:
-        item.save(condition=condition)
-    except STORE_ERRORS as exc:
-        if condition_failed(exc):
-            return None
-        raise _unavailable(exc) from exc
-    return to_record(item)
+    return _CLAIMS.replace(record, expected)
 
 
 def last_survey_at(customer_id: str, since: datetime, excluding_contact: str) -> datetime | None:

@@ -18,7 +18,8 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 from pynamodb.models import Model
 
-from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
+from functions.data.claims import ClaimStore
+from functions.data.errors import STORE_ERRORS, store_error_code
 from functions.data.profiles import ProfileItem, to_profile
 from functions.profiles.profile import CustomerProfile
 from functions.tickets.notifications import NotificationRecord, NotificationStatus, NotificationStoreUnavailable
@@ -67,40 +68,22 @@ def _unavailable(exc: Exception) -> NotificationStoreUnavailable:
     return NotificationStoreUnavailable(store_error_code(exc))
 
 
+_CLAIMS = ClaimStore(TicketNotificationItem, to_record, to_item, NotificationStoreUnavailable)
+
+
 def get_notification(ticket_id: str, seq: int) -> NotificationRecord | None:
     """The change's record (strongly consistent: it decides who may claim it), or None."""
-    try:
-        return to_record(TicketNotificationItem.get(ticket_id, seq, consistent_read=True))
-    except TicketNotificationItem.DoesNotExist:
-        return None
-    except STORE_ERRORS as exc:
-        raise _unavailable(exc) from exc
+    return _CLAIMS.get(ticket_id, seq)
 
 
 def create_notification(record: NotificationRecord) -> NotificationRecord | None:
     """Write the change's first record; None when it already has one (the claim is lost)."""
-    item = to_item(record)
-    try:
-        item.save(condition=TicketNotificationItem.ticket_id.does_not_exist())
-    except STORE_ERRORS as exc:
-        if condition_failed(exc):
-            return None
-        raise _unavailable(exc) from exc
-    return to_record(item)
+    return _CLAIMS.create(record)
 
 
 def replace_notification(record: NotificationRecord, expected: NotificationRecord) -> NotificationRecord | None:
     """Overwrite the record if it is still exactly `expected` (status, updated_at, version); else None."""
-    item = to_item(record, version=expected.version)  # save() adds "version = expected", writes version + 1
-    condition = ((TicketNotificationItem.status == expected.status.value)
-                 & (TicketNotificationItem.updated_at == expected.updated_at))
-    try:
-        item.save(condition=condition)
-    except STORE_ERRORS as exc:
-        if condition_failed(exc):
-            return None
-        raise _unavailable(exc) from exc
-    return to_record(item)
+    return _CLAIMS.replace(record, expected)
 
 
 def notifications_of_ticket(ticket_id: str) -> list[NotificationRecord]:
