@@ -276,13 +276,15 @@ def sla_due(created_at: datetime, priority: int) -> datetime:
 
 
 def new_ticket_id(created_at: datetime, request_id: str | None = None) -> str:
-    """`T` + creation date + 6 hex characters: sortable by day, short enough to read out on the phone.
+    """13 characters, short enough to read out on the phone: `T` + creation date + 6 random hex characters.
 
-    With a request id (the API's idempotency key, or the contact id a ticket was opened from) the suffix is
-    derived from it, so a retried request finds the ticket it already created instead of opening a second.
+    With a request id (the API's idempotency key, or the follow-up a ticket was opened from) the id is `T` +
+    12 hex characters of the request id's hash and nothing else, not even the date: a retry finds the
+    ticket its first attempt created, even when the retry comes after midnight.
     """
-    suffix = (hashlib.sha256(request_id.encode()).hexdigest()[:6] if request_id else secrets.token_hex(3)).upper()
-    return f"T{created_at:%y%m%d}{suffix}"
+    if request_id:
+        return "T" + hashlib.sha256(request_id.encode()).hexdigest()[:12].upper()
+    return f"T{created_at:%y%m%d}{secrets.token_hex(3).upper()}"
 
 
 def spoken_id(ticket_id: str) -> str:

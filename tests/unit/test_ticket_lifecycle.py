@@ -133,6 +133,8 @@ def test_a_ticket_with_bad_fields_is_refused_with_the_reason(field: str, value: 
 def test_the_same_request_id_gives_the_same_ticket_id() -> None:
     assert new(request_id="req-1").ticket_id == new(request_id="req-1").ticket_id
     assert new(request_id="req-1").ticket_id != new(request_id="req-2").ticket_id
+    assert new(request_id="req-1", now=NOW + timedelta(days=1)).ticket_id == new(request_id="req-1").ticket_id
+    assert len(new(request_id="req-1").ticket_id) == len(new().ticket_id) == 13
     assert new().ticket_id.startswith("T261123")
 
 
