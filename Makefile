@@ -64,4 +64,4 @@ lock: ## Re-resolve requirements.lock from pyproject.toml
 	/tmp/cc-lock-venv/bin/pip freeze --exclude serverless-contact-center > requirements.lock
 
 clean: ## Remove build output and the virtual environment
-	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache
+	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache .callcenter

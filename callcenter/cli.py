@@ -3,6 +3,9 @@
   callcenter seed FILE                       validate a profile file and load it (locally, or --table on AWS)
   callcenter call --from +14155550100 ...    one call through the inbound flow, with its transcript
   callcenter simulate --calls N --seed S     a synthetic day of calls and its KPI report
+  callcenter tickets --agent ana --team billing list --team billing
+                                             an agent's ticket work through the ticket API (create, list,
+                                             show, update); tickets are kept in .callcenter/state.json
 """
 
 from __future__ import annotations
@@ -129,6 +132,8 @@ def cmd_call(args: argparse.Namespace) -> int:
         if args.profiles:
             report = _import(args.profiles, console if not args.json else _console_to_stderr(), quiet=True)
             backend.load_profiles(report.accepted)
+        if args.state:
+            _restore_tickets(args.state)
         request = CallRequest(caller=caller, at=at, dialed=args.to, keys=keys,
                               channel=args.channel.upper(), initiation_method=args.initiation.upper())
         result = place_call(backend, request)
@@ -137,6 +142,17 @@ def cmd_call(args: argparse.Namespace) -> int:
     else:
         _render_call(result, console)
     return 0
+
+
+def _restore_tickets(state: Path) -> None:
+    """The tickets saved by `callcenter tickets` (read only): the caller's screen pop shows them."""
+    from callcenter.local_state import StateFileError, locked, read_state, restore
+
+    try:
+        with locked(state):
+            restore(read_state(state))
+    except StateFileError as exc:
+        raise SystemExit(f"callcenter: {exc}") from exc
 
 
 def _console_to_stderr() -> Any:
@@ -186,6 +202,8 @@ def _render_day(report: Any, coverage_lines: list[str], wall_s: float, console: 
     console.print(kpis)
     if report.surveys is not None:
         console.print(_survey_table(report))
+    if report.tickets is not None:
+        console.print(_tickets_table(report.tickets))
     for line in coverage_lines:
         console.print(line)
 
@@ -215,6 +233,41 @@ def _survey_table(report: Any) -> Any:
     table.add_row("dispatcher time per message, ms (mean / p95)", f"{dispatch['mean']:.1f} / {dispatch['p95']:.1f}")
     ddb = report.dynamodb_calls_per_survey_message
     table.add_row("DynamoDB requests per survey message (mean)", f"{sum(ddb) / len(ddb):.2f}" if ddb else "-")
+    return table
+
+
+def _tickets_table(tally: Any) -> Any:
+    from rich.table import Table
+
+    from callcenter.day import timing_summary
+
+    def listed(counter: Any) -> str:
+        return ", ".join(f"{k} {v}" for k, v in counter.most_common()) or "-"
+
+    table = Table(title="Tickets (through the ticket API; counted from the tickets table at midnight)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("opened (by agents after calls / by survey follow-ups)",
+                  f"{tally.opened} ({tally.opened_by['agent']} / {tally.opened_by['system']})")
+    table.add_row("calls about an open ticket: note added instead of a new ticket", str(tally.notes_on_open_tickets))
+    table.add_row("escalated to another team", str(tally.escalated))
+    table.add_row("resolved during the day (some closed since)", str(tally.resolved_during_day))
+    table.add_row("status at midnight", listed(tally.statuses))
+    table.add_row("open at midnight / of them past SLA", f"{tally.open_at_end} / {tally.overdue_at_end}")
+    table.add_row("calls showing an open ticket (screen pop) / one past SLA",
+                  f"{tally.screen_pops} / {tally.screen_pops_overdue}")
+    table.add_row("version conflicts met (409), read again and retried", str(tally.conflicts_retried))
+    table.add_row("create requests repeated (200, same ticket, no duplicate)", str(tally.repeated_creates))
+    notes = tally.notifications
+    table.add_row("progress updates sent / held by quiet hours / skipped",
+                  f"{notes['sent']} / {notes['delayed']} / {notes['skipped']}")
+    table.add_row("updates sent by channel", listed(tally.notification_channels))
+    table.add_row("updates skipped, by reason", listed(tally.notification_reasons))
+    table.add_row("ticket API requests, by status", listed(tally.api_statuses))
+    api = timing_summary(tally.api_ms)
+    table.add_row("ticket API handler time per request, ms (p50 / p95)", f"{api['p50']:.1f} / {api['p95']:.1f}")
+    ddb = tally.api_dynamodb_calls
+    table.add_row("DynamoDB requests per ticket API request (mean)", f"{sum(ddb) / len(ddb):.2f}" if ddb else "-")
     return table
 
 
@@ -327,6 +380,94 @@ def cmd_outreach(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- tickets --------------------------------------------------------------------------------
+
+def _known_team(text: str) -> str:
+    from functions.routing.policy import load_policy
+
+    teams = load_policy().queues
+    if text not in teams:
+        raise argparse.ArgumentTypeError(f"unknown team {text!r}; teams: {', '.join(sorted(teams))}")
+    return text
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from callcenter.tickets_cli import run
+
+    console = _console()
+    errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 120)
+    profiles = _import(args.profiles, errors, quiet=True).accepted
+    return run(args, profiles, console, errors)
+
+
+def _add_tickets_parser(sub: Any) -> None:
+    from callcenter.local_state import DEFAULT_STATE
+    from functions.tickets.ticket import CATEGORIES, PRIORITIES, Status
+
+    tickets = sub.add_parser(
+        "tickets", help="an agent's ticket work through the ticket API: create, list, show, update",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Sign in as a local agent (the options before the subcommand) and call the ticket API.\n"
+                    "Tickets are kept between commands in the state file. For example:\n\n"
+                    "  callcenter tickets --agent ana --team billing create --customer cust-ada \\\n"
+                    "      --subject 'Charged twice' --category billing --team billing --priority 2\n"
+                    "  callcenter tickets --agent ana --team billing list --team billing\n"
+                    "  callcenter tickets --agent ana --team billing show T261124ABC123\n"
+                    "  callcenter tickets --agent ana --team billing update T261124ABC123 \\\n"
+                    "      --status in_progress --expected-version 1\n"
+                    "  callcenter tickets --agent sue --supervisor list --overdue")
+    tickets.add_argument("--agent", default=os.environ.get("CALLCENTER_AGENT", "local-agent"),
+                         help="the signed-in agent's user name (default: $CALLCENTER_AGENT or local-agent)")
+    tickets.add_argument("--team", dest="agent_teams", action="append", default=[], type=_known_team,
+                         metavar="TEAM", help="a team the agent belongs to (user pool group team-TEAM; repeatable)")
+    tickets.add_argument("--supervisor", action="store_true", help="the agent is in the supervisors group")
+    tickets.add_argument("--state", type=Path, default=DEFAULT_STATE,
+                         help=f"where the local tickets are kept between commands (default: {DEFAULT_STATE})")
+    tickets.add_argument("--profiles", type=Path, default=DEMO_PROFILES,
+                         help="profile file loaded first (default: demo/profiles.csv)")
+    tickets.add_argument("--at", type=_aware_datetime, help="act as if it were this moment (default: now)")
+    tickets.add_argument("--json", action="store_true", help="print the API's JSON instead of tables")
+    actions = tickets.add_subparsers(dest="tickets_command", required=True)
+
+    create = actions.add_parser("create", help="open a ticket")
+    create.add_argument("--customer", required=True, help="customer id, e.g. cust-ada")
+    create.add_argument("--subject", required=True)
+    create.add_argument("--category", required=True, choices=CATEGORIES)
+    create.add_argument("--team", required=True, help="the team (queue) that owns the ticket")
+    create.add_argument("--priority", type=int, choices=PRIORITIES, help="1 is the most urgent (default 3)")
+    create.add_argument("--restricted", action="store_true", help="only its team and supervisors may see it")
+    create.add_argument("--contact-id", help="the call the ticket comes from")
+    create.add_argument("--note")
+    create.add_argument("--request-id", help="idempotency key: the same id again returns the same ticket")
+
+    listing = actions.add_parser("list", help="a customer's tickets, a team's queue, or the overdue tickets")
+    which = listing.add_mutually_exclusive_group(required=True)
+    which.add_argument("--customer", help="this customer's open tickets, newest first")
+    which.add_argument("--team", help="this team's open tickets, soonest due first")
+    which.add_argument("--overdue", action="store_true", help="open tickets past their SLA")
+    listing.add_argument("--all", action="store_true", help="with --customer: resolved and closed ones too")
+
+    show = actions.add_parser("show", help="one ticket with its history")
+    show.add_argument("ticket_id")
+
+    update = actions.add_parser(
+        "update", help="change one thing: status, assignment, team (escalate), priority; or add a note",
+        description="Every change except a note needs --expected-version, the version you read (see `show`). "
+                    "Without it nothing is changed and the current version is printed.")
+    update.add_argument("ticket_id")
+    update.add_argument("--expected-version", type=_positive, metavar="N", help="the version you read")
+    update.add_argument("--status", choices=[s.value for s in Status])
+    update.add_argument("--assign", metavar="AGENT")
+    update.add_argument("--escalate", metavar="TEAM", help="hand the ticket to this team (needs --reason)")
+    update.add_argument("--reason", help="why it is escalated")
+    update.add_argument("--priority", type=int, choices=PRIORITIES, help="new priority (with --escalate: raised to)")
+    update.add_argument("--note", help="with --status: the change's note; otherwise added as a note")
+    update.add_argument("--contact-id", help="the call this change comes from")
+    tickets.set_defaults(func=cmd_tickets)
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -355,6 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="this queue is at capacity")
     call.add_argument("--channel", default="VOICE")
     call.add_argument("--initiation", default="INBOUND")
+    call.add_argument("--state", type=Path, metavar="STATE",
+                      help="also load the tickets kept by `callcenter tickets` (e.g. .callcenter/state.json), so "
+                           "the caller's open tickets show in the routing")
     call.add_argument("--json", action="store_true", help="one JSON object instead of the transcript")
     call.add_argument("--verbose", action="store_true", help="show the handlers' logs")
     call.set_defaults(func=cmd_call)
@@ -383,6 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--profiles", type=Path)
     simulate.add_argument("--date", type=_iso_date, help="the day to simulate (default: today)")
     simulate.set_defaults(func=cmd_simulate)
+
+    _add_tickets_parser(sub)
     return parser
 
 

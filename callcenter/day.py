@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from callcenter.backend import DynamoDBTraffic, LocalBackend
@@ -18,6 +19,7 @@ from callcenter.post_call import (
     Respondent,
     contact_event_detail,
     deliver_survey_requests,
+    next_held,
     publish_contact_event,
     random_respondent,
     run_survey_calls,
@@ -25,6 +27,9 @@ from callcenter.post_call import (
 from flowlang.simulator import CallResult, FlowCoverage
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
+
+if TYPE_CHECKING:
+    from callcenter.tickets_day import TicketTally
 
 FALLBACK_REASON = "ROUTING_FALLBACK"
 
@@ -60,6 +65,7 @@ class DayReport:
     dynamodb_calls_per_survey_message: list[float] = field(default_factory=list)
     survey_calls: int = 0
     surveys: SurveyTally | None = None
+    tickets: TicketTally | None = None
 
     def add(self, plan: CallPlan, result: CallResult, handler_s: float, ddb_calls: int, invocations: int) -> None:
         self.calls += 1
@@ -218,8 +224,9 @@ def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: da
 
 
 def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, report: DayReport,
-                   respondent: Respondent, coverage: FlowCoverage | None) -> None:
-    """The contact ends: Connect publishes DISCONNECTED, the dispatcher decides, a survey call may follow."""
+                   respondent: Respondent, coverage: FlowCoverage | None) -> datetime:
+    """The contact ends: Connect publishes DISCONNECTED, the dispatcher decides, a survey call may follow.
+    Returns when the contact ended."""
     outcome = plan.agent if result.outcome == "queued" else None
     if outcome is not None:
         if outcome.answered:
@@ -241,14 +248,27 @@ def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, re
         report.dynamodb_calls_per_survey_message.append(
             sum(i.dynamodb_calls for i in dispatcher_runs) / delivery.messages)
     report.survey_calls += len(run_survey_calls(backend, respondent, ended + timedelta(minutes=2), coverage))
+    return ended
+
+
+def end_of_day(plans: Sequence[CallPlan]) -> datetime | None:
+    """Midnight after the day's last call, in the call times' zone (the center's)."""
+    if not plans:
+        return None
+    last = max(plan.request.at for plan in plans)
+    return datetime.combine(last.date() + timedelta(days=1), time(0), tzinfo=last.tzinfo)
 
 
 def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCoverage | None = None,
             on_call: Callable[[], None] | None = None, seed: int = 0) -> DayReport:
+    from callcenter.tickets_day import TicketDesk
+
     report = DayReport()
     policy = load_policy()
     respondent = random_respondent(random.Random(seed))
+    desk = TicketDesk(backend, seed, tuple(policy.queues))
     for plan in plans:
+        desk.run_until(plan.request.at)  # the ticket work due before this call, outside its measures
         backend.faults = {"routing": plan.fault} if plan.fault else {}
         backend.full_queues = {policy.default_queue} if plan.queue_full else set()
         first_invocation = len(backend.invocations)
@@ -258,10 +278,16 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
         report.add(plan, result, sum(i.elapsed_s for i in invocations if i.outcome != "timeout"),
                    DynamoDBTraffic.total_calls() - calls_before, len(invocations))
         backend.faults, backend.full_queues = {}, set()
-        after_the_call(backend, plan, result, report, respondent, coverage)
+        ended = after_the_call(backend, plan, result, report, respondent, coverage)
+        answered = plan.agent is not None and plan.agent.answered and result.outcome == "queued"
+        desk.after_call(plan.request.contact_id or "", result.attributes, result.queue,
+                        plan.agent.agent if answered and plan.agent else None, ended)
         if on_call:
             on_call()
-    held = backend.sqs_delays.next_visible_at()
+    midnight = end_of_day(plans)
+    if midnight is not None:
+        report.tickets = desk.finish(midnight)
+    held = next_held(backend, "survey-requests")
     if plans and held is not None:  # surveys held back by quiet hours, followed into the next day
         last = max(plan.request.at for plan in plans)
         report.survey_calls += len(deliver_survey_requests(backend, held, respondent, coverage,

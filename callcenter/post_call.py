@@ -119,8 +119,18 @@ def deliver_survey_requests(backend: LocalBackend, at: datetime, respondent: Res
         finally:
             backend.now = None
         results += run_survey_calls(backend, respondent, moment + timedelta(minutes=2), coverage)
-        moment = backend.sqs_delays.next_visible_at()
+        moment = next_held(backend, "survey-requests")
     return results
+
+
+def next_held(backend: LocalBackend, queue: str) -> datetime | None:
+    """When the next message held (SQS delay, in simulated time) for `queue` becomes visible.
+
+    Per queue: other queues hold messages too (ticket notifications wait for quiet hours to end), and
+    following one of those here would move this queue's clock for nothing.
+    """
+    url = backend.queue_urls[queue]
+    return min((m.visible_at for m in backend.sqs_delays.held if m.queue_url == url), default=None)
 
 
 def run_survey_calls(backend: LocalBackend, respondent: Respondent, at: datetime,

@@ -60,6 +60,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     policy = load_policy()
     service = TicketService(tuple(policy.queues))
     queue_arns = routing_settings().queue_arns
+    count_metric("SurveyFollowUpEvents", value=len(event.get("Records") or []) if isinstance(event, dict) else 0)
 
     def record_handler(record: SQSRecord) -> str:
         return handle_record(service, queue_arns, policy.default_queue, record)

@@ -74,7 +74,10 @@ def test_simulate_prints_the_routing_mix_fallbacks_and_handler_time(capsys):
     out = capsys.readouterr().out
     for expected in ("Simulated day: 40 calls", "Routing mix", "fallbacks", "handler time per call",
                      "DynamoDB requests per call", "Flow 'inbound'", "CSAT (share of 4 and 5)",
-                     "response rate", "low-score follow-ups opened", "Flow 'survey'"):
+                     "response rate", "low-score follow-ups opened", "Flow 'survey'",
+                     "Tickets (through the ticket API", "open at midnight / of them past SLA",
+                     "progress updates sent / held by quiet hours / skipped",
+                     "ticket API handler time per request, ms (p50 / p95)"):
         assert expected in out
 
 

@@ -93,3 +93,72 @@ def test_sms_is_recorded(backend):
     message_id = sms.send_text_message(DestinationPhoneNumber="+14155550100", OriginationIdentity="+18005550111",
                                        MessageBody="How did we do?", MessageType="TRANSACTIONAL")["MessageId"]
     assert backend.connect.texts[0].message_id == message_id
+
+
+# --- the simulated day's tickets -------------------------------------------------------------------------
+
+def _ticket_day(calls, seed):
+    """A simulated day on a fresh local backend; its ticket tally and the tickets as stored."""
+    from datetime import date
+
+    from callcenter.backend import LocalBackend
+    from callcenter.day import plan_day, run_day
+    from functions.data.tickets import TicketItem, to_ticket
+    from functions.profiles.importer import import_profile_file
+    from tests.conftest import DEMO_PROFILES
+
+    profiles = import_profile_file(DEMO_PROFILES).accepted
+    with LocalBackend() as local:
+        local.load_profiles(profiles)
+        report = run_day(local, plan_day(profiles, calls, seed, date(2026, 11, 24)), seed=seed)
+        stored = sorted((to_ticket(item) for item in TicketItem.scan()), key=lambda t: t.ticket_id)
+    return report, stored
+
+
+def _figures(tally):
+    """Everything but the timings (and the DynamoDB requests, which follow the client's retries)."""
+    return {k: v for k, v in vars(tally).items() if k not in ("api_ms", "api_dynamodb_calls")}
+
+
+@pytest.fixture(scope="module")
+def ticket_day():
+    return _ticket_day(120, 5)
+
+
+def test_the_day_opens_works_and_leaves_tickets_and_the_figures_add_up(ticket_day):
+    report, stored = ticket_day
+    tally = report.tickets
+    assert tally.opened == len(stored) > 0
+    assert tally.opened_by["agent"] == tally.opened_at_calls > 0
+    ends = tally.statuses
+    assert tally.opened == tally.open_at_end + ends["resolved"] + ends["closed"]
+    assert tally.open_at_end == sum(ends[s] for s in ("open", "in_progress", "waiting_on_customer", "escalated"))
+    assert tally.resolved_during_day == ends["resolved"] + ends["closed"] > 0
+    assert 0 < tally.escalated < tally.opened
+    assert tally.overdue_at_end <= tally.open_at_end
+    assert tally.api_requests == len(tally.api_ms) > tally.opened
+
+
+def test_the_days_tickets_come_from_its_calls_and_are_told_to_customers(ticket_day):
+    report, stored = ticket_day
+    from functions.tickets.ticket import new_ticket_id
+
+    by_agents = [t for t in stored if t.history[0].actor.startswith("agent:")]
+    for ticket in by_agents:  # opened after the call, with the call's id as request id and as first contact
+        assert ticket.contact_ids[0].startswith("sim-5-")
+        assert ticket.ticket_id == new_ticket_id(ticket.created_at, request_id=ticket.contact_ids[0])
+    escalated = [t for t in stored if any(e.action == "escalated" for e in t.history)]
+    assert all(t.team != t.history[0].team for t in escalated)
+    changes = sum(len(t.status_changes()) for t in stored)
+    assert report.tickets.stream_records >= changes
+    notes = report.tickets.notifications
+    assert sum(notes.values()) == changes  # one record per status change: sent, held or skipped (with reason)
+    assert notes["sent"] > 0 and report.tickets.screen_pops > 0
+
+
+def test_the_same_seed_gives_the_same_tickets(ticket_day):
+    report, stored = ticket_day
+    again, stored_again = _ticket_day(120, 5)
+    assert _figures(again.tickets) == _figures(report.tickets)
+    assert [(t.ticket_id, t.status, t.team, t.version) for t in stored_again] == [
+        (t.ticket_id, t.status, t.team, t.version) for t in stored]
