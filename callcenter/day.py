@@ -170,15 +170,19 @@ def _arrival(rng: random.Random, day: date, zone: ZoneInfo) -> datetime:
 
 def _keys(rng: random.Random) -> tuple[str | None, ...]:
     roll = rng.random()
-    if roll < 0.50:
+    if roll < 0.44:
         return (rng.choice("123"),)
+    if roll < 0.52:
+        # The status of my ticket (4), then mostly 1: talk to its team, or "it is fixed" for a resolved one.
+        # A caller without a ticket hears so, and the 1 then chooses billing from the menu.
+        return ("4", rng.choice("1112"))
     if roll < 0.60:
         return ("0",)
     if roll < 0.75:
         return (None,)  # silence
     if roll < 0.90:
-        return (rng.choice("4789*#"), rng.choice("123"))  # a wrong key, then a right one
-    return (rng.choice("4789*#"), rng.choice("4789*#"))  # wrong twice
+        return (rng.choice("789*#"), rng.choice("123"))  # a wrong key, then a right one
+    return (rng.choice("789*#"), rng.choice("789*#"))  # wrong twice
 
 
 def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: date) -> list[CallPlan]:
