@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -49,3 +50,10 @@ class QuietHours(BaseModel):
         day = local.date() if now < end else local.date() + timedelta(days=1)
         # Built from the local date and clock, so a DST change in between moves the UTC instant with it.
         return datetime.combine(day, time(end // 60, end % 60), tzinfo=zone)
+
+
+def hop_delay_seconds(not_before: datetime, now: datetime, max_delay_seconds: int) -> int:
+    """The SQS DelaySeconds for a message that must wait until `not_before`: the whole wait when it fits in
+    one hop, else `max_delay_seconds` (the consumer sends it on again when it arrives early)."""
+    wait = math.ceil((not_before - now).total_seconds())
+    return max(0, min(max_delay_seconds, wait))

@@ -27,7 +27,6 @@ For each message of the outreach queue
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -35,7 +34,9 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from functions.common.claims import claim_is_free
 from functions.common.outbound import ChannelFailure
+from functions.common.quiet_hours import hop_delay_seconds
 from functions.outreach.campaigns import Campaign, OutreachPolicy, UnknownCampaign
 from functions.outreach.eligibility import ContactDecision, Reason, Verdict, decide_contact
 from functions.outreach.planner import OutreachQueue
@@ -170,13 +171,10 @@ class OutreachSender:
         return self._contact(campaign, record, decision, now)
 
     def _claimable(self, record: OutreachRecord, now: datetime) -> bool:
-        if record.status in (OutreachStatus.PLANNED, OutreachStatus.FAILED):
-            return True
-        if record.status is OutreachStatus.DELAYED:
-            return record.not_before is None or now >= record.not_before
-        if record.status is OutreachStatus.SENDING:
-            return now - record.updated_at >= self.claim_expiry
-        return False
+        return claim_is_free(
+            record.status, now=now, not_before=record.not_before, updated_at=record.updated_at,
+            claim_expiry=self.claim_expiry, retryable=(OutreachStatus.PLANNED, OutreachStatus.FAILED),
+            delayed=OutreachStatus.DELAYED, in_flight=OutreachStatus.SENDING)
 
     # --- outcomes ----------------------------------------------------------------------------------
     def _skip(self, record: OutreachRecord, reason: str, now: datetime) -> SendResult:
@@ -185,9 +183,8 @@ class OutreachSender:
         return SendResult(Outcome.SKIPPED, record.customer_id, record.cycle, reason)
 
     def _send_later(self, message: OutreachMessage, not_before: datetime, now: datetime) -> None:
-        wait = math.ceil((not_before - now).total_seconds())
-        delay = max(0, min(self.policy.max_delay_seconds, wait))
-        self.queue.send_later(replace(message, not_before=not_before), delay)
+        self.queue.send_later(replace(message, not_before=not_before),
+                              hop_delay_seconds(not_before, now, self.policy.max_delay_seconds))
 
     def _delay(self, message: OutreachMessage, record: OutreachRecord, decision: ContactDecision,
                now: datetime) -> SendResult:

@@ -39,15 +39,16 @@ message is harmless since only one of them can claim the contact when it comes d
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from functions.common.claims import claim_is_free
 from functions.common.clock import utc_now
 from functions.common.outbound import ChannelFailure
+from functions.common.quiet_hours import hop_delay_seconds
 from functions.profiles.profile import CustomerProfile
 from functions.surveys.contact_event import ContactEvent
 from functions.surveys.eligibility import (
@@ -213,13 +214,10 @@ class SurveyDispatcher:
         return decide(last) if last is not None else decision
 
     def _claimable(self, existing: SurveyRecord, now: datetime) -> bool:
-        if existing.status is SurveyStatus.FAILED:
-            return True
-        if existing.status is SurveyStatus.DELAYED:
-            return existing.not_before is None or now >= existing.not_before
-        if existing.status is SurveyStatus.DISPATCHING:
-            return now - existing.updated_at >= self.claim_expiry
-        return False
+        return claim_is_free(
+            existing.status, now=now, not_before=existing.not_before, updated_at=existing.updated_at,
+            claim_expiry=self.claim_expiry, retryable=(SurveyStatus.FAILED,), delayed=SurveyStatus.DELAYED,
+            in_flight=SurveyStatus.DISPATCHING)
 
     # --- writing ----------------------------------------------------------------------------------
     def _write(self, record: SurveyRecord, existing: SurveyRecord | None) -> SurveyRecord | None:
@@ -253,9 +251,8 @@ class SurveyDispatcher:
         return DispatchResult(Outcome.SKIPPED, event.contact_id, decision.reason.value)
 
     def _send_later(self, event: ContactEvent, not_before: datetime, now: datetime) -> None:
-        wait = math.ceil((not_before - now).total_seconds())
-        delay = max(0, min(self.policy.max_delay_seconds, wait))
-        self.queue.send_later(event.envelope, not_before, delay)
+        self.queue.send_later(event.envelope, not_before,
+                              hop_delay_seconds(not_before, now, self.policy.max_delay_seconds))
 
     def _delay(self, event: ContactEvent, decision: SurveyDecision, existing: SurveyRecord | None,
                now: datetime) -> DispatchResult:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -55,11 +54,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from functions.common.claims import claim_is_free
 from functions.common.clock import utc_now
 from functions.common.events import DomainEvent
 from functions.common.outbound import ChannelFailure
 from functions.common.phone import NumberStatus, parse_phone
-from functions.common.quiet_hours import SQS_MAX_DELAY_SECONDS, QuietHours
+from functions.common.quiet_hours import SQS_MAX_DELAY_SECONDS, QuietHours, hop_delay_seconds
 from functions.common.zones import require_zone
 from functions.profiles.profile import CustomerProfile
 from functions.surveys.eligibility import customer_zone
@@ -463,13 +463,10 @@ class TicketNotifier:
         return self._send(change, profile, decision, existing, now)
 
     def _claimable(self, record: NotificationRecord, now: datetime) -> bool:
-        if record.status is NotificationStatus.FAILED:
-            return True
-        if record.status is NotificationStatus.DELAYED:
-            return record.not_before is None or now >= record.not_before
-        if record.status is NotificationStatus.SENDING:
-            return now - record.updated_at >= self.claim_expiry  # the claimer is gone
-        return False
+        return claim_is_free(
+            record.status, now=now, not_before=record.not_before, updated_at=record.updated_at,
+            claim_expiry=self.claim_expiry, retryable=(NotificationStatus.FAILED,),
+            delayed=NotificationStatus.DELAYED, in_flight=NotificationStatus.SENDING)
 
     # --- outcomes ----------------------------------------------------------------------------------
     @staticmethod
@@ -494,9 +491,8 @@ class TicketNotifier:
         return self._result(Outcome.SKIPPED, change, decision.reason.value)
 
     def _send_later(self, request: NotificationRequest, not_before: datetime, now: datetime) -> None:
-        wait = math.ceil((not_before - now).total_seconds())
         self.queue.send_later(delayed_message(request, not_before),
-                              max(0, min(self.settings.max_delay_seconds, wait)))
+                              hop_delay_seconds(not_before, now, self.settings.max_delay_seconds))
 
     def _delay(self, request: NotificationRequest, decision: NotificationDecision,
                existing: NotificationRecord | None, now: datetime) -> NotifyResult:
