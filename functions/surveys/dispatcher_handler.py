@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.batches import process_batch
 from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
@@ -136,12 +135,5 @@ def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _configure_data_access()
     dispatcher = build_dispatcher()
-    records = event.get("Records") if isinstance(event, dict) else None
-    metrics.add_metric(name="SurveyRequests", unit=MetricUnit.Count, value=len(records or []))
-
-    def record_handler(record: SQSRecord) -> str:
-        return handle_record(dispatcher, record)
-
-    return dict(process_partial_response(
-        event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS),
-        context=context))
+    return process_batch(event, context, lambda record: handle_record(dispatcher, record),
+                         requests_metric="SurveyRequests")

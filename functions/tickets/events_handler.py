@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.batches import process_batch
 from functions.common.events import EventBridgePublisher, EventPublisher, EventPublishError
 from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.data.tickets import TicketItem, to_ticket
@@ -86,14 +86,8 @@ def handle_record(publisher: EventPublisher, record: DynamoDBRecord) -> int:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     publisher = EventBridgePublisher.from_environment(EVENT_BUS.source)
-    records = event.get("Records") if isinstance(event, dict) else None
-    metrics.add_metric(name="TicketStreamRecords", unit=MetricUnit.Count, value=len(records or []))
-
-    def record_handler(record: DynamoDBRecord) -> int:
-        return handle_record(publisher, record)
-
     # Every record failing is still a partial-batch answer, not an exception: the mapping retries from the
     # first failure, then hands the records to the on-failure destination.
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                         context=context))
+    return process_batch(event, context, lambda record: handle_record(publisher, record),
+                         requests_metric="TicketStreamRecords", event_type=EventType.DynamoDBStreams,
+                         raise_on_entire_batch_failure=False)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.common.batches import process_batch
 from functions.common.observability import count_metric, logger, metrics, tracer
 from functions.common.settings import ClientBounds, routing_settings
 from functions.data.profiles import ProfileItem
@@ -60,11 +60,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     policy = load_policy()
     service = TicketService(tuple(policy.queues))
     queue_arns = routing_settings().queue_arns
-    count_metric("SurveyFollowUpEvents", value=len(event.get("Records") or []) if isinstance(event, dict) else 0)
-
-    def record_handler(record: SQSRecord) -> str:
-        return handle_record(service, queue_arns, policy.default_queue, record)
-
-    return dict(process_partial_response(
-        event=event, record_handler=record_handler, processor=BatchProcessor(event_type=EventType.SQS),
-        context=context))
+    return process_batch(event, context,
+                         lambda record: handle_record(service, queue_arns, policy.default_queue, record),
+                         requests_metric="SurveyFollowUpEvents")
