@@ -50,6 +50,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from functions.manifest import FUNCTIONS, ApiSource, FunctionSpec
+from infra.constructs.keys import log_group_key
 from infra.nag import acknowledge
 from infra.naming import pascal
 
@@ -363,13 +364,4 @@ class FunctionApis(Construct):
         return self._account_role
 
     def _log_key(self) -> kms.Key:
-        key = kms.Key(self, "LogKey", description="Encrypts the REST APIs' access and execution log groups",
-                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
-        key.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            resources=["*"],
-            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                    f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:*"}},
-        ))
-        return key
+        return log_group_key(self, "LogKey", "Encrypts the REST APIs' access and execution log groups")

@@ -52,6 +52,7 @@ from functions.manifest import (
     ScheduleSource,
     SqsSource,
 )
+from infra.constructs.keys import log_group_key
 from infra.constructs.messaging import MessageQueue
 from infra.constructs.schedules import CampaignSchedules, scheduled_campaigns
 from infra.constructs.tables import ModelTable
@@ -351,16 +352,7 @@ class Functions(Construct):
         self.stream_consumers[spec.name] = StreamConsumer(source.table, mapping, key, failures)
 
     def _log_key(self) -> kms.Key:
-        key = kms.Key(self, "LogKey", description="Encrypts the Lambda functions' log groups",
-                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
-        key.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            resources=["*"],
-            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                    f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:*"}},
-        ))
-        return key
+        return log_group_key(self, "LogKey", "Encrypts the Lambda functions' log groups")
 
     def _function(self, spec: FunctionSpec) -> lambda_.Function:
         scope = Construct(self, pascal(spec.name))
