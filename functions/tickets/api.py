@@ -165,9 +165,7 @@ class HistoryEntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> "HistoryEntryOut":
-        return cls(seq=entry.seq, at=entry.at, actor=entry.actor, action=entry.action,
-                   from_status=entry.from_status, to_status=entry.to_status, team=entry.team, agent=entry.agent,
-                   note=entry.note)
+        return cls.model_validate(entry, from_attributes=True)
 
 
 class TicketListItem(BaseModel):
