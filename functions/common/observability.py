@@ -31,4 +31,12 @@ def count_metric(name: str, value: float = 1, **dimensions: str) -> None:
         pass
 
 
-__all__ = ["count_metric", "logger", "metrics", "tracer"]
+def describe_error(exc: BaseException, code_only: tuple[type[BaseException], ...]) -> str:
+    """What may be logged about an exception: the text of our own exceptions that carry only error codes
+    (`code_only`), the type name of anything else (its text may hold personal data)."""
+    if isinstance(exc, code_only):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
+
+
+__all__ = ["count_metric", "describe_error", "logger", "metrics", "tracer"]

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
 from functions.common.clock import utc_now
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, describe_error, logger, metrics, tracer
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
 from functions.data import outreach as outreach_data
@@ -113,8 +113,7 @@ def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
         count_metric("OutreachSendFailed", channel=exc.channel)
         raise
     except Exception as exc:
-        # Our own exceptions carry only error codes; anything else is named by its type (its text may hold PII).
-        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, OutreachStoreUnavailable) else type(exc).__name__
+        error = describe_error(exc, (OutreachStoreUnavailable,))
         logger.warning("outreach request failed; the message will be retried", extra={
             "message_id": record.message_id, "customer_id": message.customer_id, "cycle": message.cycle,
             "error": error, "receive_count": record.attributes.approximate_receive_count})

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, describe_error, logger, metrics, tracer
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
 from functions.data import profiles
@@ -97,13 +97,6 @@ def _observe(result: DispatchResult, record: SQSRecord) -> None:
         count_metric("SurveyDuplicates")
 
 
-def _describe(exc: Exception) -> str:
-    """Our own exceptions carry only error codes; anything else is named by its type (its text may hold PII)."""
-    if isinstance(exc, ContactAttributesUnavailable | SurveyStoreUnavailable):
-        return f"{type(exc).__name__}: {exc}"
-    return type(exc).__name__
-
-
 def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
     """One SQS record: the outcome, or an exception that makes it a batch item failure."""
     try:
@@ -123,7 +116,8 @@ def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
     except Exception as exc:
         logger.warning("survey request failed; the message will be retried", extra={
             "message_id": record.message_id, "contact_id": request.event.contact_id,
-            "error": _describe(exc), "receive_count": record.attributes.approximate_receive_count})
+            "error": describe_error(exc, (ContactAttributesUnavailable, SurveyStoreUnavailable)),
+            "receive_count": record.attributes.approximate_receive_count})
         raise
     _observe(result, record)
     return result.outcome.value

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.aws import aws_client
 from functions.common.batches import process_batch
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, describe_error, logger, metrics, tracer
 from functions.common.outbound import EmailSender, TextSender
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds, optional_env, require_env
@@ -154,8 +154,7 @@ def handle_record(notifier: TicketNotifier, record: SQSRecord) -> str:
         count_metric("TicketNotificationFailed", channel=exc.channel)
         raise
     except Exception as exc:
-        # Our own store errors carry only error codes; anything else is named by its type (its text may hold PII).
-        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, NotificationStoreUnavailable) else type(exc).__name__
+        error = describe_error(exc, (NotificationStoreUnavailable,))
         logger.warning("ticket notification failed; the message will be retried", extra={
             "message_id": record.message_id, "ticket_id": change.ticket_id, "seq": change.seq, "error": error,
             "receive_count": record.attributes.approximate_receive_count})
