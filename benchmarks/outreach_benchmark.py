@@ -55,7 +55,7 @@ class TimedQueries:
         self.seconds = 0.0
 
     def __call__(self, watches: str, expires: date) -> list[Any]:
-        from functions.data import outreach as outreach_data
+        from functions.outreach import store as outreach_data
 
         started = time.perf_counter()
         found = list(outreach_data.due_profiles(watches, expires))
@@ -120,8 +120,8 @@ def full_scan(client: Any, table: str, due: date) -> Figures:
 
 
 def _tables(size: int) -> dict[str, Any]:
-    from functions.data.outreach import ContactCapItem, OutreachItem
-    from functions.data.profiles import ProfileItem
+    from functions.outreach.store import ContactCapItem, OutreachItem
+    from functions.profiles.store import ProfileItem
 
     names = {ProfileItem: f"bench-profiles-{size}", OutreachItem: f"bench-outreach-{size}",
              ContactCapItem: f"bench-caps-{size}"}

@@ -51,7 +51,7 @@ def _median_ms(statement: str, setup: str = "") -> tuple[float, float]:
 def cold_start() -> dict[str, tuple[float, float]]:
     first_call_setup = (
         "from callcenter.backend import LocalBackend\n"
-        "from functions.data.profiles import save_profiles\n"
+        "from functions.profiles.store import save_profiles\n"
         "from functions.profiles.profile import CustomerProfile\n"
         "import json\n"
         "backend = LocalBackend(log_level='ERROR').__enter__()\n"

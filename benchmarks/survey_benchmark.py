@@ -57,8 +57,8 @@ def _phase(backend, label: str, events: list[dict]) -> None:
 def main() -> None:
     from callcenter.backend import DynamoDBTraffic, LocalBackend
     from callcenter.post_call import run_survey_calls, scripted
-    from functions.data.surveys import SurveyItem
     from functions.profiles.importer import import_profile_file
+    from functions.surveys.store import SurveyItem
 
     profiles = import_profile_file(REPO / "demo" / "profiles.csv").accepted
     eligible = [p for p in profiles if p.consent_surveys and not p.opted_out]

@@ -213,8 +213,8 @@ def _pool_ticket(n: int) -> dict[str, Any]:
 
 
 def _pool(backend: Any, client: Client) -> list[dict[str, Any]]:
-    from functions.data.profiles import save_profiles
     from functions.profiles.profile import CustomerProfile
+    from functions.profiles.store import save_profiles
 
     save_profiles([CustomerProfile(f"cust-{n:03d}", f"+1415555{n:04d}", f"Customer {n}") for n in range(CUSTOMERS)])
     backend.now = NOW - timedelta(hours=30)  # the pool is past its SLA by the time the routes run

@@ -1,7 +1,7 @@
 """The embedded local backend: moto in-process, the real tables, the real handlers.
 
 `LocalBackend` starts moto, creates every table from its PynamoDB model
-(functions/data/tables.py), sets each function's environment from the manifest
+(functions/tables.py), sets each function's environment from the manifest
 with local values, and acts as the flow simulator's ContactEnvironment: it maps
 the flow's Lambda ARNs to our Python handlers, answers queue and hours questions
 from policy.json, and can inject faults.
@@ -182,8 +182,8 @@ class LocalBackend:
     def _configure_functions(self) -> None:
         """Each function's environment as CDK sets it, with local values; their union goes into os.environ."""
         from functions.common.settings import reset_settings_cache
-        from functions.data.tables import TABLES
         from functions.manifest import EVENT_BUS, FUNCTIONS, QUEUES
+        from functions.tables import TABLES
 
         wired = self._wired_values()
         for spec in FUNCTIONS.values():
@@ -235,7 +235,7 @@ class LocalBackend:
 
     def _create_tables(self) -> None:
         """Every table from its model, on this (fresh, empty) moto backend."""
-        from functions.data.tables import TABLES, bind_tables
+        from functions.tables import TABLES, bind_tables
 
         bind_tables()
         for spec in TABLES.values():
@@ -256,7 +256,7 @@ class LocalBackend:
                  "body": m.body} for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
 
     def load_profiles(self, profiles: list[Any]) -> int:
-        from functions.data.profiles import save_profiles
+        from functions.profiles.store import save_profiles
 
         return save_profiles(profiles)
 

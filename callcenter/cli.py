@@ -76,7 +76,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     console = _console()
     report = _import(args.file, console)
     if args.table:
-        from functions.data import profiles as store
+        from functions.profiles import store as store
 
         store.ProfileItem.Meta.table_name = args.table
         written = store.save_profiles(report.accepted)
@@ -312,7 +312,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
         publish_contact_event,
         scripted,
     )
-    from functions.data.surveys import FollowUpItem, SurveyItem
+    from functions.surveys.store import FollowUpItem, SurveyItem
 
     console = _console()
     try:
@@ -404,7 +404,8 @@ def cmd_tickets(args: argparse.Namespace) -> int:
 
 def _add_tickets_parser(sub: Any) -> None:
     from callcenter.local_state import DEFAULT_STATE
-    from functions.tickets.ticket import CATEGORIES, PRIORITIES, Status
+    from functions.common.ticket_overview import Status
+    from functions.tickets.ticket import CATEGORIES, PRIORITIES
 
     tickets = sub.add_parser(
         "tickets", help="an agent's ticket work through the ticket API: create, list, show, update",

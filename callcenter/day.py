@@ -124,7 +124,7 @@ class SurveyTally:
 
 def tally_surveys() -> SurveyTally:
     """Local reporting only: a scan of the day's tables (the deployed product reads its KPIs elsewhere)."""
-    from functions.data.surveys import FollowUpItem, SurveyItem
+    from functions.surveys.store import FollowUpItem, SurveyItem
 
     tally = SurveyTally()
     for item in SurveyItem.scan():

@@ -163,7 +163,7 @@ def _invoke_stream_batch(backend: LocalBackend, consumer: FunctionSpec, batch: l
 
 def deliver_stream(backend: LocalBackend, table: str) -> DeliveryReport:
     """Feed the records written to `table` since the previous call to each of its stream consumers."""
-    from functions.data.tables import TABLES
+    from functions.tables import TABLES
 
     consumers = stream_consumers_of(table)
     if not consumers:

@@ -53,13 +53,13 @@ class Restored:
 
 
 def _tickets_table() -> str:
-    from functions.data.tickets import TicketItem
+    from functions.tickets.store import TicketItem
 
     return TicketItem.Meta.table_name
 
 
 def _profiles_table() -> str:
-    from functions.data.profiles import ProfileItem
+    from functions.profiles.store import ProfileItem
 
     return ProfileItem.Meta.table_name
 
@@ -101,8 +101,9 @@ def restore(items: list[dict[str, Any]]) -> Restored:
     """Put the saved tickets into the (empty) local table and rebuild the profiles' screen-pop maps."""
     from boto3.dynamodb.types import TypeSerializer
 
-    from functions.data.tickets import TicketItem, to_ticket
-    from functions.tickets.ticket import Status, summary_entry
+    from functions.common.ticket_overview import Status
+    from functions.tickets.store import TicketItem, to_ticket
+    from functions.tickets.ticket import summary_entry
 
     client = boto3.client("dynamodb", region_name=REGION)
     table = _tickets_table()

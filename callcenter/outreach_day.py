@@ -74,8 +74,8 @@ def _run_reminder_calls(backend: LocalBackend, at: datetime, rng: random.Random,
 def run_outreach_day(backend: LocalBackend, day: date, *, dry_run: bool = False, seed: int = 1,
                      coverage: FlowCoverage | None = None, keys: Sequence[str | None] | None = None,
                      max_hops: int = 2000) -> OutreachRun:
-    from functions.data.outreach import OutreachItem
     from functions.outreach.campaigns import load_campaigns
+    from functions.outreach.store import OutreachItem
 
     rng = random.Random(seed)
     run = OutreachRun(day)

@@ -263,9 +263,9 @@ class TicketDesk:
 
     def _count(self, end_of_day: datetime) -> None:
         """Local reporting only: scans of the day's tables (the deployed product reads its KPIs elsewhere)."""
-        from functions.data.ticket_notifications import TicketNotificationItem
-        from functions.data.tickets import TicketItem, to_ticket
-        from functions.tickets.ticket import Status
+        from functions.common.ticket_overview import Status
+        from functions.tickets.notification_store import TicketNotificationItem
+        from functions.tickets.store import TicketItem, to_ticket
 
         tally = self.tally
         for item in TicketItem.scan():

@@ -61,7 +61,7 @@ class ApiSource:
 
 @dataclass(frozen=True)
 class DynamoDBStreamSource:
-    """Consumes the stream of a table of functions.data.tables.TABLES (its model's Meta.stream_view_type).
+    """Consumes the stream of a table of functions.tables.TABLES (its model's Meta.stream_view_type).
 
     Batches report partial failures; a failing batch is split and retried up to `max_retries` times, then
     its records go to the function's stream dead-letter queue (an on-failure destination), never dropped
@@ -118,7 +118,7 @@ class FunctionSpec:
     source: EventSource
     timeout_seconds: int
     memory_mb: int
-    tables_read: tuple[str, ...] = ()  # logical names from functions.data.tables.TABLES
+    tables_read: tuple[str, ...] = ()  # logical names from functions.tables.TABLES
     tables_written: tuple[str, ...] = ()
     queues_sent: tuple[str, ...] = ()  # QUEUES this function sends to (env var: QueueSpec.env_var)
     publishes_events: bool = False  # PutEvents on EVENT_BUS (env var: EVENT_BUS.env_var)
@@ -387,7 +387,7 @@ def check_manifest() -> list[str]:
             if queue not in QUEUES:
                 problems.append(f"function {spec.name!r} sends to unknown queue {queue!r}")
         if isinstance(spec.source, DynamoDBStreamSource):
-            from functions.data.tables import TABLES  # the data layer imports nothing from here; no cycle
+            from functions.tables import TABLES  # the catalog imports nothing from here; no cycle
 
             table = TABLES.get(spec.source.table)
             if table is None:

@@ -1,5 +1,5 @@
 """When a claim record may be taken (again): the rule the survey dispatcher, the outreach sender and the
-ticket notifier share. Plain Python; the records and their stores are in functions/data/.
+ticket notifier share. Plain Python; the records and their stores are in each feature's store.py.
 
 A record is free to claim when its last attempt failed (or, for outreach, it was only planned), when it
 was delayed and its moment has come, or when a worker claimed it and is gone (its claim is older than

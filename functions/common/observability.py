@@ -1,21 +1,27 @@
-"""One Logger, Tracer and Metrics shared by every function.
+"""One Logger and Metrics shared by every function; tracing without the X-Ray SDK.
 
 Powertools configures these from each function's environment (POWERTOOLS_SERVICE_NAME,
 POWERTOOLS_LOG_LEVEL, set per function in functions/manifest.py) when they are created.
 Creating them touches no AWS API, so they live at module level as Powertools intends; this is
 the one place where the environment is read at import time. The metrics namespace is a product
 constant, not read from the environment, so metrics work whatever imported this module first.
+
+Tracing: every function runs with Lambda active tracing (infra/constructs/functions.py), so X-Ray records each
+invocation's segment (init, invocation, overhead) with no SDK in the function. Powertools' Tracer would add
+subsegments for the DynamoDB/SQS/Connect calls, at the price of importing the X-Ray SDK, which costs more at
+cold start than botocore itself (about half of the routing handler's import before it was dropped). On the
+call path that price is paid by a caller waiting in silence, and the batch consumers' requests are counted in
+metrics and bounded by their clients' timeouts, so no handler imports it.
 """
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 METRICS_NAMESPACE = "CallCenter"
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
 
 
@@ -39,4 +45,4 @@ def describe_error(exc: BaseException, code_only: tuple[type[BaseException], ...
     return type(exc).__name__
 
 
-__all__ = ["count_metric", "describe_error", "logger", "metrics", "tracer"]
+__all__ = ["count_metric", "describe_error", "logger", "metrics"]

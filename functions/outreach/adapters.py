@@ -1,4 +1,4 @@
-"""The outreach ports on AWS: DynamoDB (functions/data/outreach.py), SQS, Amazon Connect and End User Messaging SMS.
+"""The outreach ports on AWS: DynamoDB (functions/outreach/store.py), SQS, Amazon Connect and End User Messaging SMS.
 
 Clients are built on first use (never at import) with bounded timeouts and retries, and looked up
 on every call, so `reset_clients()` (tests, the local runtime) takes effect at once. Channel errors
@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.aws import aws_client
 from functions.common.outbound import OutboundCaller, TextSender
-from functions.data import outreach as outreach_data
+from functions.outreach import store as outreach_data
 from functions.outreach.record import ContactCap, OutreachRecord
 from functions.outreach.requests import OutreachMessage
 from functions.outreach.sender import OutreachInvitation
@@ -78,7 +78,7 @@ class SqsOutreachQueue:
 
 
 class DynamoDBOutreachStore:
-    """The planner's, sender's and responder's store on the outreach table (functions/data/outreach.py)."""
+    """The planner's, sender's and responder's store on the outreach table (functions/outreach/store.py)."""
 
     def get(self, customer_id: str, cycle: str) -> OutreachRecord | None:
         return outreach_data.get_record(customer_id, cycle)

@@ -9,7 +9,7 @@ Top level
 
 Per campaign
 - `watches`: the profile date it watches, `warranty_expires` or `plan_expires` (each has its own
-  sparse index, functions/data/profiles.py).
+  sparse index, functions/profiles/store.py).
 - `days_before`: reach out when the date is this many days after the run date (30: "in 30 days").
 - `window_days`: how many day buckets a run looks at, from `days_before` down: with 3, a run also
   finds customers due 29 and 28 days out, so a day the schedule missed is caught up by the next

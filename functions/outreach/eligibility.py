@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from functions.common.phone import NumberStatus, parse_phone, time_zones_for
+from functions.common.phone import NumberStatus, parse_phone
 from functions.outreach.campaigns import Campaign
 from functions.outreach.record import ContactCap
-from functions.profiles.profile import CustomerProfile
+from functions.profiles.profile import CustomerProfile, customer_zone
 
 
 class Reason(StrEnum):
@@ -79,19 +79,6 @@ def screen_profile(profile: CustomerProfile, campaign: Campaign, cap: ContactCap
     if cap is not None and cap.blocks(cycle, now, cap_days):
         return Reason.FREQUENCY_CAP
     return Reason.ELIGIBLE
-
-
-def customer_zone(profile: CustomerProfile, e164: str, fallback: str) -> str:
-    """The profile's zone, else the number's (when it has exactly one), else `fallback`."""
-    zones = time_zones_for(e164)
-    for candidate in (profile.time_zone, *(zones if len(zones) == 1 else ())):
-        if candidate:
-            try:
-                ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-            return candidate
-    return fallback
 
 
 def decide_contact(profile: CustomerProfile | None, campaign: Campaign, expires: date, now: datetime,

@@ -16,16 +16,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
-from functions.data import outreach as outreach_data
-from functions.data import profiles
-from functions.data.tables import configure_data_access
+from functions.outreach import store as outreach_data
 from functions.outreach.adapters import DynamoDBOutreachStore, SqsOutreachQueue
 from functions.outreach.campaigns import UnknownCampaign, load_campaigns
 from functions.outreach.planner import EnqueueIncomplete, OutreachPlanner, PlanReport
 from functions.outreach.requests import MalformedOutreachRequest, parse_plan_request
 from functions.outreach.settings import outreach_queue_url
+from functions.profiles import store as profiles
+from functions.storage.tables import configure_data_access
 
 # A batch job with minutes to run: patient timeouts, more attempts than the call-path functions.
 DDB_BOUNDS = ClientBounds(connect_timeout_s=2.0, read_timeout_s=5.0, max_attempts=5)
@@ -59,7 +59,6 @@ def _observe(report: PlanReport) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _configure_data_access()

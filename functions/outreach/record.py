@@ -1,4 +1,4 @@
-"""An outreach record as the domain sees it: plain data, no AWS. functions/data/outreach.py stores it.
+"""An outreach record as the domain sees it: plain data, no AWS. functions/outreach/store.py stores it.
 
 One record per (customer, campaign, expiry cycle): the cycle is the watched date itself, so a
 warranty renewed to a new date is a new cycle, and a re-run of the planner for the same day finds
@@ -115,7 +115,7 @@ def new_record(customer_id: str, campaign_id: str, expires: date, status: Outrea
 
 @dataclass(frozen=True)
 class ContactCap:
-    """The customer's last proactive contact, across campaigns (functions/data/outreach.py)."""
+    """The customer's last proactive contact, across campaigns (functions/outreach/store.py)."""
 
     customer_id: str
     last_contact_at: datetime | None

@@ -17,14 +17,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
-from functions.data import outreach as outreach_data
-from functions.data import profiles
-from functions.data.tables import configure_data_access
+from functions.outreach import store as outreach_data
 from functions.outreach.adapters import DynamoDBOutreachStore
 from functions.outreach.campaigns import load_campaigns
 from functions.outreach.response import OutreachResponder, ResponseReason, ResponseResult
+from functions.profiles import store as profiles
+from functions.storage.tables import configure_data_access
 
 # Up to five DynamoDB requests (stop: the opt-out, then read and write the record, twice at worst) within
 # the function's 4 s (the flow waits 5 s).
@@ -55,7 +55,6 @@ def _observe(result: ResponseResult) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     _configure_data_access()

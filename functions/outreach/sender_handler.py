@@ -17,13 +17,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
 from functions.common.clock import utc_now
-from functions.common.observability import count_metric, describe_error, logger, metrics, tracer
+from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
-from functions.data import outreach as outreach_data
-from functions.data import profiles
-from functions.data.tables import configure_data_access
 from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.outreach import store as outreach_data
 from functions.outreach.adapters import (
     DynamoDBContactCaps,
     DynamoDBOutreachStore,
@@ -36,6 +34,8 @@ from functions.outreach.record import OutreachStoreUnavailable
 from functions.outreach.requests import MalformedOutreachRequest, parse_outreach_message
 from functions.outreach.sender import Outcome, OutreachChannel, OutreachSender, OutreachSendFailed, SendResult
 from functions.outreach.settings import sender_settings
+from functions.profiles import store as profiles
+from functions.storage.tables import configure_data_access
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 SENDER_FUNCTION = "outreach-sender"  # its name in functions/manifest.py
@@ -123,7 +123,6 @@ def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _configure_data_access()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from functions.tickets.ticket import TicketsOverview
+from functions.common.phone import time_zones_for
+from functions.common.ticket_overview import TicketsOverview
 
 TIERS = ("standard", "gold", "vip")
 #: How a customer prefers to be contacted by us. Surveys and reminders use voice or SMS (an email preference
@@ -35,3 +37,17 @@ class CustomerProfile:
     @property
     def display_name(self) -> str:
         return self.name.strip() or "Customer"
+
+
+def customer_zone(profile: CustomerProfile, e164: str, fallback: str) -> str:
+    """Where the customer is: the profile's zone, else the number's when its region has exactly one zone (a
+    region spanning several zones tells nothing), else `fallback` (the center's or the campaign's zone)."""
+    zones = time_zones_for(e164)
+    for candidate in (profile.time_zone, *(zones if len(zones) == 1 else ())):
+        if candidate:
+            try:
+                ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+            return candidate
+    return fallback

@@ -1,16 +1,16 @@
 """Reading the Connect contact-flow invocation event tolerantly.
 
-Powertools' ConnectContactFlowEvent gives the structure; its enum properties
-(channel, initiation_method) raise KeyError for values newer than the library
-(TASK, EMAIL, QUEUE_TRANSFER, ...), so those are read as plain strings here.
+The event is a plain JSON object (Details.ContactData, Details.Parameters), read here with dict
+access. Powertools' ConnectContactFlowEvent is not used: its enum properties (channel,
+initiation_method) raise KeyError for values newer than the library (TASK, EMAIL, QUEUE_TRANSFER,
+...), and importing its data-classes package costs the call path more at cold start than this
+whole module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes import ConnectContactFlowEvent
 
 
 class MalformedContactEvent(ValueError):
@@ -51,8 +51,7 @@ def parse_contact(event: Any) -> InboundContact:
     details = event.get("Details")
     if not isinstance(details, dict) or not isinstance(details.get("ContactData"), dict):
         raise MalformedContactEvent("event has no Details.ContactData")
-    flow_event = ConnectContactFlowEvent(event)
-    data = flow_event.contact_data
+    data = details["ContactData"]
     contact_id = data.get("ContactId")
     if not isinstance(contact_id, str) or not contact_id:
         raise MalformedContactEvent("Details.ContactData.ContactId is missing")

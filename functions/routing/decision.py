@@ -21,9 +21,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from functions.common.phone import time_zones_for
+from functions.common.ticket_overview import Status, TicketsOverview
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
-from functions.tickets.ticket import Status, TicketsOverview
 
 
 class CallerStatus(StrEnum):

@@ -15,13 +15,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds, routing_settings
-from functions.data import profiles
-from functions.data.tables import configure_data_access
+from functions.profiles import store as profiles
 from functions.routing.contact import InboundContact, MalformedContactEvent, parse_contact
 from functions.routing.policy import load_policy
 from functions.routing.service import LookupFailed, decide, log_fields, to_contact_attributes
+from functions.storage.tables import configure_data_access
 
 MALFORMED_CONTACT = InboundContact(
     contact_id="unknown", channel="", initiation_method="", caller_address=None, dialed_address=None)
@@ -46,7 +46,6 @@ def _configure_data_access() -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)  # the response holds the caller's name
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     _configure_data_access()

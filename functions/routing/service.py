@@ -1,7 +1,7 @@
 """Identify the caller, decide the route, and shape Connect contact attributes.
 
 The profile lookup is passed in (`ProfileLookup`), so this module is testable
-without DynamoDB; the handler passes functions.data.profiles.lookup_by_phone.
+without DynamoDB; the handler passes functions.profiles.store.lookup_by_phone.
 
 One DynamoDB request per decision at most: the by_phone Query returns the whole profile, including
 its screen-pop map of tickets that are not closed (`profile.tickets`), so the caller's ticket state
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from functions.common.phone import NumberStatus, mask_phone, parse_phone
+from functions.common.ticket_overview import Status, status_message
 from functions.profiles.profile import TIERS, CustomerProfile
 from functions.routing.contact import InboundContact
 from functions.routing.decision import (
@@ -30,8 +31,6 @@ from functions.routing.decision import (
     route_call,
 )
 from functions.routing.policy import RoutingPolicy
-from functions.tickets.self_service import status_message
-from functions.tickets.ticket import Status
 
 ProfileLookup = Callable[[str], CustomerProfile | None]
 

@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.aws import aws_client, error_code
 from functions.common.outbound import CONNECT, OutboundCaller, TextSender
-from functions.data import surveys as survey_data
+from functions.surveys import store as survey_data
 from functions.surveys.contact_event import ContactEvent
 from functions.surveys.dispatcher import ContactAttributesUnavailable, SurveyInvitation
 from functions.surveys.record import FollowUp, SurveyRecord
@@ -94,7 +94,7 @@ class SqsSurveyQueue:
 
 
 class DynamoDBSurveyStore:
-    """The SurveyStore and AnswerStore ports on the surveys and followups tables (functions/data/surveys.py)."""
+    """The SurveyStore and AnswerStore ports on the surveys and followups tables (functions/surveys/store.py)."""
 
     def get(self, contact_id: str) -> SurveyRecord | None:
         return survey_data.get_survey(contact_id)

@@ -17,14 +17,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
 from functions.common.events import EventBridgePublisher
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
-from functions.data.surveys import FollowUpItem, SurveyItem
-from functions.data.tables import configure_data_access
 from functions.manifest import EVENT_BUS
+from functions.storage.tables import configure_data_access
 from functions.surveys.adapters import DynamoDBSurveyStore
 from functions.surveys.answers import AnswerReason, AnswerResult, record_survey_answers
 from functions.surveys.policy import load_survey_policy
+from functions.surveys.store import FollowUpItem, SurveyItem
 
 # Two DynamoDB requests and one PutEvents must fit in the function's 4 s (the flow waits 5 s).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.3, read_timeout_s=0.6, max_attempts=2)
@@ -65,7 +65,6 @@ def _observe(result: AnswerResult) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     _configure_data_access()

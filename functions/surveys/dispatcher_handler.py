@@ -16,13 +16,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
-from functions.common.observability import count_metric, describe_error, logger, metrics, tracer
+from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
-from functions.data import profiles
-from functions.data.surveys import SurveyItem
-from functions.data.tables import configure_data_access
 from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.profiles import store as profiles
+from functions.storage.tables import configure_data_access
 from functions.surveys.adapters import (
     ConnectContactAttributes,
     DynamoDBSurveyStore,
@@ -43,6 +42,7 @@ from functions.surveys.policy import load_survey_policy
 from functions.surveys.record import SurveyStoreUnavailable
 from functions.surveys.requests import parse_survey_request
 from functions.surveys.settings import dispatcher_settings
+from functions.surveys.store import SurveyItem
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 
@@ -124,7 +124,6 @@ def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _configure_data_access()

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from functions.common.phone import NumberStatus, parse_phone, time_zones_for
-from functions.profiles.profile import CustomerProfile
+from functions.common.phone import NumberStatus, parse_phone
+from functions.profiles.profile import CustomerProfile, customer_zone
 from functions.surveys.contact_event import DISCONNECTED, ContactEvent
 from functions.surveys.policy import SurveyPolicy
 
@@ -89,22 +89,6 @@ def choose_channel(profile: CustomerProfile, sms_enabled: bool) -> str | None:
         if usable[channel]:
             return channel
     return None
-
-
-def customer_zone(profile: CustomerProfile, e164: str, center_zone: str) -> str:
-    """The profile's zone, else the number's (when it has exactly one), else the center's."""
-    for candidate in (profile.time_zone, *_single(time_zones_for(e164))):
-        if candidate:
-            try:
-                ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-            return candidate
-    return center_zone
-
-
-def _single(zones: tuple[str, ...]) -> tuple[str, ...]:
-    return zones if len(zones) == 1 else ()
 
 
 def decide_survey(

@@ -1,4 +1,4 @@
-"""A survey as the domain sees it: plain data, no AWS. functions/data/surveys.py stores it."""
+"""A survey as the domain sees it: plain data, no AWS. functions/surveys/store.py stores it."""
 
 from __future__ import annotations
 

@@ -50,8 +50,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from functions.common.clock import utc_now
 from functions.common.observability import logger
-from functions.data import tickets as ticket_store
+from functions.common.ticket_overview import Status
 from functions.routing.policy import load_policy
+from functions.tickets import store as ticket_store
 from functions.tickets.service import TicketService
 from functions.tickets.ticket import (
     CATEGORIES,
@@ -66,7 +67,6 @@ from functions.tickets.ticket import (
     CustomerNotFound,
     HistoryEntry,
     InvalidChange,
-    Status,
     Ticket,
     TicketError,
     TicketNotFound,

@@ -17,12 +17,12 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
-from functions.data.profiles import ProfileItem
-from functions.data.tables import configure_data_access
-from functions.data.tickets import TicketItem
+from functions.profiles.store import ProfileItem
+from functions.storage.tables import configure_data_access
 from functions.tickets.api import SERVICE_PREFIX, TICKET_ID_PATTERN, app, routes
+from functions.tickets.store import TicketItem
 
 # An agent waits for the answer: short timeouts; the manifest sets DDB_MAX_ATTEMPTS (3) for the writes'
 # transactions, and the function's 10 s leave room for the note retries of TicketService.add_note.
@@ -75,7 +75,6 @@ def _observe(event: dict[str, Any], response: dict[str, Any]) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)  # responses hold customer data
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configure_data_access(DATA_MODELS, DDB_BOUNDS)

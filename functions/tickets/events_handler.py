@@ -24,10 +24,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
 from functions.common.events import EventBridgePublisher, EventPublisher, EventPublishError
-from functions.common.observability import count_metric, logger, metrics, tracer
-from functions.data.tickets import TicketItem, to_ticket
+from functions.common.observability import count_metric, logger, metrics
 from functions.manifest import EVENT_BUS
 from functions.tickets.notifications import status_change_events
+from functions.tickets.store import TicketItem, to_ticket
 from functions.tickets.ticket import Ticket
 
 HANDLED = ("INSERT", "MODIFY")
@@ -82,7 +82,6 @@ def handle_record(publisher: EventPublisher, record: DynamoDBRecord) -> int:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     publisher = EventBridgePublisher.from_environment(EVENT_BUS.source)

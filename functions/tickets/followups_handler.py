@@ -14,14 +14,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds, routing_settings
-from functions.data.profiles import ProfileItem
-from functions.data.tables import configure_data_access
-from functions.data.tickets import TicketItem
+from functions.profiles.store import ProfileItem
 from functions.routing.policy import load_policy
+from functions.storage.tables import configure_data_access
 from functions.tickets.followups import FOLLOWUP_ACTOR, MalformedSurveyEvent, describe, draft_ticket, parse_followup
 from functions.tickets.service import TicketService
+from functions.tickets.store import TicketItem
 from functions.tickets.ticket import CustomerNotFound
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
@@ -53,7 +53,6 @@ def handle_record(service: TicketService, queue_arns: dict[str, str], default_te
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configure_data_access((TicketItem, ProfileItem), DDB_BOUNDS)

@@ -10,7 +10,7 @@ Plain Python, every input passed in. Two halves:
    the first contract; consumers that do not know it ignore it.
 
 2. The notifier (`TicketNotifier`), fed with those events from the ticket-notifications queue:
-   - What is said (`compose`): the ticket id, its subject (shortened) and ticket.STATUS_PHRASES; a
+   - What is said (`compose`): the ticket id, its subject (shortened) and STATUS_PHRASES; a
      resolved ticket asks the customer to confirm ("call us and press 4 to confirm, or tell us it is not
      fixed"), the IVR self-service closes or reopens it.
    - Through which channel (`choose_channel`): the preferred channel when it is usable, else the other
@@ -60,10 +60,10 @@ from functions.common.events import DomainEvent
 from functions.common.outbound import ChannelFailure
 from functions.common.phone import NumberStatus, parse_phone
 from functions.common.quiet_hours import SQS_MAX_DELAY_SECONDS, QuietHours, hop_delay_seconds
+from functions.common.ticket_overview import STATUS_PHRASES, Status
 from functions.common.zones import require_zone
-from functions.profiles.profile import CustomerProfile
-from functions.surveys.eligibility import customer_zone
-from functions.tickets.ticket import STATUS_PHRASES, ActorKind, HistoryEntry, Status, Ticket
+from functions.profiles.profile import CustomerProfile, customer_zone
+from functions.tickets.ticket import ActorKind, HistoryEntry, Ticket
 
 TICKET_STATUS_CHANGED = "TicketStatusChanged"
 DELAYED_NOTIFICATION = "delayed-ticket-notification"

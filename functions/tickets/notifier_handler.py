@@ -19,14 +19,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.aws import aws_client
 from functions.common.batches import process_batch
-from functions.common.observability import count_metric, describe_error, logger, metrics, tracer
+from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.outbound import EmailSender, TextSender
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds, optional_env, require_env
-from functions.data import ticket_notifications as store
-from functions.data.profiles import ProfileItem
-from functions.data.tables import configure_data_access
 from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.profiles.store import ProfileItem
+from functions.storage.tables import configure_data_access
+from functions.tickets import notification_store as store
 from functions.tickets.notifications import (
     MalformedNotification,
     Message,
@@ -164,7 +164,6 @@ def handle_record(notifier: TicketNotifier, record: SQSRecord) -> str:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configure_data_access((store.TicketNotificationItem, ProfileItem), DDB_BOUNDS)

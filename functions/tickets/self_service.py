@@ -13,8 +13,9 @@ and goes on to an agent. A caller whose answer was already recorded (Connect ret
 or timed out after it had written) gets the same answer again instead of an error: confirming twice is
 still "closed".
 
-The sentences are also what the routing Lambda returns as `ticket_status_message` (`status_message`),
-so the caller hears the same words in both places. Ticket ids are read as their last four characters.
+The status sentence is `status_message` (functions/common/ticket_overview.py), which the routing Lambda also
+returns as `ticket_status_message`, so the caller hears the same words in both places. Ticket ids are read
+as their last four characters.
 """
 
 from __future__ import annotations
@@ -24,27 +25,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from functions.common.ticket_overview import Status, spoken_id, status_message
 from functions.tickets.ticket import (
-    STATUS_PHRASES,
     AccessDenied,
     Actor,
     ActorKind,
     CustomerNotFound,
     InvalidChange,
-    Status,
     Ticket,
     TicketNotFound,
     TicketStoreUnavailable,
     TransitionNotAllowed,
     VersionConflict,
-    spoken_id,
 )
 
-if TYPE_CHECKING:  # the service is passed in; importing it here would pull the store into routing's import
+if TYPE_CHECKING:  # the service is passed in, so this module loads no store
     from functions.tickets.service import TicketService
 
-#: What a caller hears after the status of a resolved ticket: the two keys the flow's confirm menu reads.
-CONFIRM_PROMPT = "If the problem is fixed, press 1. If it is not, press 2."
 #: Attempts at a confirm or reopen that lost a race with an agent's change (each re-reads the ticket).
 ATTEMPTS = 2
 MAX_ID_CHARS = 64
@@ -65,14 +62,6 @@ class Result(StrEnum):
     NO_CUSTOMER = "no_customer"  # the caller is not a known customer
     BAD_REQUEST = "bad_request"  # an action or parameter the flow should never send
     UNAVAILABLE = "unavailable"  # the store did not answer, or kept changing under us
-
-
-def status_message(ticket_id: str, status: Status, *, confirm_prompt: bool = True) -> str:
-    """"Your ticket ending in 4 F 2 A has been passed to a specialist team." (+ the confirm keys if resolved)."""
-    sentence = f"Your ticket ending in {spoken_id(ticket_id)} {STATUS_PHRASES[status]}."
-    if status is Status.RESOLVED and confirm_prompt:
-        return f"{sentence} {CONFIRM_PROMPT}"
-    return sentence
 
 
 _MESSAGES = {

@@ -18,14 +18,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.clock import utc_now
-from functions.common.observability import count_metric, logger, metrics, tracer
+from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
-from functions.data.profiles import ProfileItem
-from functions.data.tables import configure_data_access
-from functions.data.tickets import TicketItem
+from functions.profiles.store import ProfileItem
 from functions.routing.policy import load_policy
+from functions.storage.tables import configure_data_access
 from functions.tickets.self_service import Result, SelfServiceAnswer, SelfServiceRequest, serve
 from functions.tickets.service import TicketService
+from functions.tickets.store import TicketItem
 
 # A confirm is at most a read, a transaction and (after a lost race) both again: four short requests
 # must fit in the function's 4 s (the flow waits 5 s). The manifest tightens them through DDB_*.
@@ -48,7 +48,6 @@ def _request(event: Any) -> SelfServiceRequest | None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     _configure_data_access()

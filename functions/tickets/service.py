@@ -18,17 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from functions.common.clock import utc_now
-from functions.data import tickets as store
+from functions.common.ticket_overview import Status
+from functions.tickets import store as store
 from functions.tickets import ticket as domain
-from functions.tickets.ticket import (
-    AccessDenied,
-    Actor,
-    ActorKind,
-    InvalidChange,
-    Status,
-    Ticket,
-    VersionConflict,
-)
+from functions.tickets.ticket import AccessDenied, Actor, ActorKind, InvalidChange, Ticket, VersionConflict
 
 NOTE_ATTEMPTS = 3
 

@@ -22,24 +22,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
-
-class Status(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    WAITING_ON_CUSTOMER = "waiting_on_customer"
-    ESCALATED = "escalated"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-#: Statuses in which somebody still has to act: the ticket is in its team's queue and counts as open.
-OPEN_STATUSES = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.ESCALATED})
+from functions.common.ticket_overview import (
+    OPEN_STATUSES,
+    Status,
+    TicketSummary,
+    key_time,
+)
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.OPEN: frozenset({Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.ESCALATED, Status.RESOLVED,
@@ -61,17 +54,6 @@ MAX_NOTE_CHARS = 2000
 #: A ticket item must stay well under DynamoDB's 400 KB: beyond this many changes, open a new ticket.
 MAX_HISTORY_ENTRIES = 300
 MAX_CONTACT_IDS = 100
-
-#: What the caller hears about a status in the IVR and reads in a progress update.
-STATUS_PHRASES: dict[Status, str] = {
-    Status.OPEN: "has been received and is waiting for an agent",
-    Status.IN_PROGRESS: "is being worked on",
-    Status.WAITING_ON_CUSTOMER: "is waiting for information from you",
-    Status.ESCALATED: "has been passed to a specialist team",
-    Status.RESOLVED: "has been resolved",
-    Status.CLOSED: "is closed",
-}
-
 
 class TicketError(Exception):
     """Base of the domain's refusals; each maps to one HTTP status in the API."""
@@ -201,69 +183,10 @@ class Ticket:
         return [entry for entry in self.history if entry.seq > after_seq and entry.changes_status]
 
 
-@dataclass(frozen=True)
-class TicketSummary:
-    """What the customer's profile keeps about each ticket that is not closed (the routing screen pop)."""
-
-    ticket_id: str
-    status: Status
-    team: str
-    priority: int
-    created_at: datetime
-    sla_due_at: datetime
-
-    def overdue(self, now: datetime) -> bool:
-        return self.status in OPEN_STATUSES and now >= self.sla_due_at
-
-
-@dataclass(frozen=True)
-class TicketsOverview:
-    """A caller's tickets as routing sees them: from the profile item, no extra read."""
-
-    summaries: tuple[TicketSummary, ...] = field(default_factory=tuple)
-
-    @property
-    def open_count(self) -> int:
-        return sum(1 for s in self.summaries if s.status in OPEN_STATUSES)
-
-    @property
-    def latest(self) -> TicketSummary | None:
-        return max(self.summaries, key=lambda s: (s.created_at, s.ticket_id), default=None)
-
-    def any_overdue(self, now: datetime) -> bool:
-        return any(s.overdue(now) for s in self.summaries)
-
-
-_KEY_TIME = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so stored key strings sort like the times
-
-
-def key_time(moment: datetime) -> str:
-    """A moment as stored in keys and summaries: UTC, second precision, fixed width."""
-    return moment.astimezone(UTC).strftime(_KEY_TIME)
-
-
-def parse_key_time(text: str) -> datetime:
-    return datetime.strptime(text, _KEY_TIME).replace(tzinfo=UTC)
-
-
 def summary_entry(ticket: Ticket) -> dict[str, str | int]:
     """What the customer's profile stores about a ticket (`open_tickets.<ticket_id>`)."""
     return {"status": ticket.status.value, "team": ticket.team, "priority": ticket.priority,
             "created_at": key_time(ticket.created_at), "sla_due_at": key_time(ticket.sla_due_at)}
-
-
-def overview_from(open_tickets: Mapping[str, Any] | None) -> TicketsOverview:
-    """The profile's `open_tickets` map as a TicketsOverview (malformed entries are skipped, not fatal)."""
-    summaries = []
-    for ticket_id, entry in (open_tickets or {}).items():
-        try:
-            summaries.append(TicketSummary(
-                ticket_id=str(ticket_id), status=Status(entry["status"]), team=str(entry["team"]),
-                priority=int(entry["priority"]), created_at=parse_key_time(entry["created_at"]),
-                sla_due_at=parse_key_time(entry["sla_due_at"])))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return TicketsOverview(tuple(summaries))
 
 
 def summary_of(ticket: Ticket) -> TicketSummary:
@@ -285,11 +208,6 @@ def new_ticket_id(created_at: datetime, request_id: str | None = None) -> str:
     if request_id:
         return "T" + hashlib.sha256(request_id.encode()).hexdigest()[:12].upper()
     return f"T{created_at:%y%m%d}{secrets.token_hex(3).upper()}"
-
-
-def spoken_id(ticket_id: str) -> str:
-    """How the IVR reads a ticket id: its last four characters, one by one."""
-    return " ".join(ticket_id[-4:])
 
 
 def _check_priority(priority: int) -> None:

@@ -40,7 +40,6 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.data.tables import TABLES
 from functions.manifest import (
     EVENT_BUS,
     FUNCTIONS,
@@ -52,6 +51,7 @@ from functions.manifest import (
     ScheduleSource,
     SqsSource,
 )
+from functions.tables import TABLES
 from infra.constructs.keys import log_group_key
 from infra.constructs.messaging import MessageQueue
 from infra.constructs.schedules import CampaignSchedules, scheduled_campaigns

@@ -1,4 +1,4 @@
-"""DynamoDB tables built from the PynamoDB models (functions/data/tables.py), so keys cannot drift.
+"""DynamoDB tables built from the PynamoDB models (functions/tables.py), so keys cannot drift.
 
 A model whose Meta names a `stream_view_type` gets a stream of that view type (the tickets table:
 NEW_AND_OLD_IMAGES, read by ticket-events); a model without one gets no stream.
@@ -13,7 +13,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from functions.data.tables import TABLES, KeyAttribute, TableSchema, TableSpec, table_schema
+from functions.storage.tables import KeyAttribute, TableSchema, table_schema
+from functions.tables import TABLES, TableSpec
 from infra.naming import pascal
 
 ATTRIBUTE_TYPES = {
@@ -92,7 +93,7 @@ class ModelTable(Construct):
 
 
 class Tables(Construct):
-    """Every table of the product (functions.data.tables.TABLES), by logical name."""
+    """Every table of the product (functions.tables.TABLES), by logical name."""
 
     def __init__(self, scope: Construct, construct_id: str,
                  *, specs: Mapping[str, TableSpec] = TABLES) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 from callcenter.cli import main
 from callcenter.outreach_day import run_outreach_day
 from flowlang.simulator import GLOBAL_COVERAGE
-from functions.data.profiles import get_profile
+from functions.profiles.store import get_profile
 
 DAY = date(2026, 12, 1)
 

@@ -14,10 +14,11 @@ import pytest
 
 from callcenter.calls import CallRequest, place_call
 from flowlang.simulator import GLOBAL_COVERAGE, LambdaInvocationError
-from functions.data import tickets as store
+from functions.common.ticket_overview import Status, spoken_id
 from functions.routing.policy import load_policy
+from functions.tickets import store as store
 from functions.tickets.service import TicketService
-from functions.tickets.ticket import Actor, ActorKind, Status, Ticket, spoken_id
+from functions.tickets.ticket import Actor, ActorKind, Ticket
 
 NY = ZoneInfo("America/New_York")
 TUESDAY_MORNING = datetime(2026, 11, 24, 10, 30, tzinfo=NY)

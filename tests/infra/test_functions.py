@@ -11,7 +11,6 @@ import pytest
 
 from flowlang.flow import Placeholder, flow_files, load_flow
 from flowlang.language import static_int
-from functions.data.tables import TABLES, table_schema
 from functions.manifest import (
     EVENT_BUS,
     FUNCTIONS,
@@ -24,6 +23,8 @@ from functions.manifest import (
     SqsSource,
 )
 from functions.routing.policy import load_policy
+from functions.storage.tables import table_schema
+from functions.tables import TABLES
 from infra.constructs.functions import CONNECT_ACTION_RESOURCES
 from infra.naming import pascal
 from tests.infra.conftest import STAGE, Synthesized, as_list, render, role_statements, synthesize

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from callcenter.backend import function_arn, queue_arn
-from functions.data import tickets as ticket_store
+from functions.common.ticket_overview import Status
+from functions.tickets import store as ticket_store
 from functions.tickets.followups import MalformedSurveyEvent, draft_ticket, parse_followup
-from functions.tickets.ticket import Status
 
 
 def low_score_event(customer_id: str = "cust-ada", score: int | None = 1, queue: str | None = "billing",

@@ -103,8 +103,8 @@ def _ticket_day(calls, seed):
 
     from callcenter.backend import LocalBackend
     from callcenter.day import plan_day, run_day
-    from functions.data.tickets import TicketItem, to_ticket
     from functions.profiles.importer import import_profile_file
+    from functions.tickets.store import TicketItem, to_ticket
     from tests.conftest import DEMO_PROFILES
 
     profiles = import_profile_file(DEMO_PROFILES).accepted

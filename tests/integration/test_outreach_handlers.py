@@ -22,12 +22,12 @@ from flowlang.flow import flow_files, load_flow, substitute
 from flowlang.simulator import CallResult, ContactStart, run_flow
 from functions.common import clock
 from functions.common.aws import aws_client, reset_clients
-from functions.data import outreach as store
-from functions.data.profiles import save_profiles
-from functions.data.tables import reset_data_access
 from functions.outreach import planner_handler, response_handler, sender_handler
+from functions.outreach import store as store
 from functions.outreach.record import OutreachStatus
 from functions.profiles.profile import CustomerProfile
+from functions.profiles.store import save_profiles
+from functions.storage.tables import reset_data_access
 from tests.conftest import load_event
 from tests.integration.test_outreach_store import outreach_aws
 

@@ -1,6 +1,6 @@
 """The outreach records, the cap and the sparse expiry indexes in DynamoDB (moto), created from the models.
 
-The outreach tables are not registered in functions/data/tables.py yet, so the fixture names and creates
+The outreach tables are not registered in functions/tables.py yet, so the fixture names and creates
 them itself (from the same models CDK will deploy), with the environment variables they will be bound from.
 """
 
@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from moto import mock_aws
 
-from functions.data import outreach as store
-from functions.data.profiles import ProfileItem, get_profile, save_profiles
-from functions.data.tables import bind_tables
+from functions.outreach import store as store
 from functions.outreach.record import OutreachStatus, new_record
 from functions.profiles.profile import CustomerProfile
+from functions.profiles.store import ProfileItem, get_profile, save_profiles
+from functions.tables import bind_tables
 
 T0 = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 DUE = date(2026, 12, 24)

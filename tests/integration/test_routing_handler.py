@@ -9,11 +9,12 @@ import pytest
 from callcenter.backend import DynamoDBTraffic, LocalLambdaContext
 from functions.common import clock
 from functions.common.observability import logger
+from functions.common.ticket_overview import Status, spoken_id
 from functions.manifest import FUNCTIONS
 from functions.routing.policy import load_policy
 from functions.routing.service import ATTRIBUTE_KEYS
 from functions.tickets.service import TicketService
-from functions.tickets.ticket import Actor, ActorKind, Status, spoken_id
+from functions.tickets.ticket import Actor, ActorKind
 from tests.conftest import load_event
 
 ROUTING = FUNCTIONS["routing"]

@@ -15,9 +15,9 @@ from flowlang.flow import flow_files, load_flow, substitute
 from flowlang.simulator import ContactStart, run_flow
 from functions.common import clock
 from functions.common.aws import reset_clients
-from functions.data.surveys import create_survey, get_followup, get_survey
 from functions.manifest import FUNCTIONS
 from functions.surveys.record import SurveyRecord, SurveyStatus
+from functions.surveys.store import create_survey, get_followup, get_survey
 from tests.conftest import load_event
 from tests.integration.test_survey_dispatcher_handler import ConnectStub, dispatch, sqs_record
 

@@ -19,11 +19,11 @@ from callcenter.backend import DynamoDBTraffic, LocalLambdaContext, queue_arn
 from functions.common import clock
 from functions.common.aws import aws_client, reset_clients
 from functions.common.observability import logger
-from functions.data.profiles import get_profile, save_profiles
-from functions.data.surveys import create_survey, get_survey
 from functions.manifest import FUNCTIONS
+from functions.profiles.store import get_profile, save_profiles
 from functions.surveys.adapters import client_token
 from functions.surveys.record import SurveyRecord, SurveyStatus
+from functions.surveys.store import create_survey, get_survey
 from tests.conftest import load_event
 
 DISPATCHER = FUNCTIONS["survey-dispatcher"]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from functions.data.surveys import create_survey, get_survey, last_survey_at, record_answers, replace_survey
 from functions.surveys.record import SurveyRecord, SurveyStatus
+from functions.surveys.store import create_survey, get_survey, last_survey_at, record_answers, replace_survey
 
 T0 = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
 

@@ -12,10 +12,10 @@ import pytest
 
 from callcenter.backend import DynamoDBTraffic, function_arn
 from functions.common.observability import logger
-from functions.data import profiles as profile_store
-from functions.data import tickets as ticket_store
 from functions.manifest import FUNCTIONS
+from functions.profiles import store as profile_store
 from functions.profiles.profile import CustomerProfile
+from functions.tickets import store as ticket_store
 from functions.tickets.api import routes
 from tests.conftest import load_event
 

@@ -18,12 +18,13 @@ from callcenter import event_sources
 from callcenter.backend import LocalBackend
 from callcenter.event_sources import deliver, deliver_stream
 from functions.common.observability import logger
-from functions.data.ticket_notifications import notifications_of_ticket
+from functions.common.ticket_overview import Status
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
+from functions.tickets.notification_store import notifications_of_ticket
 from functions.tickets.notifications import NotificationStatus
 from functions.tickets.service import TicketService
-from functions.tickets.ticket import Actor, ActorKind, Status, Ticket
+from functions.tickets.ticket import Actor, ActorKind, Ticket
 
 AFTERNOON = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)  # 11:00 Los Angeles, 14:00 New York
 NIGHT = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 22:00 Los Angeles

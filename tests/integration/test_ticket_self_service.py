@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from callcenter.backend import DynamoDBTraffic, LocalBackend, function_arn
-from functions.data import tickets as store
-from functions.data.tables import reset_data_access
+from functions.common.ticket_overview import Status, spoken_id
 from functions.manifest import FUNCTIONS
 from functions.routing.policy import load_policy
+from functions.storage.tables import reset_data_access
+from functions.tickets import store as store
 from functions.tickets.service import TicketService
-from functions.tickets.ticket import Actor, ActorKind, Status, Ticket, spoken_id
+from functions.tickets.ticket import Actor, ActorKind, Ticket
 from tests.conftest import load_event
 
 SELF_SERVICE = FUNCTIONS["ticket-self-service"]

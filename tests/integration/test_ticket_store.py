@@ -8,9 +8,10 @@ from typing import Any
 import boto3
 import pytest
 
-from functions.data import profiles as profile_store
-from functions.data import tickets as store
+from functions.common.ticket_overview import Status
+from functions.profiles import store as profile_store
 from functions.profiles.profile import CustomerProfile
+from functions.tickets import store as store
 from functions.tickets.service import TicketService
 from functions.tickets.ticket import (
     AccessDenied,
@@ -18,7 +19,6 @@ from functions.tickets.ticket import (
     ActorKind,
     CustomerNotFound,
     InvalidChange,
-    Status,
     TicketNotFound,
     VersionConflict,
 )

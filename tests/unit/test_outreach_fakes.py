@@ -111,7 +111,7 @@ class InMemoryOutreachStore:
     def statuses(self) -> dict[tuple[str, str], str]:
         return {key: record.status.value for key, record in self.records.items()}
 
-    # the frequency cap, as functions/data/outreach.py claims and releases it
+    # the frequency cap, as functions/outreach/store.py claims and releases it
     def cap(self, customer_id: str) -> ContactCap:
         last_at, last_cycle, _, _ = self.caps.get(customer_id, (None, None, None, None))
         return ContactCap(customer_id, last_at, last_cycle)

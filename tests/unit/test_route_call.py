@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from functions.common.ticket_overview import Status, TicketsOverview, TicketSummary
 from functions.profiles.profile import TIERS, CustomerProfile
 from functions.routing.decision import (
     CallContext,
@@ -15,8 +16,8 @@ from functions.routing.decision import (
     after_hours_message,
     route_call,
 )
-from functions.routing.policy import PRIORITIES, PolicyError, load_policy, parse_policy
-from functions.tickets.ticket import SLA_HOURS, Status, TicketsOverview, TicketSummary
+from functions.routing.policy import PRIORITIES, PolicyError, load_policy, parse_policy, policy_document
+from functions.tickets.ticket import SLA_HOURS
 
 NY = ZoneInfo("America/New_York")
 OPEN = datetime(2026, 11, 24, 11, 0, tzinfo=NY)  # Tuesday 11:00 New York
@@ -272,13 +273,13 @@ def test_higher_rules_still_win_over_the_ticket_follow_up():
     (lambda rule: rule["when"].pop("has_ticket"), "needs when.has_ticket: true"),
 ])
 def test_a_ticket_team_route_must_be_well_formed(mutate, expected):
-    document = POLICY.model_dump(mode="json", exclude_none=True)
+    document = policy_document(POLICY)
     mutate(next(rule for rule in document["rules"] if rule["id"] == "ticket-follow-up"))
     with pytest.raises(PolicyError, match=expected):
         parse_policy(document)
 
 
 def test_the_overdue_priority_is_a_known_priority():
-    document = {**POLICY.model_dump(mode="json", exclude_none=True), "overdue_ticket_priority": 7}
+    document = {**policy_document(POLICY), "overdue_ticket_priority": 7}
     with pytest.raises(PolicyError, match="overdue_ticket_priority must be one of"):
         parse_policy(document)

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.common.ticket_overview import Status, TicketsOverview, TicketSummary
 from functions.profiles.profile import CustomerProfile
 from functions.routing.contact import MalformedContactEvent, parse_contact
 from functions.routing.decision import CallerStatus
 from functions.routing.policy import load_policy
 from functions.routing.service import ATTRIBUTE_KEYS, LookupFailed, decide, to_contact_attributes
-from functions.tickets.ticket import Status, TicketsOverview, TicketSummary
 from tests.conftest import load_event
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("America/New_York"))

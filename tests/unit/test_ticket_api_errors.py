@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from functions.common.observability import logger
+from functions.common.ticket_overview import Status
 from functions.tickets import api
-from functions.tickets.ticket import Status, TicketStoreUnavailable, TransitionNotAllowed, VersionConflict
+from functions.tickets.ticket import TicketStoreUnavailable, TransitionNotAllowed, VersionConflict
 from tests.conftest import load_event
 
 

@@ -9,17 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from functions.common.ticket_overview import OPEN_STATUSES, Status, overview_from
 from functions.tickets import ticket as domain
-from functions.tickets.ticket import (
-    OPEN_STATUSES,
-    TRANSITIONS,
-    AccessDenied,
-    Actor,
-    ActorKind,
-    InvalidChange,
-    Status,
-    TransitionNotAllowed,
-)
+from functions.tickets.ticket import TRANSITIONS, AccessDenied, Actor, ActorKind, InvalidChange, TransitionNotAllowed
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 AGENT = Actor("ana", ActorKind.AGENT, frozenset({"billing"}))
@@ -179,7 +171,7 @@ def test_overview_reads_count_latest_and_overdue_from_profile_entries() -> None:
     second = domain.open_ticket(customer_id="C001", subject="Router", category="technical", team="support",
                                 actor=AGENT, now=NOW + timedelta(hours=1), known_teams=TEAMS)
     resolved = domain.change_status(second, Status.RESOLVED, actor=AGENT, now=NOW + timedelta(hours=2))
-    overview = domain.overview_from({
+    overview = overview_from({
         first.ticket_id: domain.summary_entry(first),
         resolved.ticket_id: domain.summary_entry(resolved),
         "TBROKEN": {"status": "nonsense"},
@@ -188,4 +180,4 @@ def test_overview_reads_count_latest_and_overdue_from_profile_entries() -> None:
     assert overview.latest is not None and overview.latest.ticket_id == resolved.ticket_id
     assert not overview.any_overdue(NOW + timedelta(hours=3))
     assert overview.any_overdue(NOW + timedelta(hours=4))
-    assert domain.overview_from(None).latest is None
+    assert overview_from(None).latest is None

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from functions.common.outbound import ChannelFailure
+from functions.common.ticket_overview import STATUS_PHRASES, Status
 from functions.profiles.profile import CustomerProfile
 from functions.tickets import ticket as domain
 from functions.tickets.notifications import (
@@ -32,7 +33,7 @@ from functions.tickets.notifications import (
     parse_notification_request,
     status_change_events,
 )
-from functions.tickets.ticket import Actor, ActorKind, Status
+from functions.tickets.ticket import Actor, ActorKind
 
 SETTINGS = load_notification_settings()
 AGENT = Actor("agent-1", ActorKind.AGENT, frozenset({"support"}))
@@ -100,7 +101,7 @@ def test_a_write_seen_after_a_missed_one_announces_both_changes():
 @pytest.mark.parametrize("status", list(Status))
 def test_every_status_has_a_message_with_the_ticket_id_and_its_phrase(status):
     message = compose(change(status), ADA, SETTINGS)
-    assert "T261124ABCDEF" in message.body and domain.STATUS_PHRASES[status] in message.body
+    assert "T261124ABCDEF" in message.body and STATUS_PHRASES[status] in message.body
     assert message.body.startswith("Hello Ada,") and "T261124ABCDEF" in message.subject
 
 

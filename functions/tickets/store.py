@@ -41,20 +41,16 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from functions.data.errors import STORE_ERRORS, store_error_code
-from functions.data.profiles import ProfileItem
+from functions.common.ticket_overview import Status, TicketsOverview, key_time, overview_from, parse_key_time
+from functions.profiles.store import ProfileItem
+from functions.storage.errors import STORE_ERRORS, store_error_code
 from functions.tickets.ticket import (
     CustomerNotFound,
     HistoryEntry,
-    Status,
     Ticket,
     TicketNotFound,
-    TicketsOverview,
     TicketStoreUnavailable,
     VersionConflict,
-    key_time,
-    overview_from,
-    parse_key_time,
     summary_entry,
 )
 
@@ -115,7 +111,8 @@ class OpenTicketsBySla(GlobalSecondaryIndex["TicketItem"]):
 
 class TicketItem(Model):
     class Meta:
-        table_name = "tickets"  # bound at run time by functions.data.tables.bind_tables()
+        table_name = "tickets"  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = "TICKETS_TABLE_NAME"
         billing_mode = "PAY_PER_REQUEST"
         stream_view_type = "NEW_AND_OLD_IMAGES"  # read by CDK (infra/constructs/tables.py) and the local runtime
 

@@ -1,43 +1,21 @@
-"""Every DynamoDB table of the product, declared once.
+"""Table plumbing every store shares: binding a model to its physical table, bounding its client, and
+describing its keys in DynamoDB terms. It imports no feature: each handler (or its store) names the models
+it uses, so a handler loads only the stores it reads. The list of every table is functions/tables.py, which
+only the CDK app, the local runtime and the tests import.
 
-CDK (infra/constructs/tables.py) builds each table from `table_schema(model)`;
-the local backend and the tests create the same tables from the same models.
-Table names are bound at run time from the environment variable named here.
+Each model declares, in its Meta, `table_name` (a placeholder until bound) and `table_env_var` (the
+environment variable that carries the physical name in Lambda and in the local runtime).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pynamodb.models import Model
 
 from functions.common.settings import ClientBounds, dynamodb_bounds
-from functions.data.outreach import ContactCapItem, OutreachItem
-from functions.data.profiles import ProfileItem
-from functions.data.surveys import FollowUpItem, SurveyItem
-from functions.data.ticket_notifications import TicketNotificationItem
-from functions.data.tickets import TicketItem
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    logical_name: str  # used in CDK construct ids and in the function manifest
-    model: type[Model]
-    env_var: str  # the environment variable that carries the physical table name
-
-
-TABLES: dict[str, TableSpec] = {
-    "profiles": TableSpec("profiles", ProfileItem, "PROFILES_TABLE_NAME"),
-    "surveys": TableSpec("surveys", SurveyItem, "SURVEYS_TABLE_NAME"),
-    "followups": TableSpec("followups", FollowUpItem, "FOLLOWUPS_TABLE_NAME"),
-    "outreach": TableSpec("outreach", OutreachItem, "OUTREACH_TABLE_NAME"),
-    "outreach_caps": TableSpec("outreach_caps", ContactCapItem, "OUTREACH_CAPS_TABLE_NAME"),
-    "tickets": TableSpec("tickets", TicketItem, "TICKETS_TABLE_NAME"),
-    "ticket_notifications": TableSpec("ticket_notifications", TicketNotificationItem,
-                                      "TICKET_NOTIFICATIONS_TABLE_NAME"),
-}
 
 
 @dataclass(frozen=True)
@@ -79,25 +57,30 @@ def table_schema(model: type[Model]) -> TableSchema:
     return TableSchema(pk, sk, tuple(indexes), getattr(model.Meta, "stream_view_type", None))
 
 
-def bind_tables(environ: dict[str, str] | None = None) -> None:
-    """Point every model at the table named in its environment variable (if set)."""
+def table_env_var(model: type[Model]) -> str:
+    """The environment variable that carries the model's physical table name."""
+    return model.Meta.table_env_var  # type: ignore[attr-defined, no-any-return]
+
+
+def bind_table_names(models: Iterable[type[Model]], environ: Mapping[str, str] | None = None) -> None:
+    """Point each model at the table named in its environment variable (if set)."""
     env = os.environ if environ is None else environ
-    for spec in TABLES.values():
-        name = env.get(spec.env_var)
+    for model in models:
+        name = env.get(table_env_var(model))
         if name:
-            spec.model.Meta.table_name = name
+            model.Meta.table_name = name
 
 
 _configured: set[tuple[tuple[type[Model], ...], ClientBounds]] = set()
 
 
 def configure_data_access(models: Iterable[type[Model]], default: ClientBounds) -> None:
-    """Once per execution environment and caller, on first use (never at import): bind table names from
-    the environment and bound the models' clients (the DDB_* variables override `default`)."""
+    """Once per execution environment and caller, on first use (never at import): bind the models' table
+    names from the environment and bound their clients (the DDB_* variables override `default`)."""
     key = (tuple(models), default)
     if key in _configured:
         return
-    bind_tables()
+    bind_table_names(key[0])
     bounds = dynamodb_bounds(default)
     for model in key[0]:
         configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,

@@ -5,7 +5,7 @@ Key design
   history entry that changed the status. Creating it is a conditional put (attribute_not_exists), which
   is what makes "at most one message per change" hold however often the TicketStatusChanged event is
   delivered: the record is the business fact ("told by SMS at 09:00", "skipped: NO_CHANNEL") and the
-  idempotency key, like the survey records (functions/data/surveys.py explains why not Powertools
+  idempotency key, like the survey records (functions/surveys/store.py explains why not Powertools
   idempotency). A ticket's notifications are one Query on its partition.
 - Every later change is conditional on the status, updated_at and optimistic-lock `version` the writer
   read, so of two deliveries of the same event exactly one moves the record forward.
@@ -18,16 +18,17 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 from pynamodb.models import Model
 
-from functions.data.claims import ClaimStore
-from functions.data.errors import STORE_ERRORS, store_error_code
-from functions.data.profiles import ProfileItem, to_profile
 from functions.profiles.profile import CustomerProfile
+from functions.profiles.store import ProfileItem, to_profile
+from functions.storage.claims import ClaimStore
+from functions.storage.errors import STORE_ERRORS, store_error_code
 from functions.tickets.notifications import NotificationRecord, NotificationStatus, NotificationStoreUnavailable
 
 
 class TicketNotificationItem(Model):
     class Meta:
-        table_name = "ticket_notifications"  # bound at run time by functions.data.tables.bind_tables()
+        table_name = "ticket_notifications"  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = "TICKET_NOTIFICATIONS_TABLE_NAME"
         billing_mode = "PAY_PER_REQUEST"
 
     ticket_id = UnicodeAttribute(hash_key=True)

@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pynamodb.models import Model
 
-from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
+from functions.storage.errors import STORE_ERRORS, condition_failed, store_error_code
 
 
 class ClaimRecord(Protocol):

@@ -25,8 +25,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from functions.data.claims import ClaimStore
-from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
+from functions.storage.claims import ClaimStore
+from functions.storage.errors import STORE_ERRORS, condition_failed, store_error_code
 from functions.surveys.record import (
     SURVEYED_STATUSES,
     FollowUp,
@@ -48,7 +48,8 @@ class SurveysByCustomer(GlobalSecondaryIndex["SurveyItem"]):
 
 class SurveyItem(Model):
     class Meta:
-        table_name = "surveys"  # bound at run time by functions.data.tables.bind_tables()
+        table_name = "surveys"  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = "SURVEYS_TABLE_NAME"
         billing_mode = "PAY_PER_REQUEST"
 
     contact_id = UnicodeAttribute(hash_key=True)
@@ -81,7 +82,8 @@ class FollowUpsByCustomer(GlobalSecondaryIndex["FollowUpItem"]):
 
 class FollowUpItem(Model):
     class Meta:
-        table_name = "followups"
+        table_name = "followups"  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = "FOLLOWUPS_TABLE_NAME"
         billing_mode = "PAY_PER_REQUEST"
 
     followup_id = UnicodeAttribute(hash_key=True)

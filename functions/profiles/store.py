@@ -7,7 +7,7 @@ Key design
 - `version` gives optimistic locking: a stale write raises instead of silently
   overwriting a concurrent update.
 - `open_tickets` is the screen pop: one small entry per ticket that is not closed, kept in step with
-  the tickets table by functions/data/tickets.py (same transaction), so the by_phone Query that
+  the tickets table by functions/tickets/store.py (same transaction), so the by_phone Query that
   recognises the caller also says how many tickets are open and which is the latest.
   `save_profiles` (seeding, import) replaces whole items: it is for loading profiles, not for
   updating them; a re-import of an existing customer empties that map until the next ticket change.
@@ -36,9 +36,9 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from functions.data.errors import STORE_ERRORS, store_error_code
+from functions.common.ticket_overview import overview_from
 from functions.profiles.profile import CustomerProfile
-from functions.tickets.ticket import overview_from
+from functions.storage.errors import STORE_ERRORS, store_error_code
 
 
 class ProfilesByPhone(GlobalSecondaryIndex["ProfileItem"]):
@@ -67,8 +67,8 @@ class ProfilesByPlanExpiry(GlobalSecondaryIndex["ProfileItem"]):
 
 class ProfileItem(Model):
     class Meta:
-        # Bound at run time by functions.data.tables.bind_tables(); never read from the env at import.
-        table_name = "profiles"
+        table_name = "profiles"  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = "PROFILES_TABLE_NAME"
         billing_mode = "PAY_PER_REQUEST"
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -87,7 +87,7 @@ class ProfileItem(Model):
     plan_expires = UnicodeAttribute(null=True)  # ISO date
     email = UnicodeAttribute(null=True)
     # ticket_id -> {status, team, priority, created_at, sla_due_at} for each ticket that is not closed,
-    # written only by functions/data/tickets.py, in the same transaction as the ticket (the screen pop).
+    # written only by functions/tickets/store.py, in the same transaction as the ticket (the screen pop).
     open_tickets = MapAttribute(default=dict)
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

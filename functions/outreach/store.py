@@ -41,9 +41,6 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from functions.data.claims import ClaimStore
-from functions.data.errors import STORE_ERRORS, condition_failed, store_error_code
-from functions.data.profiles import ProfileItem, to_profile
 from functions.outreach.record import (
     PENDING_STATUSES,
     ContactCap,
@@ -53,6 +50,9 @@ from functions.outreach.record import (
     OutreachStoreUnavailable,
 )
 from functions.profiles.profile import CustomerProfile
+from functions.profiles.store import ProfileItem, to_profile
+from functions.storage.claims import ClaimStore
+from functions.storage.errors import STORE_ERRORS, condition_failed, store_error_code
 
 NEVER = ""  # a cap item's "no contact": sorts before every timestamp
 _CAP_TIME = "%Y-%m-%dT%H:%M:%SZ"  # fixed width, so the strings compare like the times
@@ -77,7 +77,8 @@ class PendingByDueOn(GlobalSecondaryIndex["OutreachItem"]):
 
 class OutreachItem(Model):
     class Meta:
-        table_name = "outreach"  # bound at run time by functions.data.tables.bind_tables()
+        table_name = "outreach"  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = "OUTREACH_TABLE_NAME"
         billing_mode = "PAY_PER_REQUEST"
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -103,7 +104,8 @@ class OutreachItem(Model):
 
 class ContactCapItem(Model):
     class Meta:
-        table_name = "outreach_caps"
+        table_name = "outreach_caps"  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = "OUTREACH_CAPS_TABLE_NAME"
         billing_mode = "PAY_PER_REQUEST"
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -323,5 +325,5 @@ def release_cap(customer_id: str, cycle: str, claimed_at: datetime) -> bool:
     return True
 
 
-#: The tables of this module (to register in functions/data/tables.py), for tests and the local runtime.
+#: The tables of this module (to register in functions/tables.py), for tests and the local runtime.
 OUTREACH_MODELS: tuple[type[Model], ...] = (OutreachItem, ContactCapItem)
