@@ -7,7 +7,7 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from functions.common.documents import Strict
 
 #: The longest delay SQS allows on one message; longer waits take several hops.
 SQS_MAX_DELAY_SECONDS = 900
@@ -19,26 +19,18 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-class QuietHours(BaseModel):
+class QuietHours(Strict, kw_only=True):
     """A daily quiet period in the customer's own time zone, e.g. 20:00-09:00 (may span midnight)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     start: str
     end: str
 
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        if not _CLOCK.match(value):
-            raise ValueError(f"must be HH:MM (00:00-23:59), got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> QuietHours:
+    def __post_init__(self) -> None:
+        for name, value in (("start", self.start), ("end", self.end)):
+            if not _CLOCK.match(value):
+                raise ValueError(f"{name} must be HH:MM (00:00-23:59), got {value!r}")
         if self.start == self.end:
             raise ValueError("start and end must differ")
-        return self
 
     def resume_at(self, moment: datetime, zone: ZoneInfo) -> datetime | None:
         """The end of the quiet period `moment` falls in (aware, in `zone`), or None outside quiet hours."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
-def require_zone(name: str) -> str:
-    """Return `name` if it is a known IANA time zone, else raise ValueError saying so."""
+def require_zone(name: str, field: str | None = None) -> str:
+    """Return `name` if it is a known IANA time zone, else raise ValueError saying so (and naming `field`)."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown IANA time zone {name!r}") from exc
+        raise ValueError(f"{field + ': ' if field else ''}unknown IANA time zone {name!r}") from exc
     return name

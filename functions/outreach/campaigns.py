@@ -30,16 +30,16 @@ Per campaign
 
 from __future__ import annotations
 
-import json
 import re
 import string
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from msgspec import Meta
 
+from functions.common.documents import Strict, decode_document
 from functions.common.quiet_hours import SQS_MAX_DELAY_SECONDS, QuietHours
 from functions.common.zones import require_zone
 
@@ -66,10 +66,6 @@ class UnknownCampaign(LookupError):
     """No campaign has this id."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def spoken_date(day: date) -> str:
     """ "Thursday, December 24, 2026": how a date is said in a message."""
     return f"{day:%A}, {day:%B} {day.day}, {day.year}"
@@ -90,57 +86,45 @@ def _template(value: str, limit: int) -> str:
     return value
 
 
-class Schedule(_Strict):
+class Schedule(Strict, kw_only=True):
     expression: str
     time_zone: str
 
-    @field_validator("expression")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        if not _CRON.match(value):
-            raise ValueError(f"must be an EventBridge Scheduler cron(...) with six fields, got {value!r}")
-        return value
-
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return require_zone(value)
+    def __post_init__(self) -> None:
+        if not _CRON.match(self.expression):
+            raise ValueError(f"expression must be an EventBridge Scheduler cron(...) with six fields, "
+                             f"got {self.expression!r}")
+        require_zone(self.time_zone, "time_zone")
 
 
-class Campaign(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+class Campaign(Strict, kw_only=True):
+    id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
     description: str = ""
     enabled: bool = True
     watches: WatchedDate
-    subject: str = Field(min_length=1, max_length=40)
-    days_before: int = Field(ge=1, le=365)
-    window_days: int = Field(ge=1, le=31)
-    channels: tuple[Channel, ...] = Field(min_length=1)
+    subject: Annotated[str, Meta(min_length=1, max_length=40)]
+    days_before: Annotated[int, Meta(ge=1, le=365)]
+    window_days: Annotated[int, Meta(ge=1, le=31)]
+    channels: Annotated[tuple[Channel, ...], Meta(min_length=1)]
     voice_message: str
     sms_message: str
     quiet_hours: QuietHours
-    remind_after_days: int = Field(ge=1, le=60)
+    remind_after_days: Annotated[int, Meta(ge=1, le=60)]
     schedule: Schedule
 
-    @field_validator("voice_message")
-    @classmethod
-    def _voice(cls, value: str) -> str:
-        return _template(value, MAX_VOICE_CHARS)
-
-    @field_validator("sms_message")
-    @classmethod
-    def _sms(cls, value: str) -> str:
-        return _template(value, MAX_SMS_CHARS)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Campaign:
+    def __post_init__(self) -> None:
+        for name, value, limit in (("voice_message", self.voice_message, MAX_VOICE_CHARS),
+                                   ("sms_message", self.sms_message, MAX_SMS_CHARS)):
+            try:
+                _template(value, limit)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("channels must not repeat")
         if self.window_days > self.days_before:
             raise ValueError("window_days must not exceed days_before")
         if self.remind_after_days >= self.days_before:
             raise ValueError("remind_after_days must be less than days_before")
-        return self
 
     def due_dates(self, run_date: date) -> tuple[date, ...]:
         """The expiry dates a run on `run_date` looks for: days_before out, then the catch-up days."""
@@ -167,21 +151,18 @@ class Campaign(_Strict):
         return {"campaign_id": self.id, "scheduled_time": SCHEDULED_TIME}
 
 
-class OutreachPolicy(_Strict):
+class OutreachPolicy(Strict, kw_only=True):
     version: Literal[1]
-    frequency_cap_days: int = Field(ge=0, le=365)
-    max_delay_seconds: int = Field(ge=1, le=SQS_MAX_DELAY_SECONDS)
-    requeue_after_minutes: int = Field(ge=5, le=24 * 60)
-    campaigns: tuple[Campaign, ...] = Field(min_length=1)
+    frequency_cap_days: Annotated[int, Meta(ge=0, le=365)]
+    max_delay_seconds: Annotated[int, Meta(ge=1, le=SQS_MAX_DELAY_SECONDS)]
+    requeue_after_minutes: Annotated[int, Meta(ge=5, le=24 * 60)]
+    campaigns: Annotated[tuple[Campaign, ...], Meta(min_length=1)]
 
-    @field_validator("campaigns")
-    @classmethod
-    def _unique(cls, value: tuple[Campaign, ...]) -> tuple[Campaign, ...]:
-        ids = [campaign.id for campaign in value]
+    def __post_init__(self) -> None:
+        ids = [campaign.id for campaign in self.campaigns]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             raise ValueError(f"campaign id(s) used twice: {repeated}")
-        return value
 
     @property
     def frequency_cap(self) -> timedelta:
@@ -203,15 +184,8 @@ class OutreachPolicy(_Strict):
 
 
 def parse_campaigns(document: str | bytes | dict[str, Any]) -> OutreachPolicy:
-    """Validate a campaigns document; raise CampaignError listing every problem with its location."""
-    try:
-        data = json.loads(document) if isinstance(document, str | bytes) else document
-        return OutreachPolicy.model_validate(data)
-    except json.JSONDecodeError as exc:
-        raise CampaignError(f"campaigns file is not valid JSON: {exc}") from exc
-    except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()]
-        raise CampaignError("campaigns file is invalid:\n" + "\n".join(lines)) from exc
+    """Validate a campaigns document; raise CampaignError saying what is wrong and where."""
+    return decode_document(document, OutreachPolicy, CampaignError, "campaigns file")
 
 
 @lru_cache(maxsize=4)

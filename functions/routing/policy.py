@@ -9,10 +9,8 @@ of the caller's latest ticket (`route.queue_from: "latest_ticket_team"`, only wi
 `when.has_ticket: true`), and `overdue_ticket_priority` raises (never lowers) the priority of a
 caller who has a ticket past its SLA, whatever rule routed the call.
 
-Validation is msgspec's (typed structs decoded straight from the JSON, unknown fields refused), not
-pydantic's: the routing Lambda loads this on every cold start while a caller waits, and building these
-models with pydantic cost about half of what importing botocore does; msgspec costs a few milliseconds.
-Each struct checks its own rules in `__post_init__`; msgspec reports the first problem with its location.
+Validated with msgspec structs (functions/common/documents.py says why not pydantic); each struct checks its
+own rules in `__post_init__`, and a problem is reported with its location.
 """
 
 from __future__ import annotations
@@ -27,6 +25,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
+from functions.common.documents import Strict, decode_document, to_document
 from functions.common.phone import NumberStatus, parse_phone
 from functions.common.zones import require_zone
 from functions.profiles.profile import TIERS
@@ -45,21 +44,17 @@ class PolicyError(ValueError):
     """The routing policy file is invalid; the message says where and why."""
 
 
-class _Strict(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Immutable, and a field the struct does not declare is an error, not ignored."""
-
-
 def _minutes(clock: str) -> int:
     hours, minutes = clock.split(":")
     return int(hours) * 60 + int(minutes)
 
 
-class Hours(_Strict, kw_only=True):
+class Hours(Strict, kw_only=True):
     time_zone: str
     open: dict[Weekday, tuple[str, str]]
 
     def __post_init__(self) -> None:
-        require_zone(self.time_zone)
+        require_zone(self.time_zone, "time_zone")
         for day, (start, end) in self.open.items():
             if not _CLOCK.match(start) or not _CLOCK.match(end) or start == "24:00":
                 raise ValueError(f"{day}: times must be HH:MM (end may be 24:00), got {start}-{end}")
@@ -93,12 +88,12 @@ class Hours(_Strict, kw_only=True):
         return None
 
 
-class Queue(_Strict, kw_only=True):
+class Queue(Strict, kw_only=True):
     hours: str
     description: str = ""
 
 
-class When(_Strict, kw_only=True):
+class When(Strict, kw_only=True):
     dialed_line: str | None = None
     tier_in: tuple[str, ...] | None = None
     min_recent_complaints: Annotated[int, Meta(ge=1)] | None = None
@@ -114,7 +109,7 @@ class When(_Strict, kw_only=True):
             raise ValueError(f"tier_in may only name {TIERS}")
 
 
-class Route(_Strict, kw_only=True):
+class Route(Strict, kw_only=True):
     queue: str | None = None
     # Instead of a fixed queue: the team (= queue) of the caller's latest ticket.
     queue_from: Literal["latest_ticket_team"] | None = None
@@ -127,7 +122,7 @@ class Route(_Strict, kw_only=True):
             raise ValueError(f"priority must be one of {PRIORITIES}")
 
 
-class Rule(_Strict, kw_only=True):
+class Rule(Strict, kw_only=True):
     id: Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
     description: str = ""
     when: When
@@ -135,7 +130,7 @@ class Rule(_Strict, kw_only=True):
     reason: Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]{1,39}$")]
 
 
-class RoutingPolicy(_Strict, kw_only=True):
+class RoutingPolicy(Strict, kw_only=True):
     version: Literal[1]
     center_time_zone: str
     default_queue: str
@@ -148,7 +143,7 @@ class RoutingPolicy(_Strict, kw_only=True):
     rules: tuple[Rule, ...]
 
     def __post_init__(self) -> None:
-        require_zone(self.center_time_zone)
+        require_zone(self.center_time_zone, "center_time_zone")
         for name in self.queues:
             if not re.match(r"^[a-z][a-z0-9_]{0,39}$", name):
                 raise ValueError(f"queue name {name!r} must be lower_snake_case")
@@ -205,25 +200,12 @@ class RoutingPolicy(_Strict, kw_only=True):
 
 def parse_policy(document: str | bytes | dict) -> RoutingPolicy:
     """Validate a policy document; raise PolicyError saying what is wrong and where (`$.rules[0].route`)."""
-    try:
-        if isinstance(document, str | bytes):
-            return msgspec.json.decode(document, type=RoutingPolicy)
-        return msgspec.convert(document, RoutingPolicy)
-    except msgspec.ValidationError as exc:
-        raise PolicyError(f"routing policy is invalid:\n  {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise PolicyError(f"routing policy is not valid JSON: {exc}") from exc
+    return decode_document(document, RoutingPolicy, PolicyError, "routing policy")
 
 
 def policy_document(policy: RoutingPolicy) -> dict:
     """The policy as the JSON object it was read from (fields left at None omitted)."""
-    def strip(value: object) -> object:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if v is not None}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-    return strip(msgspec.to_builtins(policy))  # type: ignore[return-value]
+    return to_document(policy)
 
 
 @lru_cache(maxsize=4)

@@ -10,14 +10,14 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from msgspec import Meta
 
+from functions.common.documents import Strict, decode_document
 from functions.common.quiet_hours import SQS_MAX_DELAY_SECONDS, QuietHours
 from functions.common.zones import require_zone
 
@@ -28,22 +28,16 @@ class SurveyPolicyError(ValueError):
     """The survey policy file is invalid; the message says where and why."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SurveyPolicy(_Strict):
+class SurveyPolicy(Strict, kw_only=True):
     version: Literal[1]
     center_time_zone: str
-    cooldown_days: int = Field(ge=0, le=365)
+    cooldown_days: Annotated[int, Meta(ge=0, le=365)]
     quiet_hours: QuietHours
-    low_score_threshold: int = Field(ge=1, le=4)
-    max_delay_seconds: int = Field(ge=1, le=SQS_MAX_DELAY_SECONDS)
+    low_score_threshold: Annotated[int, Meta(ge=1, le=4)]
+    max_delay_seconds: Annotated[int, Meta(ge=1, le=SQS_MAX_DELAY_SECONDS)]
 
-    @field_validator("center_time_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return require_zone(value)
+    def __post_init__(self) -> None:
+        require_zone(self.center_time_zone, "center_time_zone")
 
     @property
     def cooldown(self) -> timedelta:
@@ -51,15 +45,8 @@ class SurveyPolicy(_Strict):
 
 
 def parse_survey_policy(document: str | bytes | dict) -> SurveyPolicy:
-    """Validate a policy document; raise SurveyPolicyError listing every problem with its location."""
-    try:
-        data = json.loads(document) if isinstance(document, str | bytes) else document
-        return SurveyPolicy.model_validate(data)
-    except json.JSONDecodeError as exc:
-        raise SurveyPolicyError(f"survey policy is not valid JSON: {exc}") from exc
-    except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()]
-        raise SurveyPolicyError("survey policy is invalid:\n" + "\n".join(lines)) from exc
+    """Validate a policy document; raise SurveyPolicyError saying what is wrong and where."""
+    return decode_document(document, SurveyPolicy, SurveyPolicyError, "survey policy")
 
 
 @lru_cache(maxsize=4)

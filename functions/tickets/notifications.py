@@ -49,13 +49,15 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+import msgspec
+from msgspec import Meta
 
 from functions.common.claims import claim_is_free
 from functions.common.clock import utc_now
+from functions.common.documents import Strict, decode_document
 from functions.common.events import DomainEvent
 from functions.common.outbound import ChannelFailure
 from functions.common.phone import NumberStatus, parse_phone
@@ -74,31 +76,32 @@ SETTINGS_FILE = Path(__file__).with_name("notifications.json")
 
 # --- settings --------------------------------------------------------------------------------------
 
-class NotificationSettings(BaseModel):
+class NotificationSettings(Strict, kw_only=True):
     """functions/tickets/notifications.json, validated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1]
     center_time_zone: str
     quiet_hours: QuietHours
-    max_delay_seconds: int = Field(ge=1, le=SQS_MAX_DELAY_SECONDS)
+    max_delay_seconds: Annotated[int, Meta(ge=1, le=SQS_MAX_DELAY_SECONDS)]
     notify_on: frozenset[Status]
     notify_changes_by_customer: bool = False
-    max_age_hours: int = Field(ge=1, le=24 * 30)
-    confirm_key: str = Field(pattern=r"^[0-9]$")
-    subject_max_chars: int = Field(ge=10, le=120)
-    signature: str = Field(min_length=1, max_length=60)
+    max_age_hours: Annotated[int, Meta(ge=1, le=24 * 30)]
+    confirm_key: Annotated[str, Meta(pattern=r"^[0-9]$")]
+    subject_max_chars: Annotated[int, Meta(ge=10, le=120)]
+    signature: Annotated[str, Meta(min_length=1, max_length=60)]
 
-    @field_validator("center_time_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return require_zone(value)
+    def __post_init__(self) -> None:
+        require_zone(self.center_time_zone, "center_time_zone")
+
+
+class NotificationSettingsError(ValueError):
+    """notifications.json is invalid; the message says what is wrong and where."""
 
 
 @lru_cache(maxsize=4)
 def load_notification_settings(path: Path = SETTINGS_FILE) -> NotificationSettings:
-    return NotificationSettings.model_validate_json(path.read_text(encoding="utf-8"))
+    return decode_document(path.read_bytes(), NotificationSettings, NotificationSettingsError,
+                           "ticket notification settings")
 
 
 # --- the event -------------------------------------------------------------------------------------
@@ -153,25 +156,18 @@ class MalformedNotification(ValueError):
     """A queue message that is not a TicketStatusChanged event (nor a delayed one): retrying cannot help."""
 
 
-class _ChangeData(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # tolerant reader: new fields in the event are not errors
+class _ChangeData(msgspec.Struct, frozen=True, kw_only=True):
+    """The event's data. A tolerant reader: fields added to the event later are ignored, not errors."""
 
-    ticket_id: str = Field(min_length=1, max_length=64)
-    customer_id: str = Field(min_length=1, max_length=64)
-    seq: int = Field(ge=1)
+    ticket_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    customer_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    seq: Annotated[int, Meta(ge=1)]
     from_status: Status | None = None
     to_status: Status
     team: str
     subject: str
-    at: datetime
+    at: Annotated[datetime, Meta(tz=True)]  # needs a UTC offset
     changed_by: str | None = None
-
-    @field_validator("at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("needs a UTC offset")
-        return value
 
 
 @dataclass(frozen=True)
@@ -201,10 +197,9 @@ def parse_notification_request(body: str | bytes | Mapping[str, Any]) -> Notific
     detail = message.get("detail")
     data = detail.get("data") if isinstance(detail, Mapping) else None
     try:
-        parsed = _ChangeData.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}" for e in exc.errors())
-        raise MalformedNotification(f"bad event data: {problems}") from None  # no input values: they hold PII
+        parsed = msgspec.convert(data, _ChangeData)
+    except msgspec.ValidationError as exc:  # msgspec names the field and the expected type, never the value
+        raise MalformedNotification(f"bad event data: {exc}") from None  # (values hold personal data)
     change = StatusChange(parsed.ticket_id, parsed.customer_id, parsed.seq, parsed.from_status, parsed.to_status,
                           parsed.team, parsed.subject, parsed.at, parsed.changed_by)
     return NotificationRequest(change, message, not_before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import msgspec
 import pytest
 
 from functions.outreach.campaigns import UnknownCampaign
@@ -168,8 +169,8 @@ def test_a_reminder_is_planned_again_on_its_day(world):
 def test_a_disabled_campaign_plans_nothing(world):
     world.profiles.add(customer())
     planner = world.planner
-    planner.policy = planner.policy.model_copy(update={"campaigns": tuple(
-        c.model_copy(update={"enabled": False}) for c in planner.policy.campaigns)})
+    planner.policy = msgspec.structs.replace(planner.policy, campaigns=tuple(
+        msgspec.structs.replace(c, enabled=False) for c in planner.policy.campaigns))
     report = planner.plan(WARRANTY_RUN)
     assert report.disabled and report.profiles_read == 0 and world.queue.sent == []
 

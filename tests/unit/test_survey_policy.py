@@ -26,7 +26,7 @@ def test_the_shipped_policy_loads():
     ({"max_delay_seconds": 901}, "max_delay_seconds"),  # SQS delays one message by at most 15 minutes
     ({"low_score_threshold": 5}, "low_score_threshold"),
     ({"center_time_zone": "Europe/Atlantis"}, "center_time_zone"),
-    ({"quiet_hours": {"start": "25:00", "end": "09:00"}}, "quiet_hours.start"),
+    ({"quiet_hours": {"start": "25:00", "end": "09:00"}}, r"start must be HH:MM.*`\$\.quiet_hours`"),
     ({"quiet_hours": {"start": "09:00", "end": "09:00"}}, "quiet_hours"),
     ({"surprise": True}, "surprise"),
 ])

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 
 from functions.common.outbound import ChannelFailure
@@ -154,7 +155,7 @@ def test_changes_that_are_not_told_say_why(the_change, profile, reason):
 
 
 def test_statuses_that_are_not_configured_are_not_told():
-    settings = SETTINGS.model_copy(update={"notify_on": frozenset({Status.RESOLVED})})
+    settings = msgspec.structs.replace(SETTINGS, notify_on=frozenset({Status.RESOLVED}))
     assert decide_notification(change(), ADA, AFTERNOON, settings, BOTH).reason is Reason.NOT_NOTIFIED_STATUS
 
 
