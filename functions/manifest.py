@@ -86,7 +86,9 @@ class QueueSpec:
     description: str
     env_var: str  # carries the queue URL to functions that send to it
     visibility_timeout_seconds: int  # at least 6x the consumer's timeout (checked below and at synth)
-    max_receive_count: int = 3
+    # Deliveries before the dead-letter queue. AWS advises at least 5 for a Lambda-consumed queue: a throttled
+    # function's poller returns messages unprocessed, and each such receive counts.
+    max_receive_count: int = 5
 
 
 @dataclass(frozen=True)

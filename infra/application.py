@@ -6,7 +6,9 @@ Context (cdk.json or -c): `stage` (default "dev"), `connect_instance_arn` (use a
 (the End User Messaging phone number or pool SMS surveys and outreach are sent from, as an id or ARN; unset or ""
 disables SMS (surveys and outreach) and grants no SMS permission), `email_from_identity` (the From address of ticket
 progress e-mails, verified in SES itself or at a verified domain; unset or "" disables e-mail and grants no SES
-permission).
+permission), `service_callers` (the IAM role ARNs allowed to call the tickets API's /service routes, a list in
+cdk.json or comma-separated with -c; unset or "": nobody), and the retention periods of infra/retention.py
+(`recording_retention_days`, `access_log_retention_days`, `flow_log_retention_days`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from infra.bundling import build_lambda_asset
+from infra.retention import Retention
 from infra.stacks.contact_center_stack import ContactCenterStack
 
+SERVICE_CALLERS_KEY = "service_callers"
 STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 # Feature flags set in code, so `python app.py` (which does not read cdk.json) and `cdk synth` agree.
 FEATURE_FLAGS: dict[str, Any] = {
@@ -42,6 +46,15 @@ def _context(app: cdk.App, key: str) -> str | None:
     return str(value).strip() or None
 
 
+def _context_list(app: cdk.App, key: str) -> list[str]:
+    """A context list: a JSON list (cdk.json) or a comma-separated string (-c key=a,b); unset or "" is empty."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
 def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = None,
                asset_dir: Path | None = None, flow_sources: Mapping[str, Path] | None = None) -> cdk.App:
     """Build the app (not yet synthesized); the Lambda asset is built unless `asset_dir` is given.
@@ -60,6 +73,8 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         connect_instance_alias=_context(app, "connect_instance_alias"),
         sms_origination_identity=_context(app, "sms_origination_identity"),
         email_from_identity=_context(app, "email_from_identity"),
+        service_callers=_context_list(app, SERVICE_CALLERS_KEY),
+        retention=Retention.from_context(lambda key: _context(app, key)),
         flow_sources=flow_sources,
         description=f"Serverless contact center on Amazon Connect ({stage})",
     )

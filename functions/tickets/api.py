@@ -12,7 +12,11 @@ authorizer):
   claims: `cognito:username` (or `username`), and `cognito:groups`, where `team-<queue>` gives the
   agent's teams and `supervisors` makes a supervisor. API Gateway passes the groups claim as a string,
   "[team-billing supervisors]" or "team-billing,supervisors", so both are read;
-- the same routes under `/service/...` need an IAM (SigV4) caller: `requestContext.identity.userArn`.
+- the same routes under `/service/...` need an IAM (SigV4) caller: `requestContext.identity.userArn`. The actor
+  is the role, not the session: an assumed-role ARN (`arn:aws:sts::<account>:assumed-role/<role>/<session>`)
+  is recorded as `arn:aws:sts::<account>:assumed-role/<role>`, because the session name is whatever the caller
+  chose when assuming the role (it could read "supervisor-ana"). The role is what the API's resource policy
+  allowed (infra/constructs/api.py); its path is not in the request, its name is unique in the account.
 Which of the two applies is decided from the request's raw path, never from what the caller sends.
 Anything else is 401, before the body is even looked at (an anonymous caller learns nothing about the
 request format).
@@ -30,6 +34,7 @@ their history, which can be long: GET /tickets/{ticket_id} has it.
 """
 
 import json
+import re
 import traceback
 from collections.abc import Mapping
 from datetime import datetime
@@ -87,10 +92,15 @@ TEAM_GROUP_PREFIX = "team-"
 TICKET_ID_PATTERN = r"^[A-Za-z0-9-]{1,40}$"
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
 TEAM_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>; role names have no "/".
+ASSUMED_ROLE_ARN = re.compile(r"^(?P<role>arn:[a-z-]+:sts::\d{12}:assumed-role/[\w+=,.@-]+)/[^/]+$")
 
 Category = Literal[CATEGORIES]  # type: ignore[valid-type]
 Priority = Annotated[StrictInt, Field(ge=min(PRIORITIES), le=max(PRIORITIES), description="1 is the most urgent")]
-Version = Annotated[StrictInt, Field(ge=1, description="the `version` of the ticket as the caller read it")]
+# Bounded so that every request has a largest size (WAF's body rule is derived from it, infra/constructs/web_acl.py).
+MAX_VERSION = 2**31 - 1
+Version = Annotated[StrictInt, Field(ge=1, le=MAX_VERSION,
+                                     description="the `version` of the ticket as the caller read it")]
 ContactId = Annotated[str, Field(min_length=1, max_length=128, description="the Amazon Connect contact id")]
 Note = Annotated[str, Field(min_length=1, max_length=MAX_NOTE_CHARS)]
 TicketIdParam = Annotated[str, Path(pattern=TICKET_ID_PATTERN, description="e.g. T261123A1B2C3")]
@@ -110,7 +120,7 @@ class _Request(BaseModel):
 
 
 class CreateTicketRequest(_Request):
-    customer_id: Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN)]
+    customer_id: Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN, max_length=64)]
     subject: Annotated[str, Field(min_length=1, max_length=MAX_SUBJECT_CHARS)]
     category: Category
     team: Annotated[str, Field(min_length=1, max_length=64, description="a queue of the routing policy")]
@@ -266,6 +276,13 @@ def parse_groups(claim: object) -> frozenset[str]:
     return frozenset(item.strip() for item in items if item.strip())
 
 
+def service_principal(user_arn: str) -> str:
+    """The principal a service call is recorded under: an assumed role without the caller-chosen session name,
+    any other IAM principal (a user, the account root) as API Gateway names it."""
+    match = ASSUMED_ROLE_ARN.match(user_arn)
+    return match["role"] if match else user_arn
+
+
 def identify(event: Mapping[str, Any]) -> Actor:
     """The caller of an API Gateway REST proxy event as an Actor, or NotAuthenticated."""
     context = event.get("requestContext")
@@ -280,7 +297,7 @@ def identify(event: Mapping[str, Any]) -> Actor:
             raise NotAuthenticated("service routes (/service/...) take IAM (SigV4) credentials, not an agent token")
         if not isinstance(user_arn, str) or not user_arn:
             raise NotAuthenticated("service routes (/service/...) need a request signed with IAM (SigV4)")
-        return Actor(user_arn, ActorKind.SERVICE)
+        return Actor(service_principal(user_arn), ActorKind.SERVICE)
     if not isinstance(claims, Mapping) or not claims:
         if user_arn:
             raise NotAuthenticated("agent routes take a Cognito user pool token; IAM callers use /service/...")

@@ -13,8 +13,14 @@ an endpoint the handler does not serve cannot be deployed and one it serves cann
 - The stage: throttling from ApiSource (rate and burst), JSON access logs to a KMS-encrypted log group,
   X-Ray tracing, execution logs at ERROR without request/response bodies (they carry customer data), metrics,
   request validation (path parameters present, JSON bodies objects), no API key.
-- A WAFv2 web ACL on the stage: AWS managed rule groups (IP reputation, common, known bad inputs) and a per-IP
-  rate limit well above an agent floor sharing one NAT address.
+- A WAFv2 web ACL on the stage (infra/constructs/web_acl.py): AWS managed rule groups (IP reputation, common,
+  known bad inputs), a body-size rule at the largest body the API accepts (derived from its request models), and a
+  per-IP rate limit well above an agent floor sharing one NAT address.
+- A resource policy (`service_policy`): the agents' routes are open to whoever the Cognito authorizer lets in;
+  the routes under the service prefix only to the principals named in `service_callers` (role ARNs: the
+  `service_callers` context value), every other principal is denied there. Without it, any principal of the
+  account with execute-api:Invoke on "*" (an IAM allow is enough within the account) would be a service caller,
+  which sees and changes every ticket like a supervisor. No role of this stack calls the service routes itself.
 
 Execution logging needs the account's API Gateway CloudWatch role (AWS::ApiGateway::Account, one setting per
 account and Region). Without one, the stage of a fresh account fails to deploy. CDK's `cloudWatchRole` would
@@ -51,6 +57,7 @@ from constructs import Construct
 
 from functions.manifest import FUNCTIONS, ApiSource, FunctionSpec
 from infra.constructs.keys import log_group_key
+from infra.constructs.web_acl import api_web_acl, resolver_request_body_limit
 from infra.nag import acknowledge
 from infra.naming import pascal
 
@@ -62,13 +69,9 @@ METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 PATH = re.compile(r"^(/([A-Za-z0-9._-]+|\{[A-Za-z_][A-Za-z0-9_]*\}))+$")
 PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ACCESS_TOKEN_VALIDITY = cdk.Duration.minutes(15)
 REFRESH_TOKEN_VALIDITY = cdk.Duration.hours(10)  # one shift: sign in again the next day
-# Requests per 5 minutes from one IP address before WAF blocks it: 20 a second on average, far above one agent
-# floor behind a NAT address and far below what the stage's throttle allows the whole API.
-WAF_RATE_LIMIT_PER_IP = 6000
-WAF_MANAGED_RULE_GROUPS = ("AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesCommonRuleSet",
-                           "AWSManagedRulesKnownBadInputsRuleSet")
 # One JSON object per request. No request or response bodies, no phone numbers: ids, status and timings.
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -125,6 +128,40 @@ def check_routes(api: str, routes: Sequence[Route], service_prefix: str) -> list
     if not routes:
         problems.append(f"API {api!r} declares no routes")
     return problems
+
+
+def check_service_callers(callers: Sequence[str]) -> list[str]:
+    """What makes a `service_callers` entry unusable in the resource policy; empty when all is well."""
+    return [f"service_callers: {caller!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>, no wildcards)"
+            for caller in callers if not ROLE_ARN.match(caller)]
+
+
+def _execute_api(stage: str, method: str, path: str) -> str:
+    """A resource of the API's own policy: execute-api:/<stage>/<method>/<path>, path parameters as "*"."""
+    return f"execute-api:/{stage}/{method}{PATH_PARAMETER.sub('*', path)}"
+
+
+def service_policy(routes: Sequence[Route], service_prefix: str, stage: str,
+                   service_callers: Sequence[str]) -> iam.PolicyDocument:
+    """The REST API's resource policy: agents' routes for the authorizer to decide, the service routes for
+    `service_callers` only (see the module doc)."""
+    problems = check_service_callers(service_callers)
+    if problems:
+        raise ValueError("; ".join(problems))
+    callers = sorted(set(service_callers))
+    document = iam.PolicyDocument(statements=[iam.PolicyStatement(
+        sid="AgentRoutes", principals=[iam.AnyPrincipal()], actions=["execute-api:Invoke"],
+        resources=[_execute_api(stage, method, path) for method, path in routes])])
+    if callers:
+        document.add_statements(iam.PolicyStatement(
+            sid="ServiceCallers", principals=[iam.AnyPrincipal()], actions=["execute-api:Invoke"],
+            resources=[_execute_api(stage, method, service_prefix + path) for method, path in routes],
+            conditions={"ArnEquals": {"aws:PrincipalArn": callers}}))
+    document.add_statements(iam.PolicyStatement(
+        sid="NoOtherServiceCallers", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+        actions=["execute-api:Invoke"], resources=[f"execute-api:/*/*{service_prefix}/*"],
+        conditions={"ArnNotEquals": {"aws:PrincipalArn": callers}} if callers else None))
+    return document
 
 
 @dataclass(frozen=True)
@@ -199,11 +236,13 @@ class FunctionApis(Construct):
         stage: str,
         functions: Mapping[str, lambda_.Function],
         directory: AgentDirectory,
+        service_callers: Sequence[str] = (),
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
         routes_of: Callable[[ApiSource], Sequence[Route]] = resolver_routes,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage_name = stage
+        self.service_callers = tuple(service_callers)
         self.directory = directory
         self.log_key = self._log_key()
         self.apis: dict[str, DeployedApi] = {}
@@ -240,6 +279,7 @@ class FunctionApis(Construct):
             rest_api_name=f"callcenter-{api}-{self.stage_name}",
             description=f"{spec.description} ({self.stage_name})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            policy=service_policy(routes, source.service_prefix, self.stage_name, self.service_callers),
             cloud_watch_role=False,  # the account's role is ours, see the module doc
             deploy=True,
             deploy_options=apigw.StageOptions(
@@ -300,42 +340,12 @@ class FunctionApis(Construct):
             acknowledge(service_method, "COG4",
                         f"{source.service_prefix}{path} is for other AWS workloads, which sign with an IAM role "
                         "(AWS_IAM authorization, SigV4); they have no Cognito user. Agents use the Cognito route.")
-        web_acl = self._web_acl(scope, api)
+        web_acl = api_web_acl(scope, "WebAcl", name=f"callcenter-{api}-{self.stage_name}",
+                              description=f"Protects the {api} API of stage {self.stage_name}",
+                              max_body_bytes=resolver_request_body_limit(source.resolver))
         wafv2.CfnWebACLAssociation(scope, "WebAclAssociation", resource_arn=stage.stage_arn,
                                    web_acl_arn=web_acl.attr_arn)
         return DeployedApi(api, rest_api, stage, spec.name, routes, web_acl)
-
-    def _web_acl(self, scope: Construct, api: str) -> wafv2.CfnWebACL:
-        def visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-            return wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
-
-        rules = [
-            wafv2.CfnWebACL.RuleProperty(
-                name=group, priority=priority,
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=group)),
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                visibility_config=visibility(group))
-            for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS)
-        ]
-        rules.append(wafv2.CfnWebACL.RuleProperty(
-            name="RateLimitPerIp", priority=len(rules),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=WAF_RATE_LIMIT_PER_IP, aggregate_key_type="IP")),
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            visibility_config=visibility("RateLimitPerIp")))
-        return wafv2.CfnWebACL(
-            scope, "WebAcl",
-            name=f"callcenter-{api}-{self.stage_name}",
-            description=f"Protects the {api} API of stage {self.stage_name}",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            rules=rules,
-            visibility_config=visibility(f"callcenter-{api}-{self.stage_name}"),
-        )
 
     def _cloudwatch_account(self) -> apigw.CfnAccount:
         """The account's API Gateway CloudWatch role (once per stack), see the module doc."""

@@ -6,6 +6,11 @@
   queue (that queue first, the default queue second; one voice call at a time).
 - Call recordings go to a KMS-encrypted bucket, configured only on an instance this stack creates:
   an existing instance already has its CALL_RECORDINGS storage and Connect allows one per instance.
+- The flow logs of an instance this stack creates go to /aws/connect/<instance alias>, the group Connect writes
+  them to. They hold what the flows' Lambda functions received and answered (numbers, names, ticket status), so
+  the stack declares that group before the instance exists: KMS-encrypted with a key CloudWatch Logs may use,
+  kept for `flow_log_days` (infra/retention.py), retained with the stack. Left to Connect, it would be created
+  without either. (An existing instance's group is its owner's: the stack cannot create it again.)
 """
 
 from __future__ import annotations
@@ -14,14 +19,18 @@ import re
 
 import aws_cdk as cdk
 from aws_cdk import aws_connect as connect
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from functions.routing.policy import WEEKDAYS, Hours, RoutingPolicy
+from infra.constructs.keys import log_group_key
 from infra.constructs.recordings import RECORDINGS_PREFIX, RecordingStorage
 from infra.naming import pascal
+from infra.retention import Retention
 
 INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:(?P<account>\d{12}):instance/[0-9a-f-]{36}$")
 END_OF_DAY = "24:00"
+FLOW_LOG_GROUP_PREFIX = "/aws/connect/"  # Connect writes an instance's flow logs to /aws/connect/<instance alias>
 
 
 def _time_slice(clock: str) -> connect.CfnHoursOfOperation.HoursOfOperationTimeSliceProperty:
@@ -52,10 +61,13 @@ class ContactCenter(Construct):
         stage: str,
         instance_arn: str | None = None,
         instance_alias: str | None = None,
+        retention: Retention | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.policy = policy
+        self.retention = retention or Retention()
         self.recordings: RecordingStorage | None = None
+        self.flow_logs: logs.LogGroup | None = None
         if instance_arn:
             match = INSTANCE_ARN.match(instance_arn)
             if not match:
@@ -101,15 +113,25 @@ class ContactCenter(Construct):
 
     def _create_instance(self, stage: str, alias: str | None) -> str:
         # Aliases are unique across all of AWS: by default qualify it with stage and account.
+        instance_alias = alias or cdk.Fn.join("-", ["contact-center", stage, cdk.Aws.ACCOUNT_ID])
+        self.flow_logs = logs.LogGroup(
+            self, "FlowLogs",
+            log_group_name=cdk.Fn.join("", [FLOW_LOG_GROUP_PREFIX, instance_alias]),
+            retention=self.retention.flow_log_retention,
+            encryption_key=log_group_key(self, "FlowLogKey", "Encrypts the Amazon Connect flow logs"),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
         instance = connect.CfnInstance(
             self, "Instance",
             identity_management_type="CONNECT_MANAGED",
-            instance_alias=alias or cdk.Fn.join("-", ["contact-center", stage, cdk.Aws.ACCOUNT_ID]),
+            instance_alias=instance_alias,
             attributes=connect.CfnInstance.AttributesProperty(
                 inbound_calls=True, outbound_calls=True, contactflow_logs=True),
         )
         instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        self.recordings = RecordingStorage(self, "Recordings")
+        # The group exists before the instance can log a flow (or Connect would create it, plain and never expiring).
+        instance.node.add_dependency(self.flow_logs)
+        self.recordings = RecordingStorage(self, "Recordings", retention=self.retention)
         connect.CfnInstanceStorageConfig(
             self, "CallRecordingsStorage",
             instance_arn=instance.attr_arn,

@@ -237,6 +237,12 @@ class Functions(Construct):
         """The functions a REST API invokes (ApiSource), for infra/constructs/api.py."""
         return {name: fn for name, fn in self.by_name.items() if isinstance(self.specs[name].source, ApiSource)}
 
+    @property
+    def event_publishers(self) -> dict[str, iam.IRole]:
+        """The roles of the functions that publish on the domain bus (publishes_events): its only publishers."""
+        roles = {name: fn.role for name, fn in self.by_name.items() if self.specs[name].publishes_events}
+        return {name: role for name, role in roles.items() if role is not None}
+
     def wire(self, values: Mapping[str, str]) -> None:
         """Set deployment-supplied variables on every function that declares them (`wired_environment`).
 

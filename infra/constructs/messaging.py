@@ -8,7 +8,12 @@
   the rule delivers to the target queue; events that cannot be delivered go to the rule target's own
   dead-letter queue.
 - EVENT_BUS: the custom bus `<name>-<stage>` for our domain events (e.g. SurveyLowScore), with an archive
-  of everything we publish on it, so events can be replayed to consumers that do not exist yet.
+  of everything we publish on it, so events can be replayed to consumers that do not exist yet. The archive is
+  encrypted with the bus's own rotating key (retained), which EventBridge may use for this bus only.
+- Only our publishers may put events on that bus (`restrict_publishers`, once the functions exist): a bus policy
+  denies events:PutEvents to every principal but the roles of the functions that publish. Within one account an
+  IAM allow is enough to publish on a bus without a policy, so without this any role with events:PutEvents on "*"
+  could forge a TicketStatusChanged (a message to a customer) or a SurveyLowScore (a ticket).
 
 Only the rule may send to its queues. CDK's `targets.SqsQueue` grants events.amazonaws.com without an
 `aws:SourceArn` condition when the queue has a KMS key (the key policy naming the rule would make the key
@@ -20,7 +25,7 @@ fixed name rather than referenced.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,11 +127,19 @@ class Messaging(Construct):
         self.event_bus = events.EventBus(
             self, "EventBus", event_bus_name=self.event_bus_name,
             description=f"Contact center domain events (source '{bus.source}'), {stage}")
-        self.event_bus.archive(
-            "Archive",
+        self.archive_key = kms.Key(self, "ArchiveKey",
+                                   description=f"Encrypts the archive of the {self.event_bus_name} bus",
+                                   enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+        # Archive adds the key policy: EventBridge may use the key with this bus's encryption context only (and
+        # call kms:DescribeKey). Not EventBus.archive(), which (aws-cdk-lib 2.275) drops kms_key; scoped under the
+        # bus, as that method does, so the archive keeps its logical id.
+        self.archive = events.Archive(
+            self.event_bus, "Archive",
+            source_event_bus=self.event_bus,
             description=f"Every event published with source '{bus.source}', for replay to new consumers",
             event_pattern=events.EventPattern(source=[bus.source]),
             retention=ARCHIVE_RETENTION,
+            kms_key=self.archive_key,
         )
         self.rules: dict[str, ContactEventRule] = {}
         for name, spec in rules.items():
@@ -194,6 +207,26 @@ class Messaging(Construct):
             conditions=only_this_rule,
         ))
         return ContactEventRule(spec, rule, rule_arn, dead_letter_queue)
+
+    def restrict_publishers(self, publisher_role_arns: Sequence[str]) -> None:
+        """Deny events:PutEvents on the domain bus to every principal but these roles (see the module doc)."""
+        if not publisher_role_arns:
+            raise ValueError("the domain bus needs at least one publisher role")
+        # The bus's own Policy property (one document, no separate EventBusPolicy resource per statement); its ARN
+        # is built from its fixed name, as the bus cannot reference itself.
+        bus_arn = cdk.Stack.of(self).format_arn(service="events", resource="event-bus",
+                                                resource_name=self.event_bus_name)
+        policy = iam.PolicyDocument(statements=[iam.PolicyStatement(
+            sid="OnlyOurPublishers",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["events:PutEvents"],
+            resources=[bus_arn],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": list(publisher_role_arns)}},
+        )])
+        bus = self.event_bus.node.default_child
+        assert isinstance(bus, events.CfnEventBus)
+        bus.policy = policy.to_json()
 
     @property
     def rule_name_prefix(self) -> str:

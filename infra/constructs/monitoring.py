@@ -170,8 +170,10 @@ class Monitoring(Construct):
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Retained like every other key of the stack: deleting it would leave any message encrypted with it (an
+        # alarm still in flight, a subscription's dead-letter queue) unreadable.
         key = kms.Key(self, "TopicKey", description="Encrypts the contact center alarm topic",
-                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.DESTROY)
+                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
         # CloudWatch publishes alarm notifications to the encrypted topic with this key.
         key.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],

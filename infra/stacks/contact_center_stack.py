@@ -9,7 +9,7 @@ pool whose groups are the policy's queues (the ticket teams); monitoring comes l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.tables import Tables
 from infra.naming import pascal
+from infra.retention import Retention
 
 SURVEY_FLOW = "survey"  # infra/flows/survey.json: the flow the survey calls run
 OUTREACH_FLOW = "outreach"  # infra/flows/outreach.json: the flow the outreach calls run
@@ -49,6 +50,8 @@ class ContactCenterStack(cdk.Stack):
         connect_instance_alias: str | None = None,
         sms_origination_identity: str | None = None,
         email_from_identity: str | None = None,
+        service_callers: Sequence[str] = (),
+        retention: Retention | None = None,
         flow_sources: Mapping[str, Path] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -58,7 +61,8 @@ class ContactCenterStack(cdk.Stack):
             raise ManifestError(problems)
         policy = load_policy()
         center = ContactCenter(self, "ContactCenter", policy=policy, stage=stage,
-                               instance_arn=connect_instance_arn, instance_alias=connect_instance_alias)
+                               instance_arn=connect_instance_arn, instance_alias=connect_instance_alias,
+                               retention=retention)
         tables = Tables(self, "Tables")
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
         functions = Functions(
@@ -93,11 +97,14 @@ class ContactCenterStack(cdk.Stack):
             name_suffix=center.name_suffix,
             sources=flow_sources,
         )
+        # The domain bus takes events from the functions that publish them, and from no other principal.
+        messaging.restrict_publishers([role.role_arn for role in functions.event_publishers.values()])
         functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW)})
         functions.require_wired()
         # The ticket teams are the routing policy's queues: one Cognito group per team.
         agents = AgentDirectory(self, "Agents", stage=stage, teams=list(policy.queues))
-        apis = FunctionApis(self, "Apis", stage=stage, functions=functions.api_backed, directory=agents)
+        apis = FunctionApis(self, "Apis", stage=stage, functions=functions.api_backed, directory=agents,
+                            service_callers=service_callers)
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)

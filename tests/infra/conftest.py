@@ -90,6 +90,19 @@ def on_existing_instance(tmp_path_factory: pytest.TempPathFactory, tiny_asset: P
                       {"stage": "shared", "connect_instance_arn": EXISTING_INSTANCE}, asset_dir=tiny_asset)
 
 
+SERVICE_CALLERS = ["arn:aws:iam::111122223333:role/ticket-sync", "arn:aws:iam::111122223333:role/ops/crm-bridge"]
+CONFIGURED_RETENTION = {"recording_retention_days": "730", "access_log_retention_days": "1096",
+                        "flow_log_retention_days": "90"}
+
+
+@pytest.fixture(scope="session")
+def configured(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synthesized:
+    """A warm synth with the optional context set: /service callers (a cdk.json list) and retention periods."""
+    return synthesize(tmp_path_factory.mktemp("configured"),
+                      {"stage": "configured", "service_callers": SERVICE_CALLERS, **CONFIGURED_RETENTION},
+                      asset_dir=tiny_asset)
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

@@ -1,19 +1,29 @@
 """The ticket API as the resolver declares it: every route for agents behind the Cognito authorizer and again
-under /service behind IAM, one scoped invoke permission, a throttled, logged, traced and WAF-protected stage,
-and the agents' user pool with a group per team."""
+under /service behind IAM (and, by resource policy, for the configured service callers only), one scoped invoke
+permission, a throttled, logged, traced and WAF-protected stage whose body rule matches the API's own limits, and
+the agents' user pool with a group per team."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.manifest import FUNCTIONS, ApiSource, FunctionSpec
 from functions.routing.policy import load_policy
-from infra.constructs.api import check_routes, resolver_routes
+from functions.tickets.api import CreateTicketRequest, NoteRequest
+from functions.tickets.ticket import MAX_NOTE_CHARS, MAX_SUBJECT_CHARS
+from infra.constructs.api import check_routes, check_service_callers, resolver_routes, service_policy
+from infra.constructs.web_acl import (
+    INSPECTION_LIMITS,
+    UnboundedSchema,
+    largest_request_body,
+    resolver_request_body_limit,
+)
 from infra.naming import pascal
-from tests.infra.conftest import STAGE, Synthesized, as_list, render
+from tests.infra.conftest import SERVICE_CALLERS, STAGE, Synthesized, as_list, render, synthesize
 
 pytestmark = pytest.mark.infra
 API_SPECS = [spec for spec in FUNCTIONS.values() if isinstance(spec.source, ApiSource)]
@@ -249,3 +259,143 @@ def test_the_stack_outputs_the_api_url_the_pool_and_the_client(synthesized: Synt
     assert outputs["AgentDesktopClientId"]["Value"] == {"Ref": synthesized.logical_id("Agents/UserPool/DesktopClient")}
     # Only the named outputs: RestApi's own unnamed Endpoint output is removed
     assert not [name for name in outputs if name.startswith("ApisTicketsApiEndpoint")]
+
+
+# --- who may call: the API's resource policy ---------------------------------------------------------
+
+def _policy(synthesized: Synthesized) -> list[dict[str, Any]]:
+    return synthesized.resources[_api_id(synthesized)]["Properties"]["Policy"]["Statement"]
+
+
+def _service_resource() -> str:
+    return f"execute-api:/*/*{SOURCE.service_prefix}/*"
+
+
+def test_agent_routes_are_left_to_the_cognito_authorizer(synthesized: Synthesized) -> None:
+    (allow,) = [s for s in _policy(synthesized) if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"AWS": "*"} and allow["Action"] == "execute-api:Invoke"
+    assert "Condition" not in allow
+    # Exactly the agents' routes (path parameters as *), none under the service prefix
+    resources = as_list(allow["Resource"])
+    assert sorted(resources) == sorted(
+        f"execute-api:/{STAGE}/{method}/" + "/".join("*" if part.startswith("{") else part
+                                                       for part in path.strip("/").split("/"))
+        for method, path in ROUTES)
+    assert not [r for r in resources if f"{SOURCE.service_prefix}/" in r]
+
+
+def test_without_configured_callers_every_principal_is_denied_the_service_routes(synthesized: Synthesized) -> None:
+    # Given no service_callers in the context (the default)
+    denies = [s for s in _policy(synthesized) if s["Effect"] == "Deny"]
+    # Then every principal, whatever its IAM policies allow, is denied every route under /service
+    assert denies == [{"Sid": "NoOtherServiceCallers", "Effect": "Deny", "Principal": {"AWS": "*"},
+                       "Action": "execute-api:Invoke", "Resource": _service_resource()}]
+
+
+def test_only_the_configured_roles_may_call_the_service_routes(configured: Synthesized) -> None:
+    statements = {s["Sid"]: s for s in _policy(configured)}
+    # Then the listed roles are allowed every service route, by their principal ARN (a role, not a session)
+    allow = statements["ServiceCallers"]
+    assert allow["Effect"] == "Allow" and allow["Principal"] == {"AWS": "*"}
+    assert allow["Condition"] == {"ArnEquals": {"aws:PrincipalArn": sorted(SERVICE_CALLERS)}}
+    assert sorted(as_list(allow["Resource"])) == sorted(
+        f"execute-api:/configured/{method}{SOURCE.service_prefix}/" + "/".join(
+            "*" if part.startswith("{") else part for part in path.strip("/").split("/"))
+        for method, path in ROUTES)
+    # And every other principal is denied there, even one whose own IAM policy allows execute-api:Invoke on "*"
+    deny = statements["NoOtherServiceCallers"]
+    assert (deny["Effect"], deny["Principal"], deny["Resource"]) == ("Deny", {"AWS": "*"}, _service_resource())
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted(SERVICE_CALLERS)}}
+
+
+@pytest.mark.parametrize("caller", [
+    "*", "arn:aws:iam::111122223333:role/*", "arn:aws:iam::111122223333:user/ticket-sync",
+    "arn:aws:sts::111122223333:assumed-role/ticket-sync/session", "ticket-sync", "arn:aws:iam::*:role/ticket-sync",
+])
+def test_a_service_caller_that_is_not_one_role_is_refused(caller: str) -> None:
+    assert check_service_callers([caller])
+    with pytest.raises(ValueError, match="not an IAM role ARN"):
+        service_policy(ROUTES, SOURCE.service_prefix, STAGE, [caller])
+
+
+def test_the_service_callers_context_also_reads_a_comma_separated_list(tmp_path: Path, tiny_asset: Path) -> None:
+    # -c service_callers=a,b on the command line arrives as one string
+    synthesized = synthesize(tmp_path, {"stage": "cli", "service_callers": ", ".join(SERVICE_CALLERS)},
+                             asset_dir=tiny_asset)
+    deny = {s["Sid"]: s for s in _policy(synthesized)}["NoOtherServiceCallers"]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted(SERVICE_CALLERS)}}
+
+
+# --- WAF and the API's own body limits ---------------------------------------------------------------
+
+def _web_acl(synthesized: Synthesized) -> dict[str, Any]:
+    return synthesized.resource(f"Apis/{pascal(SOURCE.api)}/WebAcl")["Properties"]
+
+
+def _largest_valid_create_request() -> str:
+    """A POST /tickets body the API accepts, every field at its limit in the costliest characters, pretty-printed
+    and JSON-escaped (non-ASCII as \\u escapes, as many clients send it)."""
+    emoji = "\U0001F600"
+    body = {"customer_id": "c" * 64, "subject": emoji * MAX_SUBJECT_CHARS, "category": "complaint",
+            "team": emoji * 64, "priority": 4, "restricted": False, "contact_id": emoji * 128,
+            "note": emoji * MAX_NOTE_CHARS, "request_id": emoji * 128}
+    CreateTicketRequest.model_validate(body)  # valid: the API would accept it
+    return json.dumps(body, indent=4)
+
+
+def test_the_common_rule_sets_8kb_body_rule_only_counts(synthesized: Synthesized) -> None:
+    (common,) = [r for r in _web_acl(synthesized)["Rules"]
+                 if r["Statement"].get("ManagedRuleGroupStatement", {}).get("Name") == "AWSManagedRulesCommonRuleSet"]
+    overrides = common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
+    assert overrides == [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
+
+
+def test_a_note_of_2000_accented_characters_is_within_the_waf_body_limit(synthesized: Synthesized) -> None:
+    # Given a valid note of 2,000 accented characters, JSON-escaped: more than the common rule set's 8 KB
+    body = json.dumps({"text": "é" * MAX_NOTE_CHARS})
+    NoteRequest.model_validate_json(body)
+    assert len(body.encode()) > 8 * 1024
+    # Then no rule of the web ACL blocks it for its size
+    (size_rule,) = [r for r in _web_acl(synthesized)["Rules"] if "SizeConstraintStatement" in r["Statement"]]
+    assert len(body.encode()) <= size_rule["Statement"]["SizeConstraintStatement"]["Size"]
+
+
+def test_bodies_larger_than_any_valid_request_are_blocked_and_valid_ones_inspected_whole(
+    synthesized: Synthesized,
+) -> None:
+    acl = _web_acl(synthesized)
+    (size_rule,) = [r for r in acl["Rules"] if "SizeConstraintStatement" in r["Statement"]]
+    statement = size_rule["Statement"]["SizeConstraintStatement"]
+    assert size_rule["Action"] == {"Block": {}}
+    assert statement["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+    assert statement["ComparisonOperator"] == "GT"
+    # The limit is the API's own largest body, derived from its request models, and holds a real one
+    assert statement["Size"] == resolver_request_body_limit(SOURCE.resolver)
+    assert len(_largest_valid_create_request().encode()) <= statement["Size"]
+    # And WAF inspects that much of every body (not the default 16 KB): the managed rules see all of a valid one
+    limit = acl["AssociationConfig"]["RequestBody"]["API_GATEWAY"]["DefaultSizeInspectionLimit"]
+    assert INSPECTION_LIMITS[limit] >= statement["Size"]
+    assert limit == min((name for name, size in INSPECTION_LIMITS.items() if size >= statement["Size"]),
+                        key=INSPECTION_LIMITS.__getitem__)
+
+
+@pytest.mark.parametrize(("schema", "says"), [
+    ({"type": "string"}, "without maxLength"),
+    ({"type": "integer", "minimum": 1}, "without minimum and maximum"),
+    ({"type": "object", "properties": {}}, "open to extra members"),
+    ({"type": "array", "items": {"type": "boolean"}}, "without maxItems"),
+])
+def test_a_request_schema_without_bounds_cannot_set_the_body_limit(schema: dict[str, Any], says: str) -> None:
+    document = {"paths": {"/x": {"post": {"requestBody": {"content": {"application/json": {"schema": schema}}}}}}}
+    with pytest.raises(UnboundedSchema, match=says):
+        largest_request_body(document)
+
+
+def test_the_body_limit_follows_the_models() -> None:
+    # A longer string limit makes a larger limit: 12 bytes per character (the escaped surrogate pair)
+    def document(max_length: int) -> dict[str, Any]:
+        schema = {"type": "object", "additionalProperties": False,
+                  "properties": {"text": {"type": "string", "maxLength": max_length}}}
+        return {"paths": {"/n": {"post": {"requestBody": {"content": {"application/json": {"schema": schema}}}}}}}
+    assert largest_request_body(document(2000)) - largest_request_body(document(1000)) == 12 * 1000
+    assert largest_request_body({"paths": {"/n": {"get": {}}}}) == 0

@@ -1,4 +1,5 @@
-"""Connect instance, hours, queues, routing profiles and call recordings, from the routing policy."""
+"""Connect instance, hours, queues, routing profiles, call recordings and flow logs, from the routing policy; what
+they keep expires as the context (infra/retention.py) says."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from functions.routing.policy import load_policy
 from infra.naming import pascal
-from tests.infra.conftest import EXISTING_INSTANCE, STAGE, Synthesized, render, synthesize
+from tests.infra.conftest import CONFIGURED_RETENTION, EXISTING_INSTANCE, STAGE, Synthesized, render, synthesize
 
 pytestmark = pytest.mark.infra
 POLICY = load_policy()
@@ -87,6 +88,79 @@ def test_call_recordings_go_to_a_private_versioned_kms_bucket_that_is_retained(s
     policies = [p["Properties"] for p in synthesized.of_type("AWS::S3::BucketPolicy").values()
                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
     assert policies and _denies_insecure_transport(policies[0])
+
+
+def _lifecycle(synthesized: Synthesized, bucket_id: str) -> dict[str, dict[str, Any]]:
+    rules = synthesized.resources[bucket_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    return {rule["Id"]: rule for rule in rules}
+
+
+def _bucket_ids(synthesized: Synthesized) -> tuple[str, str]:
+    """The recordings bucket and the bucket of its access logs."""
+    storage = next(iter(synthesized.of_type("AWS::Connect::InstanceStorageConfig").values()))["Properties"]
+    bucket_id = storage["S3Config"]["BucketName"]["Ref"]
+    logs_id = synthesized.resources[bucket_id]["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    return bucket_id, logs_id
+
+
+def _expires_after(synthesized: Synthesized, bucket_id: str, days: int) -> None:
+    rules = _lifecycle(synthesized, bucket_id)
+    expire = rules["expire"]
+    assert expire["Status"] == "Enabled"
+    assert expire["ExpirationInDays"] == days
+    # A deleted or overwritten object stays restorable for 30 days, then goes too
+    assert expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert expire["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+    assert rules["remove-expired-delete-markers"]["ExpiredObjectDeleteMarker"] is True
+
+
+def test_recordings_and_their_access_logs_expire_after_a_year_by_default(synthesized: Synthesized) -> None:
+    recordings, access_logs = _bucket_ids(synthesized)
+    _expires_after(synthesized, recordings, 365)
+    _expires_after(synthesized, access_logs, 365)
+
+
+def test_recording_and_access_log_retention_come_from_the_context(configured: Synthesized) -> None:
+    recordings, access_logs = _bucket_ids(configured)
+    _expires_after(configured, recordings, int(CONFIGURED_RETENTION["recording_retention_days"]))
+    _expires_after(configured, access_logs, int(CONFIGURED_RETENTION["access_log_retention_days"]))
+
+
+def _flow_log_group(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    (found,) = [(k, v) for k, v in synthesized.of_type("AWS::Logs::LogGroup").items()
+                if render(v["Properties"].get("LogGroupName", "")).startswith("/aws/connect/")]
+    return found
+
+
+def test_connect_flow_logs_go_to_a_declared_encrypted_group_with_a_retention(synthesized: Synthesized) -> None:
+    # Given the instance's alias
+    instance_id = synthesized.logical_id("ContactCenter/Instance")
+    instance = synthesized.resources[instance_id]
+    alias = render(instance["Properties"]["InstanceAlias"])
+    # Then the group Connect writes its flow logs to (/aws/connect/<alias>) is the stack's, before the instance
+    group_id, group = _flow_log_group(synthesized)
+    assert render(group["Properties"]["LogGroupName"]) == f"/aws/connect/{alias}"
+    assert group_id in instance["DependsOn"]
+    assert group["Properties"]["RetentionInDays"] == 30
+    assert group["DeletionPolicy"] == "Retain"
+    # And it is encrypted with a rotating key that CloudWatch Logs may use for this account's log groups only
+    key = synthesized.resources[group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    (for_logs,) = [s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"]]
+    assert render(for_logs["Principal"]["Service"]) == "logs.<AWS::Region>.amazonaws.com"
+    assert render(for_logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]) == (
+        "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:*")
+
+
+def test_flow_log_retention_comes_from_the_context(configured: Synthesized) -> None:
+    _, group = _flow_log_group(configured)
+    assert group["Properties"]["RetentionInDays"] == int(CONFIGURED_RETENTION["flow_log_retention_days"])
+
+
+def test_an_existing_instance_keeps_its_own_flow_log_group(on_existing_instance: Synthesized) -> None:
+    # Its group (/aws/connect/<its alias>) may exist already: creating it again would fail the deployment
+    assert not [g for g in on_existing_instance.of_type("AWS::Logs::LogGroup").values()
+                if render(g["Properties"].get("LogGroupName", "")).startswith("/aws/connect/")]
 
 
 # --- an existing instance ------------------------------------------------------------------------

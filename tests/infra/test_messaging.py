@@ -1,5 +1,6 @@
 """Queues, the contact event rule and the domain event bus, as functions/manifest.py declares them:
-encrypted, dead-lettered, and open to nothing but the rule that feeds them."""
+encrypted, dead-lettered, and open to nothing but the rule that feeds them; the domain bus takes events from our
+publishing functions only and archives them encrypted."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from functions.manifest import EVENT_BUS, EVENT_RULES, QUEUES, EventRuleSpec, QueueSpec
+from functions.manifest import EVENT_BUS, EVENT_RULES, FUNCTIONS, QUEUES, EventRuleSpec, QueueSpec, SqsSource
 from infra.naming import pascal
 from tests.infra.conftest import EXISTING_INSTANCE, STAGE, Synthesized, as_list, render
 
@@ -68,6 +69,17 @@ def test_queue_is_kms_encrypted_with_a_rotating_key_and_dead_letters_after_max_r
     # And both refuse requests without TLS
     assert _denies_insecure_transport(_queue_policy(synthesized, queue_id))
     assert _denies_insecure_transport(_queue_policy(synthesized, dlq_id))
+
+
+LAMBDA_CONSUMED = sorted({spec.source.queue for spec in FUNCTIONS.values() if isinstance(spec.source, SqsSource)})
+AWS_ADVISED_MIN_RECEIVES = 5  # a throttled consumer's receives count too: fewer moves good messages to the DLQ
+
+
+@pytest.mark.parametrize("name", LAMBDA_CONSUMED)
+def test_a_lambda_consumed_queue_dead_letters_only_after_at_least_five_receives(synthesized: Synthesized,
+                                                                               name: str) -> None:
+    _, queue = _queue(synthesized, QUEUES[name])
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= AWS_ADVISED_MIN_RECEIVES
 
 
 # --- the contact event rule ------------------------------------------------------------------------
@@ -136,8 +148,48 @@ def test_domain_events_have_their_own_bus_per_stage_with_an_archive(synthesized:
     assert archive["SourceArn"] == {"Fn::GetAtt": [bus_id, "Arn"]}
     assert archive["EventPattern"] == {"source": [EVENT_BUS.source]}
     assert archive["RetentionDays"] > 0
-    # And nobody outside the account may put events on it (no bus policy at all)
+    # And no separate bus policy grants anything (the bus's own policy only denies, see below)
     assert not synthesized.of_type("AWS::Events::EventBusPolicy")
+
+
+def test_only_the_publishing_functions_may_put_events_on_the_domain_bus(synthesized: Synthesized) -> None:
+    # Given the functions the manifest lets publish domain events
+    publishers = sorted(spec.name for spec in FUNCTIONS.values() if spec.publishes_events)
+    assert publishers  # survey-answers (SurveyLowScore), ticket-events (TicketStatusChanged)
+    roles = [synthesized.resource(f"Functions/{pascal(name)}/Function")["Properties"]["Role"] for name in publishers]
+    # Then the bus's policy denies PutEvents on it to every principal but those functions' roles
+    bus = synthesized.resource("Messaging/EventBus")["Properties"]
+    (statement,) = bus["Policy"]["Statement"]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", {"AWS": "*"},
+                                                                                   "events:PutEvents")
+    assert render(statement["Resource"]) == (f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:"
+                                             f"event-bus/{EVENT_BUS.name}-{STAGE}")
+    assert list(statement["Condition"]) == ["ArnNotEquals"]
+    excepted = as_list(statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"])
+    assert sorted(map(str, excepted)) == sorted(map(str, roles))
+    # And each of those roles is a role of this stack
+    assert all(synthesized.resources[role["Fn::GetAtt"][0]]["Type"] == "AWS::IAM::Role" for role in roles)
+
+
+def test_the_domain_bus_archive_is_encrypted_with_a_retained_rotating_key_for_that_bus(
+    synthesized: Synthesized,
+) -> None:
+    bus_id = synthesized.logical_id("Messaging/EventBus")
+    (archive,) = [a["Properties"] for a in synthesized.of_type("AWS::Events::Archive").values()]
+    key_id = archive["KmsKeyIdentifier"]["Fn::GetAtt"][0]
+    key = synthesized.resources[key_id]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"  # archived events stay readable after the stack is gone
+    # EventBridge may encrypt and decrypt with it for this bus's archive only
+    for_events = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
+                  if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    data_key = [s for s in for_events if "kms:GenerateDataKey" in as_list(s["Action"])]
+    assert len(data_key) == 1
+    assert data_key[0]["Condition"] == {
+        "StringEquals": {"kms:EncryptionContext:aws:events:event-bus:arn": {"Fn::GetAtt": [bus_id, "Arn"]}}}
+    assert {a for s in for_events for a in as_list(s["Action"])} <= {
+        "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncrypt*", "kms:DescribeKey"}
 
 
 # --- rules on the domain bus (our own events, e.g. TicketStatusChanged) ----------------------------------

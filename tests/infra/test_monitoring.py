@@ -63,6 +63,7 @@ def test_alarm_topic_is_encrypted_and_requires_tls(synthesized: Synthesized) -> 
     key_id = topic["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key = synthesized.resources[key_id]["Properties"]
     assert key["EnableKeyRotation"] is True
+    assert synthesized.resources[key_id]["DeletionPolicy"] == "Retain"  # like every key: not deleted with the stack
     assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
                for s in key["KeyPolicy"]["Statement"]), "CloudWatch must be able to publish to the topic"
     policy = next(p["Properties"] for p in synthesized.of_type("AWS::SNS::TopicPolicy").values()

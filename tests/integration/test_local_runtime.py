@@ -8,6 +8,7 @@ import pytest
 
 from callcenter.event_sources import deliver
 from callcenter.post_call import publish_contact_event
+from functions.manifest import QUEUES
 
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -50,7 +51,8 @@ def test_a_failing_message_is_redelivered_then_dead_lettered_while_the_rest_succ
     report = deliver(backend, "survey-requests")
     assert report.succeeded == 2
     assert report.in_dead_letter_queue == 1
-    assert sum(batch.count("poison") for batch in seen) == 3  # maxReceiveCount deliveries, then the DLQ
+    # maxReceiveCount deliveries, then the DLQ
+    assert sum(batch.count("poison") for batch in seen) == QUEUES["survey-requests"].max_receive_count
 
 
 def test_a_crashed_batch_comes_back_whole(backend, monkeypatch):

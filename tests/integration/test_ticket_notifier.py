@@ -19,6 +19,7 @@ from callcenter.backend import LocalBackend
 from callcenter.event_sources import deliver, deliver_stream
 from functions.common.observability import logger
 from functions.common.ticket_overview import Status
+from functions.manifest import QUEUES
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
 from functions.tickets.notification_store import notifications_of_ticket
@@ -193,9 +194,10 @@ def test_a_failing_channel_is_retried_then_dead_lettered_while_the_rest_of_the_b
     report = desk.notify()
     # Then Grace's email went out; Ada's message was tried max_receive_count times and sits in the DLQ
     assert len(desk.backend.sent_emails()) == 1
-    assert report.in_dead_letter_queue == 1 and report.failed == 3
+    tries = QUEUES["ticket-notifications"].max_receive_count
+    assert report.in_dead_letter_queue == 1 and report.failed == tries
     [record] = notifications_of_ticket(ada_ticket.ticket_id)
-    assert (record.status, record.attempts) == (NotificationStatus.FAILED, 3)
+    assert (record.status, record.attempts) == (NotificationStatus.FAILED, tries)
     assert ADA.phone not in logs.getvalue()
 
 

@@ -44,11 +44,42 @@ def test_an_access_token_names_the_user_in_username() -> None:
     assert identify(event).id == "ana"
 
 
-def test_a_service_caller_is_its_iam_principal() -> None:
+def test_a_service_caller_is_recorded_as_its_role_without_the_session_name() -> None:
+    # Given a call signed with a session of the role callcenter-survey-answers
     event = load_event("tickets/api_service_create_ticket")
+    assert event["requestContext"]["identity"]["userArn"] == (
+        "arn:aws:sts::123456789012:assumed-role/callcenter-survey-answers/callcenter-survey-answers")
+    # Then the actor is the role, and the session name is not part of it
     actor = identify(event)
     assert actor.kind is ActorKind.SERVICE
-    assert actor.id == event["requestContext"]["identity"]["userArn"]
+    assert actor.id == "arn:aws:sts::123456789012:assumed-role/callcenter-survey-answers"
+
+
+def test_a_session_name_the_caller_chose_does_not_reach_the_audit_label() -> None:
+    # Given two sessions of the same role, one named to look like a supervisor
+    honest, spoofed = load_event("tickets/api_service_create_ticket"), load_event("tickets/api_service_create_ticket")
+    spoofed["requestContext"]["identity"]["userArn"] = (
+        "arn:aws:sts::123456789012:assumed-role/callcenter-survey-answers/supervisor-ana")
+    # Then both are the same actor, and the history label does not carry the chosen name
+    assert identify(honest) == identify(spoofed)
+    assert "supervisor-ana" not in identify(spoofed).label
+
+
+@pytest.mark.parametrize("user_arn", [
+    "arn:aws:iam::123456789012:user/ticket-sync",  # an IAM user: no session to drop
+    "arn:aws:iam::123456789012:root",
+    "arn:aws-us-gov:iam::123456789012:user/ops/ticket-sync",
+])
+def test_a_principal_without_a_session_is_recorded_as_api_gateway_names_it(user_arn: str) -> None:
+    event = load_event("tickets/api_service_create_ticket")
+    event["requestContext"]["identity"]["userArn"] = user_arn
+    assert identify(event).id == user_arn
+
+
+def test_an_assumed_role_of_another_partition_keeps_its_partition() -> None:
+    event = load_event("tickets/api_service_create_ticket")
+    event["requestContext"]["identity"]["userArn"] = "arn:aws-cn:sts::123456789012:assumed-role/sync/i-0abc"
+    assert identify(event).id == "arn:aws-cn:sts::123456789012:assumed-role/sync"
 
 
 @pytest.mark.parametrize(("change", "says"), [
