@@ -195,8 +195,8 @@ def test_runtime_provided_is_boto3_and_what_it_depends_on() -> None:
 
 def test_modules_load_from_bytecode_in_a_read_only_lambda_layout(asset: Path) -> None:
     """A fresh interpreter with only the asset on its path: nothing under it is compiled from source, and
-    phone numbers still resolve to time zones (phonenumbers' tzdata is kept). Pure-Python modules only:
-    the asset's native extensions are arm64."""
+    phone numbers still resolve to time zones (phonenumbers' tzdata is kept), and IANA zone files load from the
+    compiled tzdata package. Pure-Python modules only: the asset's native extensions are arm64."""
     script = textwrap.dedent(f"""
         import importlib.machinery, json, sys
         asset = {str(asset)!r}
@@ -209,8 +209,10 @@ def test_modules_load_from_bytecode_in_a_read_only_lambda_layout(asset: Path) ->
         importlib.machinery.SourceFileLoader.source_to_code = source_to_code
         sys.path.insert(0, asset)
         from functions.common.phone import mask_phone, time_zones_for
+        from importlib.resources import files
+        zone_file = files("tzdata.zoneinfo.America").joinpath("New_York").read_bytes()  # zoneinfo's fallback
         print(json.dumps({{"compiled": compiled, "zones": time_zones_for("+12125550175"),
-                          "masked": mask_phone("+12125550175"),
+                          "tzif": zone_file[:4].decode(), "masked": mask_phone("+12125550175"),
                           "loader": type(sys.modules["phonenumbers"].__spec__.loader).__name__}}))
     """)
     result = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", script], capture_output=True, text=True,
@@ -218,6 +220,7 @@ def test_modules_load_from_bytecode_in_a_read_only_lambda_layout(asset: Path) ->
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["compiled"] == []
     assert report["zones"] == ["America/New_York"]
+    assert report["tzif"] == "TZif"
     assert report["masked"] == "+1********75"
     assert report["loader"] == "SourcelessFileLoader"
 
