@@ -15,7 +15,7 @@ refuses to run under any other CPython minor version, because it compiles the by
      was; sources dropped to keep the asset within its size budget), with code locations pointing at
      /var/task so tracebacks name the deployed file and line.
    This step is cached: it is skipped while a stamp file holds the same hash of (dependencies, lock,
-   platform, Python version, UNNEEDED).
+   platform, Python version, what is removed, how it is compiled).
 2. Our code: the `functions/` package (.py and .json files), refreshed on every build, compiled to
    `__pycache__/<module>.cpython-311.pyc` beside its sources (kept: tracebacks from our code show the line).
 
@@ -88,6 +88,10 @@ UNNEEDED: tuple[Unneeded, ...] = (
 )
 
 
+# How the dependencies are compiled: sourceless (-b), unchecked hash-based .pyc, no column tables.
+DEPENDENCY_COMPILE = ("-X", "no_debug_ranges", "-m", "compileall", "-q", "-b", "--invalidation-mode", "unchecked-hash")
+
+
 class BundlingError(RuntimeError):
     """The Lambda asset could not be built; the message says which step failed and why."""
 
@@ -115,7 +119,7 @@ def dependencies_hash(dependencies: Iterable[str], pip_platform: str = runtime.P
     digest = hashlib.sha256()
     unneeded = [pattern for rule in UNNEEDED for pattern in rule.patterns]
     for part in (*sorted(dependencies), pip_platform, runtime.IMPLEMENTATION, runtime.PYTHON_VERSION,
-                 LAMBDA_TASK_ROOT, *unneeded, *sorted(RUNTIME_PROVIDED)):
+                 LAMBDA_TASK_ROOT, *DEPENDENCY_COMPILE, *unneeded, *sorted(RUNTIME_PROVIDED)):
         digest.update(part.encode() + b"\0")
     digest.update(lock.read_bytes() if lock.exists() else b"")
     return digest.hexdigest()
@@ -183,10 +187,7 @@ def _compile_dependencies(asset: Path) -> None:
     Compiled in a child interpreter with `-X no_debug_ranges`: without their sources these frames cannot
     show column carets anyway, and the column tables would make the bytecode ~8% larger.
     """
-    command = [
-        sys.executable, "-X", "no_debug_ranges", "-m", "compileall", "-q", "-b",
-        "--invalidation-mode", "unchecked-hash", "-s", str(asset), "-p", LAMBDA_TASK_ROOT, str(asset),
-    ]
+    command = [sys.executable, *DEPENDENCY_COMPILE, "-s", str(asset), "-p", LAMBDA_TASK_ROOT, str(asset)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BundlingError(f"compiling the dependencies failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
