@@ -44,7 +44,8 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), the
 	$(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-bench: $(STAMP) ## Benchmarks: routing (cold start, time, DynamoDB requests per decision), surveys, outreach, tickets API
+bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing (time, DynamoDB requests), surveys, outreach, tickets API
+	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
 	$(BIN)/python benchmarks/outreach_benchmark.py

@@ -52,6 +52,7 @@ from functions.manifest import (
     SqsSource,
 )
 from functions.tables import TABLES
+from infra import runtime
 from infra.constructs.keys import log_group_key
 from infra.constructs.messaging import MessageQueue
 from infra.constructs.schedules import CampaignSchedules, scheduled_campaigns
@@ -59,9 +60,9 @@ from infra.constructs.tables import ModelTable
 from infra.nag import acknowledge
 from infra.naming import pascal
 
-# Must match infra/bundling.py, which installs the dependencies for this platform.
-RUNTIME = lambda_.Runtime.PYTHON_3_14
-ARCHITECTURE = lambda_.Architecture.ARM_64
+# The runtime declared once in infra/runtime.py, which the bundler builds the asset and its bytecode for.
+RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, "PYTHON_" + runtime.PYTHON_VERSION.replace(".", "_"))
+ARCHITECTURE = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}[runtime.ARCHITECTURE]
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")  # BatchGetItem: the planner
 # PynamoDB's conditional save() and update(), also inside TransactWrite (authorized per item action).
@@ -165,7 +166,7 @@ class ConnectInstance:
 
 
 class Functions(Construct):
-    """Every manifest function: code from the local bundle, arm64 python3.14, traced, logged, scoped."""
+    """Every manifest function: code from the local bundle, the declared runtime, traced, logged, scoped."""
 
     def __init__(
         self,
@@ -393,6 +394,7 @@ class Functions(Construct):
             role=role,
             environment=environment,
         )
+        acknowledge(function, "L1", runtime.WHY_NOT_THE_LATEST)
         # lambda.Function depends on its role construct, so the template says DependsOn the role (besides
         # its policy) although Role: GetAtt already orders them; cfn-lint flags that redundancy (W3005).
         function.node.default_child.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})

@@ -25,6 +25,7 @@ from functions.manifest import (
 from functions.routing.policy import load_policy
 from functions.storage.tables import table_schema
 from functions.tables import TABLES
+from infra import runtime
 from infra.constructs.functions import CONNECT_ACTION_RESOURCES
 from infra.naming import pascal
 from tests.infra.conftest import STAGE, Synthesized, as_list, render, role_statements, synthesize
@@ -73,8 +74,8 @@ def _queue_id(synthesized: Synthesized, queue: str, part: str = "Queue") -> str:
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
 def test_function_runs_as_the_manifest_says(synthesized: Synthesized, spec: FunctionSpec) -> None:
     _, function = _function(synthesized, spec)
-    assert function["Runtime"] == "python3.14"
-    assert function["Architectures"] == ["arm64"]
+    assert function["Runtime"] == runtime.RUNTIME_NAME  # the one declaration the asset's bytecode is built for
+    assert function["Architectures"] == [runtime.ARCHITECTURE]
     assert function["Handler"] == spec.handler
     assert function["Timeout"] == spec.timeout_seconds
     assert function["MemorySize"] == spec.memory_mb
