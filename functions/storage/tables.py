@@ -1,60 +1,20 @@
-"""Table plumbing every store shares: binding a model to its physical table, bounding its client, and
-describing its keys in DynamoDB terms. It imports no feature: each handler (or its store) names the models
-it uses, so a handler loads only the stores it reads. The list of every table is functions/tables.py, which
-only the CDK app, the local runtime and the tests import.
+"""Table plumbing every store shares: binding a model to its physical table and bounding its client.
 
-Each model declares, in its Meta, `table_name` (a placeholder until bound) and `table_env_var` (the
-environment variable that carries the physical name in Lambda and in the local runtime).
+It imports no feature: each handler (or its store) names the models it uses, so a handler loads only the
+stores it reads. The list of every table is functions/tables.py, which only the CDK app, the local runtime
+and the tests import; a model's key schema in DynamoDB terms (what CDK builds) is functions/storage/schema.py,
+which no handler needs either. Each model declares, in its Meta, `table_name` (a placeholder until bound) and
+`table_env_var` (the environment variable that carries the physical name in Lambda and in the local runtime).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from pynamodb.models import Model
 
 from functions.common.settings import ClientBounds, dynamodb_bounds
-
-
-@dataclass(frozen=True)
-class KeyAttribute:
-    name: str
-    type: str  # "S" | "N" | "B"
-
-
-@dataclass(frozen=True)
-class IndexSchema:
-    name: str
-    partition_key: KeyAttribute
-    sort_key: KeyAttribute | None
-    projection: str  # "ALL" | "KEYS_ONLY" | "INCLUDE"
-
-
-@dataclass(frozen=True)
-class TableSchema:
-    partition_key: KeyAttribute
-    sort_key: KeyAttribute | None
-    global_indexes: tuple[IndexSchema, ...]
-    stream_view_type: str | None = None  # "NEW_AND_OLD_IMAGES" etc. when the model's Meta asks for a stream
-
-
-def table_schema(model: type[Model]) -> TableSchema:
-    """The key schema and indexes of a PynamoDB model, in DynamoDB terms."""
-    schema = model._get_schema()
-    types = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
-
-    def keys(key_schema: list[dict]) -> tuple[KeyAttribute, KeyAttribute | None]:
-        by_type = {k["KeyType"]: KeyAttribute(k["AttributeName"], types[k["AttributeName"]]) for k in key_schema}
-        return by_type["HASH"], by_type.get("RANGE")
-
-    pk, sk = keys(schema["key_schema"])
-    indexes = []
-    for gsi in schema["global_secondary_indexes"]:
-        ipk, isk = keys(gsi["key_schema"])
-        indexes.append(IndexSchema(gsi["index_name"], ipk, isk, gsi["projection"]["ProjectionType"]))
-    return TableSchema(pk, sk, tuple(indexes), getattr(model.Meta, "stream_view_type", None))
 
 
 def table_env_var(model: type[Model]) -> str:

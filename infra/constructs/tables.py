@@ -13,7 +13,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from functions.storage.tables import KeyAttribute, TableSchema, table_schema
+from functions.storage.schema import KeyAttribute, TableSchema, table_schema
 from functions.tables import TABLES, TableSpec
 from infra.naming import pascal
 

@@ -23,7 +23,7 @@ from functions.manifest import (
     SqsSource,
 )
 from functions.routing.policy import load_policy
-from functions.storage.tables import table_schema
+from functions.storage.schema import table_schema
 from functions.tables import TABLES
 from infra import runtime
 from infra.constructs.functions import CONNECT_ACTION_RESOURCES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.storage.tables import table_schema
+from functions.storage.schema import table_schema
 from functions.tables import TABLES, TableSpec
 from infra.naming import pascal
 from tests.infra.conftest import Synthesized
