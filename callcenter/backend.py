@@ -13,10 +13,11 @@ import contextlib
 import io
 import json
 import os
+import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -79,6 +80,37 @@ def parse_faults(specs: Iterable[str]) -> dict[str, str]:
     return faults
 
 
+class _HandlerStdout(io.TextIOBase):
+    """The handlers' stdout. Powertools' Logger binds the stream it writes to when it is created (at the first
+    import of our observability module, inside an invocation), so every invocation writes to this one object,
+    which hands the text to the buffer of the invocation running now (to the real stdout between them)."""
+
+    def __init__(self) -> None:
+        self._buffer: io.StringIO | None = None
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        target = self._buffer
+        if target is None:  # between invocations: wherever stdout goes now
+            target = sys.stdout if sys.stdout is not self else sys.__stdout__
+        return target.write(text) if target is not None else len(text)
+
+    @contextlib.contextmanager
+    def capturing(self) -> Iterator[io.StringIO]:
+        previous, self._buffer = self._buffer, io.StringIO()
+        buffer = self._buffer
+        try:
+            with contextlib.redirect_stdout(self):
+                yield buffer
+        finally:
+            self._buffer = previous
+
+
+HANDLER_STDOUT = _HandlerStdout()
+
+
 @dataclass
 class LocalLambdaContext:
     """The parts of the Lambda context object our handlers (and Powertools) read."""
@@ -121,8 +153,10 @@ class LocalBackend:
         self.dlq_urls: dict[str, str] = {}
         self.now: datetime | None = None  # the simulated moment; the handlers' clock is pinned to it
         self.metrics: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self.handler_logs: list[tuple[str, str]] = []  # (function, log line) in the order written
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
+        self._logger_saved: tuple[Any, Any, int] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
@@ -148,9 +182,11 @@ class LocalBackend:
         self._create_messaging()
         self._configure_functions()
         self._create_tables()
+        self._bind_handler_logs()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._unbind_handler_logs()
         DynamoDBTraffic.throttle = False
         self.connect.deactivate()
         self.sqs_delays.deactivate()
@@ -162,6 +198,26 @@ class LocalBackend:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+
+    def _bind_handler_logs(self) -> None:
+        """The functions' shared Logger writes to the handlers' stdout at this backend's level, also when it was
+        created before (a test that imported a handler): its log lines then reach `handler_logs`."""
+        observability = sys.modules.get("functions.common.observability")
+        self._logger_saved = None
+        if observability is not None:
+            handler = observability.logger.registered_handler
+            self._logger_saved = (handler, handler.stream, observability.logger.log_level)
+            handler.stream = HANDLER_STDOUT
+            observability.logger.setLevel(self.log_level)
+
+    def _unbind_handler_logs(self) -> None:
+        if self._logger_saved is not None:
+            from functions.common.observability import logger
+
+            handler, stream, level = self._logger_saved
+            handler.stream = stream
+            logger.setLevel(level)
+            self._logger_saved = None
 
     def _wired_values(self) -> dict[str, str]:
         """Local values for what the deployment wires into functions (see FunctionSpec.wired_environment)."""
@@ -262,6 +318,10 @@ class LocalBackend:
 
     # --- ContactEnvironment ----------------------------------------------------------------
     def invoke_lambda(self, arn: str, event: dict[str, Any], time_limit_seconds: float) -> Any:
+        """The handler's answer, or LambdaInvocationError: one failed invocation, which the caller handles as
+        AWS would (a flow takes its error branch, a queue redelivers). A timeout happens only when injected:
+        no simulated time passes inside a handler, so the wall clock (this machine's speed, the first call's
+        imports) never decides an outcome and the same seed gives the same figures on any machine."""
         from flowlang.simulator import LambdaInvocationError
         from functions.common import clock
         from functions.manifest import FUNCTIONS
@@ -282,42 +342,46 @@ class LocalBackend:
         os.environ.update(self.function_env[name])  # this function's own values where functions overlap
         context = LocalLambdaContext(name, arn, spec.memory_mb, spec.timeout_seconds)
         DynamoDBTraffic.throttle = fault == "throttle"
-        started = time.perf_counter()
-        emitted = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(emitted), clock.pinned(self.now):
-                response = spec.load_handler()(json.loads(json.dumps(event)), context)
-        except Exception as exc:  # a real failure of our handler: Connect takes the error branch
-            elapsed = time.perf_counter() - started
-            self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
-            raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            DynamoDBTraffic.throttle = False
-            self._count_metrics(emitted.getvalue())
+        with HANDLER_STDOUT.capturing() as emitted:
+            started = time.perf_counter()
+            try:
+                handler = spec.load_handler()
+                started = time.perf_counter()  # the import (cold start) is not part of the handler's time
+                with clock.pinned(self.now):
+                    response = handler(json.loads(json.dumps(event)), context)
+            except Exception as exc:  # a real failure of our handler: Connect takes the error branch
+                elapsed = time.perf_counter() - started
+                self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
+                raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                DynamoDBTraffic.throttle = False
+                self._read_output(name, emitted.getvalue())
         elapsed = time.perf_counter() - started
-        calls = self._calls_since(calls_before)
-        if elapsed > min(time_limit_seconds, spec.timeout_seconds):
-            self.invocations.append(LambdaRecord(name, elapsed, "timeout", calls))
-            raise LambdaInvocationError("timeout", f"took {elapsed:.2f} s")
-        self.invocations.append(LambdaRecord(name, elapsed, "ok", calls))
+        self.invocations.append(LambdaRecord(name, elapsed, "ok", self._calls_since(calls_before)))
         return response
 
-    def _count_metrics(self, output: str) -> None:
-        """Count the CloudWatch EMF metrics a handler printed (what CloudWatch would ingest)."""
-        for line in output.splitlines():
-            try:
-                document = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(document, dict) or "_aws" not in document:
-                continue
-            for directive in document["_aws"].get("CloudWatchMetrics", []):
-                names = [d for dims in directive.get("Dimensions", []) for d in dims]
-                dimensions = tuple(sorted((d, str(document.get(d, ""))) for d in names))
-                for metric in directive.get("Metrics", []):
-                    values = document.get(metric["Name"], [])
-                    self.metrics[(metric["Name"], dimensions)] += int(sum(values) if isinstance(values, list)
-                                                                      else values)
+    def _read_output(self, function: str, output: str) -> None:
+        """What a handler printed: EMF documents are counted as metrics, the rest are its log lines."""
+        logs = [line for line in output.splitlines() if line.strip() and not self._count_metrics(line)]
+        self.handler_logs.extend((function, line) for line in logs)
+
+    def _count_metrics(self, line: str) -> bool:
+        """Count the CloudWatch EMF metrics of one printed line (what CloudWatch would ingest); False when the
+        line is not an EMF document."""
+        try:
+            document = json.loads(line)
+        except json.JSONDecodeError:
+            return False
+        if not isinstance(document, dict) or "_aws" not in document:
+            return False
+        for directive in document["_aws"].get("CloudWatchMetrics", []):
+            names = [d for dims in directive.get("Dimensions", []) for d in dims]
+            dimensions = tuple(sorted((d, str(document.get(d, ""))) for d in names))
+            for metric in directive.get("Metrics", []):
+                values = document.get(metric["Name"], [])
+                self.metrics[(metric["Name"], dimensions)] += int(sum(values) if isinstance(values, list)
+                                                                  else values)
+        return True
 
     def metric_total(self, name: str) -> int:
         return sum(count for (metric, _), count in self.metrics.items() if metric == name)
