@@ -9,20 +9,18 @@ from policy.json, and can inject faults.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
+from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from flowlang.flow import Placeholder
 
 __all__ = ["ConnectEmulator", "DynamoDBTraffic", "LocalBackend"]
@@ -80,37 +78,6 @@ def parse_faults(specs: Iterable[str]) -> dict[str, str]:
     return faults
 
 
-class _HandlerStdout(io.TextIOBase):
-    """The handlers' stdout. Powertools' Logger binds the stream it writes to when it is created (at the first
-    import of our observability module, inside an invocation), so every invocation writes to this one object,
-    which hands the text to the buffer of the invocation running now (to the real stdout between them)."""
-
-    def __init__(self) -> None:
-        self._buffer: io.StringIO | None = None
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        target = self._buffer
-        if target is None:  # between invocations: wherever stdout goes now
-            target = sys.stdout if sys.stdout is not self else sys.__stdout__
-        return target.write(text) if target is not None else len(text)
-
-    @contextlib.contextmanager
-    def capturing(self) -> Iterator[io.StringIO]:
-        previous, self._buffer = self._buffer, io.StringIO()
-        buffer = self._buffer
-        try:
-            with contextlib.redirect_stdout(self):
-                yield buffer
-        finally:
-            self._buffer = previous
-
-
-HANDLER_STDOUT = _HandlerStdout()
-
-
 @dataclass
 class LocalLambdaContext:
     """The parts of the Lambda context object our handlers (and Powertools) read."""
@@ -156,7 +123,7 @@ class LocalBackend:
         self.handler_logs: list[tuple[str, str]] = []  # (function, log line) in the order written
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
-        self._logger_saved: tuple[Any, Any, int] | None = None
+        self._restore_logger: Callable[[], None] = lambda: None
 
     # --- lifecycle -------------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
@@ -182,11 +149,11 @@ class LocalBackend:
         self._create_messaging()
         self._configure_functions()
         self._create_tables()
-        self._bind_handler_logs()
+        self._restore_logger = bind_shared_logger(self.log_level)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._unbind_handler_logs()
+        self._restore_logger()
         DynamoDBTraffic.throttle = False
         self.connect.deactivate()
         self.sqs_delays.deactivate()
@@ -198,26 +165,6 @@ class LocalBackend:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
-
-    def _bind_handler_logs(self) -> None:
-        """The functions' shared Logger writes to the handlers' stdout at this backend's level, also when it was
-        created before (a test that imported a handler): its log lines then reach `handler_logs`."""
-        observability = sys.modules.get("functions.common.observability")
-        self._logger_saved = None
-        if observability is not None:
-            handler = observability.logger.registered_handler
-            self._logger_saved = (handler, handler.stream, observability.logger.log_level)
-            handler.stream = HANDLER_STDOUT
-            observability.logger.setLevel(self.log_level)
-
-    def _unbind_handler_logs(self) -> None:
-        if self._logger_saved is not None:
-            from functions.common.observability import logger
-
-            handler, stream, level = self._logger_saved
-            handler.stream = stream
-            logger.setLevel(level)
-            self._logger_saved = None
 
     def _wired_values(self) -> dict[str, str]:
         """Local values for what the deployment wires into functions (see FunctionSpec.wired_environment)."""
