@@ -78,6 +78,14 @@ def parse_faults(specs: Iterable[str]) -> dict[str, str]:
     return faults
 
 
+def _is_emf(line: str) -> bool:
+    try:
+        document = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(document, dict) and "_aws" in document
+
+
 @dataclass
 class LocalLambdaContext:
     """The parts of the Lambda context object our handlers (and Powertools) read."""
@@ -308,27 +316,26 @@ class LocalBackend:
         return response
 
     def _read_output(self, function: str, output: str) -> None:
-        """What a handler printed: EMF documents are counted as metrics, the rest are its log lines."""
-        logs = [line for line in output.splitlines() if line.strip() and not self._count_metrics(line)]
-        self.handler_logs.extend((function, line) for line in logs)
+        """What a handler printed: EMF documents are counted as metrics, the other lines are its logs."""
+        self._count_metrics(output)
+        self.handler_logs.extend((function, line) for line in output.splitlines() if line.strip() and not _is_emf(line))
 
-    def _count_metrics(self, line: str) -> bool:
-        """Count the CloudWatch EMF metrics of one printed line (what CloudWatch would ingest); False when the
-        line is not an EMF document."""
-        try:
-            document = json.loads(line)
-        except json.JSONDecodeError:
-            return False
-        if not isinstance(document, dict) or "_aws" not in document:
-            return False
-        for directive in document["_aws"].get("CloudWatchMetrics", []):
-            names = [d for dims in directive.get("Dimensions", []) for d in dims]
-            dimensions = tuple(sorted((d, str(document.get(d, ""))) for d in names))
-            for metric in directive.get("Metrics", []):
-                values = document.get(metric["Name"], [])
-                self.metrics[(metric["Name"], dimensions)] += int(sum(values) if isinstance(values, list)
-                                                                  else values)
-        return True
+    def _count_metrics(self, output: str) -> None:
+        """Count the CloudWatch EMF metrics a handler printed (what CloudWatch would ingest)."""
+        for line in output.splitlines():
+            try:
+                document = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if not isinstance(document, dict) or "_aws" not in document:
+                continue
+            for directive in document["_aws"].get("CloudWatchMetrics", []):
+                names = [d for dims in directive.get("Dimensions", []) for d in dims]
+                dimensions = tuple(sorted((d, str(document.get(d, ""))) for d in names))
+                for metric in directive.get("Metrics", []):
+                    values = document.get(metric["Name"], [])
+                    self.metrics[(metric["Name"], dimensions)] += int(sum(values) if isinstance(values, list)
+                                                                      else values)
 
     def metric_total(self, name: str) -> int:
         return sum(count for (metric, _), count in self.metrics.items() if metric == name)
