@@ -34,9 +34,9 @@ test: $(STAMP) bundle lint ## The whole suite: lint, unit, flows, integration (m
 test-fast: $(STAMP) ## Tests without the CDK synth
 	$(BIN)/pytest -m "not infra"
 
-demo: $(STAMP) ## A simulated day of calls (with surveys) and a day of outreach on the local moto backend, with KPIs
+demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report
 	$(BIN)/callcenter seed demo/profiles.csv
-	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv
+	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24
 	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv
 
 synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), then cfn-lint them

@@ -9,19 +9,18 @@ from policy.json, and can inject faults.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
+from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from flowlang.flow import Placeholder
 
 __all__ = ["ConnectEmulator", "DynamoDBTraffic", "LocalBackend"]
@@ -79,6 +78,14 @@ def parse_faults(specs: Iterable[str]) -> dict[str, str]:
     return faults
 
 
+def _is_emf(line: str) -> bool:
+    try:
+        document = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(document, dict) and "_aws" in document
+
+
 @dataclass
 class LocalLambdaContext:
     """The parts of the Lambda context object our handlers (and Powertools) read."""
@@ -121,8 +128,10 @@ class LocalBackend:
         self.dlq_urls: dict[str, str] = {}
         self.now: datetime | None = None  # the simulated moment; the handlers' clock is pinned to it
         self.metrics: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self.handler_logs: list[tuple[str, str]] = []  # (function, log line) in the order written
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
+        self._restore_logger: Callable[[], None] = lambda: None
 
     # --- lifecycle -------------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
@@ -148,9 +157,11 @@ class LocalBackend:
         self._create_messaging()
         self._configure_functions()
         self._create_tables()
+        self._restore_logger = bind_shared_logger(self.log_level)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._restore_logger()
         DynamoDBTraffic.throttle = False
         self.connect.deactivate()
         self.sqs_delays.deactivate()
@@ -262,6 +273,10 @@ class LocalBackend:
 
     # --- ContactEnvironment ----------------------------------------------------------------
     def invoke_lambda(self, arn: str, event: dict[str, Any], time_limit_seconds: float) -> Any:
+        """The handler's answer, or LambdaInvocationError: one failed invocation, which the caller handles as
+        AWS would (a flow takes its error branch, a queue redelivers). A timeout happens only when injected:
+        no simulated time passes inside a handler, so the wall clock (this machine's speed, the first call's
+        imports) never decides an outcome and the same seed gives the same figures on any machine."""
         from flowlang.simulator import LambdaInvocationError
         from functions.common import clock
         from functions.manifest import FUNCTIONS
@@ -282,25 +297,28 @@ class LocalBackend:
         os.environ.update(self.function_env[name])  # this function's own values where functions overlap
         context = LocalLambdaContext(name, arn, spec.memory_mb, spec.timeout_seconds)
         DynamoDBTraffic.throttle = fault == "throttle"
-        started = time.perf_counter()
-        emitted = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(emitted), clock.pinned(self.now):
-                response = spec.load_handler()(json.loads(json.dumps(event)), context)
-        except Exception as exc:  # a real failure of our handler: Connect takes the error branch
-            elapsed = time.perf_counter() - started
-            self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
-            raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            DynamoDBTraffic.throttle = False
-            self._count_metrics(emitted.getvalue())
+        with HANDLER_STDOUT.capturing() as emitted:
+            started = time.perf_counter()
+            try:
+                handler = spec.load_handler()
+                started = time.perf_counter()  # the import (cold start) is not part of the handler's time
+                with clock.pinned(self.now):
+                    response = handler(json.loads(json.dumps(event)), context)
+            except Exception as exc:  # a real failure of our handler: Connect takes the error branch
+                elapsed = time.perf_counter() - started
+                self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
+                raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                DynamoDBTraffic.throttle = False
+                self._read_output(name, emitted.getvalue())
         elapsed = time.perf_counter() - started
-        calls = self._calls_since(calls_before)
-        if elapsed > min(time_limit_seconds, spec.timeout_seconds):
-            self.invocations.append(LambdaRecord(name, elapsed, "timeout", calls))
-            raise LambdaInvocationError("timeout", f"took {elapsed:.2f} s")
-        self.invocations.append(LambdaRecord(name, elapsed, "ok", calls))
+        self.invocations.append(LambdaRecord(name, elapsed, "ok", self._calls_since(calls_before)))
         return response
+
+    def _read_output(self, function: str, output: str) -> None:
+        """What a handler printed: EMF documents are counted as metrics, the other lines are its logs."""
+        self._count_metrics(output)
+        self.handler_logs.extend((function, line) for line in output.splitlines() if line.strip() and not _is_emf(line))
 
     def _count_metrics(self, output: str) -> None:
         """Count the CloudWatch EMF metrics a handler printed (what CloudWatch would ingest)."""

@@ -51,6 +51,7 @@ class DayReport:
     reasons: Counter[str] = field(default_factory=Counter)
     caller_kinds: Counter[str] = field(default_factory=Counter)
     faults_injected: Counter[str] = field(default_factory=Counter)
+    failed_invocations: Counter[str] = field(default_factory=Counter)  # "function outcome": error | timeout
     fallbacks: int = 0
     without_profile: int = 0  # decided by the handler, but DynamoDB could not answer
     after_hours: int = 0
@@ -297,4 +298,7 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
         report.survey_calls += len(deliver_survey_requests(backend, held, respondent, coverage,
                                                            until=last + timedelta(days=1)))
     report.surveys = tally_surveys()
+    # A failed invocation (an error, or a timeout: injected only) took its flow's error branch or was retried as
+    # its event source would; it is counted here and never ends the day.
+    report.failed_invocations = Counter(f"{i.function} {i.outcome}" for i in backend.invocations if i.outcome != "ok")
     return report

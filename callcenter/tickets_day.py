@@ -33,7 +33,9 @@ from typing import Any
 
 from callcenter.api_client import Agent, ApiError, TicketApi
 from callcenter.backend import LocalBackend
+from flowlang.simulator import LambdaInvocationError
 
+BAD_GATEWAY = 502  # what API Gateway answers when the function fails or times out
 OPEN_PROBABILITY = 0.25  # an answered call by a known customer leaves a ticket behind
 NOTE_ON_OPEN_TICKET = 0.6  # a caller with an open ticket is calling about it: the agent adds a note
 DUPLICATE_SUBMIT = 0.03  # the desktop sends the create request twice (a retry after a slow answer)
@@ -216,6 +218,9 @@ class TicketDesk:
         """One change; on a version conflict the agent reads the ticket again and retries once."""
         try:
             answer = change(api, ticket)
+        except LambdaInvocationError:  # the function failed or timed out: API Gateway answers 502
+            self.tally.api_statuses[BAD_GATEWAY] += 1
+            return None
         except ApiError as exc:
             self.tally.api_statuses[exc.status] += 1
             if exc.code != "version_conflict":
@@ -296,6 +301,9 @@ class TicketDesk:
             answer = request()
         except ApiError as exc:
             self.tally.api_statuses[exc.status] += 1
+            return None
+        except LambdaInvocationError:  # the function failed or timed out: API Gateway answers 502
+            self.tally.api_statuses[BAD_GATEWAY] += 1
             return None
         self.tally.api_statuses[201 if isinstance(answer, tuple) and answer[0] else 200] += 1
         return answer

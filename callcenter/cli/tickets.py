@@ -1,6 +1,8 @@
 """`callcenter tickets ...`: an agent's ticket work on the local backend, through the real ticket API.
 
-Each command signs in as a local agent (--agent, --team, --supervisor: the user pool claims the API reads),
+Each command signs in as a local agent (--agent, --team/--agent-team, --supervisor: the user pool claims the API
+reads; given before or after the subcommand, except --team, which after `create` and `list` means the ticket's
+team),
 starts the local backend, loads the profiles, restores the tickets saved by earlier commands
 (callcenter/local_state.py), sends its request(s) through the ticket-api handler, and saves the tickets
 again when it changed anything. What is printed is what the API answered; a refusal (4xx) is printed
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from callcenter.api_client import Agent, ApiError, TicketApi
+from callcenter.cli.common import DEMO_PROFILES, aware_datetime, console, error_console, import_profiles, positive
 
 EXIT_REFUSED = 1  # the API answered 4xx (or the state file is unusable)
 EXIT_NEEDS_VERSION = 2  # update without --expected-version: nothing changed, the current version printed
@@ -224,12 +227,23 @@ def session(state: Path, profiles: Sequence[Any], agent: Agent, at: datetime | N
                     write_state(state, snapshot())
 
 
-def run(args: argparse.Namespace, profiles: Sequence[Any], out: Any, err: Any) -> int:
+def run(args: argparse.Namespace) -> int:
+    """The command's entry: the signed-in agent's request through the ticket API, on the local backend."""
+    if args.tickets_command is None:
+        args.tickets_parser.print_help()
+        return 2
+    out, err = console(), error_console()
+    profiles = import_profiles(args.profiles, err, quiet=True).accepted
+    return run_as_agent(args, profiles, out, err)
+
+
+def run_as_agent(args: argparse.Namespace, profiles: Sequence[Any], out: Any, err: Any) -> int:
     from callcenter.local_state import StateFileError
     from flowlang.simulator import LambdaInvocationError
 
     action, writes = ACTIONS[args.tickets_command]
-    agent = Agent(args.agent, tuple(dict.fromkeys(args.agent_teams)), args.supervisor)
+    teams = [*args.agent_teams, *getattr(args, "agent_teams_after", [])]
+    agent = Agent(args.agent, tuple(dict.fromkeys(teams)), args.supervisor)
     try:
         if args.tickets_command == "update":
             check_update(args)  # before starting anything
@@ -250,3 +264,109 @@ def run(args: argparse.Namespace, profiles: Sequence[Any], out: Any, err: Any) -
         return EXIT_REFUSED
     except StateFileError as exc:
         raise SystemExit(f"callcenter: {exc}") from exc
+
+
+# --- the arguments -----------------------------------------------------------------------------------------
+
+def _known_team(text: str) -> str:
+    from functions.routing.policy import load_policy
+
+    teams = load_policy().queues
+    if text not in teams:
+        raise argparse.ArgumentTypeError(f"unknown team {text!r}; teams: {', '.join(sorted(teams))}")
+    return text
+
+
+def _identity_options(parser: argparse.ArgumentParser, *, after: bool) -> None:
+    """Who is signed in and where the tickets are kept. Given after the subcommand (`after`), an option
+    overrides the same option given before it, and --agent-team adds to the teams given before."""
+    import os
+
+    from callcenter.local_state import DEFAULT_STATE
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if after else value
+
+    parser.add_argument("--agent", default=default(os.environ.get("CALLCENTER_AGENT", "local-agent")),
+                        help="the signed-in agent's user name (default: $CALLCENTER_AGENT or local-agent)")
+    if after:
+        parser.add_argument("--agent-team", dest="agent_teams_after", action="append", default=argparse.SUPPRESS,
+                            type=_known_team, metavar="TEAM",
+                            help="a team the agent belongs to (user pool group team-TEAM; repeatable)")
+    else:
+        parser.add_argument("--team", "--agent-team", dest="agent_teams", action="append", default=[],
+                            type=_known_team, metavar="TEAM",
+                            help="a team the agent belongs to (user pool group team-TEAM; repeatable; after the "
+                                 "subcommand write --agent-team)")
+    parser.add_argument("--supervisor", action="store_true", default=default(False),
+                        help="the agent is in the supervisors group")
+    parser.add_argument("--state", type=Path, default=default(DEFAULT_STATE), metavar="FILE",
+                        help=f"where the local tickets are kept between commands (default: {DEFAULT_STATE})")
+    parser.add_argument("--profiles", type=Path, default=default(DEMO_PROFILES), metavar="FILE",
+                        help="profile file loaded first (default: demo/profiles.csv)")
+    parser.add_argument("--at", type=aware_datetime, default=default(None), metavar="DATETIME",
+                        help="act as if it were this moment, with its UTC offset (default: now)")
+    parser.add_argument("--json", action="store_true", default=default(False),
+                        help="print the API's JSON instead of tables")
+
+
+def add_parser(sub: Any) -> None:
+    from functions.common.ticket_overview import Status
+    from functions.tickets.ticket import CATEGORIES, PRIORITIES
+
+    tickets = sub.add_parser(
+        "tickets", help="an agent's ticket work through the ticket API: create, list, show, update",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Sign in as a local agent and call the ticket API. Tickets are kept between commands in the\n"
+                    "state file. The identity options (--agent, --team, --supervisor, --state, --profiles, --at,\n"
+                    "--json) may come before or after the subcommand; after it, an agent's team is --agent-team.\n"
+                    "For example:\n\n"
+                    "  callcenter tickets --agent ana --team billing create --customer cust-ada \\\n"
+                    "      --subject 'Charged twice' --category billing --team billing --priority 2\n"
+                    "  callcenter tickets --agent ana --team billing list --team billing\n"
+                    "  callcenter tickets show T261124ABC123 --agent ana --agent-team billing\n"
+                    "  callcenter tickets --agent ana --team billing update T261124ABC123 \\\n"
+                    "      --status in_progress --expected-version 1\n"
+                    "  callcenter tickets --agent sue --supervisor list --overdue")
+    _identity_options(tickets, after=False)
+    actions = tickets.add_subparsers(dest="tickets_command", metavar="{create,list,show,update}")
+
+    create = actions.add_parser("create", help="open a ticket")
+    create.add_argument("--customer", required=True, metavar="ID", help="customer id, e.g. cust-ada")
+    create.add_argument("--subject", required=True, help="one line saying what the problem is")
+    create.add_argument("--category", required=True, choices=CATEGORIES, help="what kind of problem it is")
+    create.add_argument("--team", required=True, help="the team (queue) that owns the ticket")
+    create.add_argument("--priority", type=int, choices=PRIORITIES, help="1 is the most urgent (default 3)")
+    create.add_argument("--restricted", action="store_true", help="only its team and supervisors may see it")
+    create.add_argument("--contact-id", metavar="ID", help="the call the ticket comes from")
+    create.add_argument("--note", help="a first note on the ticket")
+    create.add_argument("--request-id", metavar="ID",
+                        help="idempotency key: the same id again returns the same ticket")
+
+    listing = actions.add_parser("list", help="a customer's tickets, a team's queue, or the overdue tickets")
+    which = listing.add_mutually_exclusive_group(required=True)
+    which.add_argument("--customer", metavar="ID", help="this customer's open tickets, newest first")
+    which.add_argument("--team", help="this team's open tickets, soonest due first")
+    which.add_argument("--overdue", action="store_true", help="open tickets past their SLA")
+    listing.add_argument("--all", action="store_true", help="with --customer: resolved and closed ones too")
+
+    show = actions.add_parser("show", help="one ticket with its history")
+    show.add_argument("ticket_id", metavar="TICKET", help="the ticket's id, e.g. T261124ABC123")
+
+    update = actions.add_parser(
+        "update", help="change one thing: status, assignment, team (escalate), priority; or add a note",
+        description="Every change except a note needs --expected-version, the version you read (see `show`). "
+                    "Without it nothing is changed and the current version is printed.")
+    update.add_argument("ticket_id", metavar="TICKET", help="the ticket's id, e.g. T261124ABC123")
+    update.add_argument("--expected-version", type=positive, metavar="N", help="the version you read")
+    update.add_argument("--status", choices=[s.value for s in Status], help="the new status")
+    update.add_argument("--assign", metavar="AGENT", help="assign the ticket to this agent")
+    update.add_argument("--escalate", metavar="TEAM",
+                        help="hand the ticket to this team (needs --reason)")
+    update.add_argument("--reason", help="why it is escalated")
+    update.add_argument("--priority", type=int, choices=PRIORITIES, help="new priority (with --escalate: raised to)")
+    update.add_argument("--note", help="with --status: the change's note; otherwise added as a note")
+    update.add_argument("--contact-id", metavar="ID", help="the call this change comes from")
+    for action in (create, listing, show, update):
+        _identity_options(action, after=True)
+    tickets.set_defaults(func=run, tickets_parser=tickets)

@@ -1,0 +1,50 @@
+"""`callcenter`: the local command. Everything runs in-process on moto; no AWS account needed.
+
+  callcenter seed FILE                       validate a profile file and load it (locally, or --table on AWS)
+  callcenter call --from +14155550100 --at 2026-11-24T10:30:00-05:00
+                                             one call through the inbound flow, with its transcript
+  callcenter simulate --calls N --seed S --date 2026-11-24
+                                             a synthetic day of calls and its report
+  callcenter survey --contact-id ID --press 4 --press 1
+                                             one answered call, its survey and the answers
+  callcenter outreach --date 2026-12-01      one day of proactive outreach
+  callcenter tickets --agent ana --team billing list --team billing
+                                             an agent's ticket work through the ticket API (create, list,
+                                             show, update); tickets are kept in .callcenter/state.json
+
+One module per command group (callcenter/cli/<group>.py): each declares its arguments and calls the
+domain code (callcenter/ and functions/); this package only assembles them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from callcenter.cli import call, outreach, seed, simulate, survey, tickets
+
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="{seed,call,simulate,survey,outreach,tickets}")
+    for group in COMMAND_GROUPS:
+        group.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `callcenter`: what it can do
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""`callcenter outreach --date D`: one day of proactive outreach: who is contacted, how, who is not and why."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from callcenter.cli.common import console, import_profiles, iso_date, profiles_option
+
+
+def add_parser(sub: Any) -> None:
+    outreach = sub.add_parser("outreach",
+                              help="one day of proactive outreach: who is contacted, how, who is not and why",
+                              description="Fire each campaign's schedule for one day on the local backend.")
+    outreach.add_argument("--date", type=iso_date, required=True, metavar="DATE",
+                          help="the day the campaigns' schedules fire, e.g. 2026-12-01")
+    profiles_option(outreach)
+    outreach.add_argument("--dry-run", action="store_true", help="plan only: nothing is sent")
+    outreach.add_argument("--seed", type=int, default=1, metavar="SEED",
+                          help="seed of the simulated answers to reminder calls (default: 1)")
+    outreach.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from rich.table import Table
+
+    from callcenter.backend import LocalBackend
+    from callcenter.outreach_day import run_outreach_day
+
+    out = console()
+    with LocalBackend() as backend:
+        backend.load_profiles(import_profiles(args.profiles, out, quiet=True).accepted)
+        day = run_outreach_day(backend, args.date, dry_run=args.dry_run, seed=args.seed)
+    mode = " (dry run: planned only, nothing sent)" if args.dry_run else ""
+    out.print(f"\n[bold]Proactive outreach on {day.day.isoformat()}[/bold]{mode}")
+    for campaign, summary in day.plans.items():
+        out.print(f"  {campaign}: " + ", ".join(f"{k}={v}" for k, v in summary.items()
+                                              if not isinstance(v, dict | list)))
+    table = Table(title="Customers due")
+    for column in ("campaign", "customer", "expires", "status", "channel", "reason"):
+        table.add_column(column)
+    for line in day.lines:
+        table.add_row(line.campaign_id, line.customer_id, line.expires, line.status, line.channel or "-",
+                      line.reason or "-")
+    out.print(table)
+    statuses = Counter(line.status for line in day.lines)
+    out.print("By status: " + (", ".join(f"{k} {v}" for k, v in statuses.most_common()) or "nobody due"))
+    if not args.dry_run:
+        out.print(f"Reminder calls placed and answered through the outreach flow: {len(day.calls)}; "
+                  f"texts sent: {day.texts}")
+    return 0
