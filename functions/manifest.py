@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 
@@ -325,7 +326,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             source=SqsSource(queue="ticket-notifications", batch_size=10),
             timeout_seconds=30,
             memory_mb=512,
-            tables_read=("profiles", "ticket_notifications"),
+            tables_read=("profiles", "ticket_notifications", "tickets"),  # the change is checked against its ticket
             tables_written=("ticket_notifications",),
             queues_sent=("ticket-notifications",),
             sends_sms=True,
@@ -376,6 +377,12 @@ def consumers_of(queue: str) -> list[FunctionSpec]:
     return [f for f in FUNCTIONS.values() if isinstance(f.source, SqsSource) and f.source.queue == queue]
 
 
+def claim_lease(function: str) -> timedelta:
+    """How long a claim written by the SQS consumer `function` stays held: twice its Lambda timeout (the claimer
+    is gone by then). Why not the visibility timeout: functions/common/claims.py."""
+    return timedelta(seconds=2 * FUNCTIONS[function].timeout_seconds)
+
+
 def check_manifest() -> list[str]:
     """Cross-references that must hold; the CDK app and the tests fail on any problem listed."""
     problems = []
@@ -407,4 +414,10 @@ def check_manifest() -> list[str]:
             elif queue_spec.visibility_timeout_seconds < 6 * spec.timeout_seconds:
                 problems.append(
                     f"queue {queue_spec.name!r} visibility timeout must be at least 6x the timeout of {spec.name!r}")
+            lease = claim_lease(spec.name).total_seconds()
+            if queue_spec.visibility_timeout_seconds < (
+                    lease + spec.timeout_seconds + spec.source.max_batching_window_seconds):
+                problems.append(
+                    f"queue {queue_spec.name!r}: a redelivery must find a crashed claim of {spec.name!r} stale; the "
+                    "visibility timeout must be at least its claim lease + timeout + batching window")
     return problems

@@ -4,8 +4,9 @@ For each message of the outreach queue
 1. A delayed message that arrives before its `not_before` is sent on again (nothing read).
 2. The record is read (strongly consistent) and claimed only if it may be: `planned`; `delayed`
    once its time has come; `failed` (the redelivered message retries the channel); `sending` older
-   than the queue's visibility timeout (the sender that claimed it is gone). Anything else is a
-   duplicate message and is dropped.
+   than the claim lease, 2x the sender's timeout (the sender that claimed it is gone: step 6). A
+   `sending` record under a live lease is not a duplicate to drop: the message is retried later
+   (ClaimHeld), so it outlives a claimer that crashes. Anything else is a duplicate and is dropped.
 3. The profile is read again, strongly consistent, and the contact decided at send time
    (eligibility.decide_contact): opted out, the date moved (renewed) or passed, no consent, no
    usable channel -> `skipped` with the reason; the customer's quiet hours -> `delayed`: the
@@ -22,6 +23,14 @@ For each message of the outreach queue
    most max_receive_count times, then the dead-letter queue, without holding back the rest of the
    batch. There is no fallback to the next channel on failure: a channel that fails is an
    incident to look at (the DLQ), not a reason to text someone who was to be called.
+6. A crash after the claim (the rule and its arithmetic: functions/common/claims.py): the redelivery
+   of the claimer's message, one visibility timeout after its receive, always finds the claim stale
+   and takes it over; what it does is chosen per channel (OUTREACH_DELIVERY; docs/security.md,
+   "Delivery guarantees"). Voice, at least once: decided and placed again with the same ClientToken,
+   so the customer gets the call once. SMS, at most once: a proactive text that may already have gone
+   out is not sent again (twice is worse than a reminder missed; the next round reminds them); the
+   record is closed as skipped with SEND_UNCONFIRMED and keeps the cap. The takeover is counted
+   (StaleClaimsTakenOver, alarmed).
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from functions.common.claims import claim_is_free
+from functions.common.claims import SEND_UNCONFIRMED, ClaimHeld, ClaimState, Delivery, claim_state
 from functions.common.outbound import ChannelFailure
 from functions.common.quiet_hours import hop_delay_seconds
 from functions.outreach.campaigns import Campaign, OutreachPolicy, UnknownCampaign
@@ -47,6 +56,8 @@ from functions.profiles.profile import CustomerProfile
 CHANNEL_ERROR = "CHANNEL_ERROR"
 UNKNOWN_CAMPAIGN = "UNKNOWN_CAMPAIGN"
 NO_RECORD = "NO_RECORD"
+#: What the takeover of a crashed claim does, per channel (module docstring, step 6).
+OUTREACH_DELIVERY = {"voice": Delivery.AT_LEAST_ONCE, "sms": Delivery.AT_MOST_ONCE}
 
 
 # --- ports -----------------------------------------------------------------------------------------
@@ -120,6 +131,7 @@ class SendResult:
     destination: str | None = None  # E.164; mask before logging
     outbound_id: str | None = None
     not_before: datetime | None = None
+    stale_claim: bool = False  # this delivery took over the claim of a sender that is gone
 
 
 class OutreachSendFailed(RuntimeError):
@@ -160,8 +172,19 @@ class OutreachSender:
         record = self.store.get(message.customer_id, message.cycle)
         if record is None:
             return SendResult(Outcome.IGNORED, message.customer_id, message.cycle, NO_RECORD)
-        if not self._claimable(record, now):
+        state = self._claim_state(record, now)
+        if state is ClaimState.HELD:
+            raise ClaimHeld(f"{record.customer_id}/{record.cycle}", record.status.value)
+        if state is ClaimState.DONE:
             return SendResult(Outcome.DUPLICATE, record.customer_id, record.cycle, record.status.value)
+        if state is ClaimState.STALE:
+            if OUTREACH_DELIVERY.get(record.channel or "", Delivery.AT_MOST_ONCE) is Delivery.AT_MOST_ONCE:
+                return replace(self._skip(record, SEND_UNCONFIRMED, now), channel=record.channel, stale_claim=True)
+            return replace(self._decide_and_act(message, campaign, record, now), stale_claim=True)
+        return self._decide_and_act(message, campaign, record, now)
+
+    def _decide_and_act(self, message: OutreachMessage, campaign: Campaign, record: OutreachRecord,
+                        now: datetime) -> SendResult:
         decision = decide_contact(self.profiles(record.customer_id), campaign, record.expires, now,
                                   sms_enabled="sms" in self.channels)
         if decision.verdict is Verdict.SKIP:
@@ -170,10 +193,10 @@ class OutreachSender:
             return self._delay(message, record, decision, now)
         return self._contact(campaign, record, decision, now)
 
-    def _claimable(self, record: OutreachRecord, now: datetime) -> bool:
-        return claim_is_free(
+    def _claim_state(self, record: OutreachRecord, now: datetime) -> ClaimState:
+        return claim_state(
             record.status, now=now, not_before=record.not_before, updated_at=record.updated_at,
-            claim_expiry=self.claim_expiry, retryable=(OutreachStatus.PLANNED, OutreachStatus.FAILED),
+            claim_lease=self.claim_expiry, retryable=(OutreachStatus.PLANNED, OutreachStatus.FAILED),
             delayed=OutreachStatus.DELAYED, in_flight=OutreachStatus.SENDING)
 
     # --- outcomes ----------------------------------------------------------------------------------
@@ -227,7 +250,7 @@ class OutreachSender:
         """The cap counts the previous contact again; the record is `failed`, re-claimable by the redelivery.
 
         If these writes fail, the cap still names this record (its retry passes; other campaigns wait
-        out the cap) and the claim stays `sending` until it expires after the visibility timeout.
+        out the cap) and the claim stays `sending` until its lease ends and the redelivery takes it over.
         """
         with contextlib.suppress(OutreachStoreUnavailable):
             if self.policy.frequency_cap_days:

@@ -16,11 +16,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
+from functions.common.claims import ClaimHeld
 from functions.common.clock import utc_now
 from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
-from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.manifest import claim_lease
 from functions.outreach import store as outreach_data
 from functions.outreach.adapters import (
     DynamoDBContactCaps,
@@ -39,8 +40,6 @@ from functions.storage.tables import configure_data_access
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 SENDER_FUNCTION = "outreach-sender"  # its name in functions/manifest.py
-#: Until the manifest declares the sender: the visibility timeout proposed for its queue.
-DEFAULT_CLAIM_EXPIRY = timedelta(seconds=180)
 
 DATA_MODELS = (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS)
 
@@ -50,11 +49,8 @@ def _configure_data_access() -> None:
 
 
 def _claim_expiry() -> timedelta:
-    """A claim older than the queue's visibility timeout belongs to a sender that is gone."""
-    spec = FUNCTIONS.get(SENDER_FUNCTION)
-    if spec is not None and isinstance(spec.source, SqsSource) and spec.source.queue in QUEUES:
-        return timedelta(seconds=QUEUES[spec.source.queue].visibility_timeout_seconds)
-    return DEFAULT_CLAIM_EXPIRY
+    """A claim older than its lease belongs to a sender that is gone (functions/common/claims.py)."""
+    return claim_lease(SENDER_FUNCTION)
 
 
 def build_sender() -> OutreachSender:
@@ -85,7 +81,10 @@ def _observe(result: SendResult, record: SQSRecord) -> None:
         "channel": result.channel,
         "destination": mask_phone(result.destination),
         "not_before": result.not_before.isoformat() if result.not_before else None,
+        "stale_claim": result.stale_claim,
     })
+    if result.stale_claim:
+        count_metric("StaleClaimsTakenOver")
     if result.outcome is Outcome.CONTACTED:
         count_metric("OutreachContacted", channel=result.channel or "unknown")
     elif result.outcome is Outcome.DELAYED:
@@ -113,7 +112,7 @@ def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
         count_metric("OutreachSendFailed", channel=exc.channel)
         raise
     except Exception as exc:
-        error = describe_error(exc, (OutreachStoreUnavailable,))
+        error = describe_error(exc, (OutreachStoreUnavailable, ClaimHeld))
         logger.warning("outreach request failed; the message will be retried", extra={
             "message_id": record.message_id, "customer_id": message.customer_id, "cycle": message.cycle,
             "error": error, "receive_count": record.attributes.approximate_receive_count})

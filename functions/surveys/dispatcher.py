@@ -15,8 +15,8 @@ States and who may move them (every write is conditional on the status, updated_
 the writer read, so exactly one concurrent writer wins):
 - no record -> abandoned | skipped | delayed | dispatching          (create, attribute_not_exists)
 - delayed, once `not_before` has passed -> skipped | delayed | dispatching   (the due message)
-- dispatching older than the queue's visibility timeout -> ...      (the claimer crashed; its
-  message is visible again, so whoever holds a fresh copy takes the contact over)
+- dispatching older than the claim lease -> ...                     (the claimer crashed; its
+  message is visible again, so whoever holds a fresh copy takes the contact over; see below)
 - failed -> ...                                                     (the redelivered message retries)
 - dispatching -> dispatched (with the outbound id) | failed         (the claimer, after the channel)
 
@@ -26,9 +26,17 @@ and a late duplicate event cannot mistake the contact for a new one. The failure
 so the message is reported in the batch's item failures and SQS delivers it again (at most
 max_receive_count times, then the DLQ), without holding back the rest of the batch.
 
-The second guard: the outbound call's ClientToken is derived from the contact id, so a survey
-re-sent after a crash between "call placed" and "dispatched recorded" is the same call to Amazon
-Connect, not a second one. SMS has no such token; that crash window may send a second SMS.
+A crash after the claim (functions/common/claims.py has the rule and its arithmetic): a message that
+finds the contact `dispatching` under a live lease (2x the dispatcher's timeout) is not a duplicate to
+drop but a retry for later (ClaimHeld -> batch item failure), so the message survives until the claim
+is settled; the redelivery of the crashed claimer's message (one visibility timeout after its receive)
+always finds the claim stale and takes it over. What it does then is chosen per channel (SURVEY_DELIVERY;
+docs/security.md, "Delivery guarantees"):
+- voice, at least once: the call is placed again with the same ClientToken (derived from the contact
+  id), so Amazon Connect answers with the call it already placed, if it did: the customer is called once.
+- SMS, at most once: there is no token, and the crash may have come after the text went out. A survey
+  invitation is an ask, not a service the customer waits for, so a second text is worse than none: the
+  record is closed as skipped with SEND_UNCONFIRMED and the takeover counted (StaleClaimsTakenOver).
 
 Delays: quiet hours do not drop a survey. The original event goes back on the queue wrapped as
 `{"kind": "delayed-survey", "not_before": ..., "event": ...}` (see requests.py) *before* the
@@ -45,7 +53,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from functions.common.claims import claim_is_free
+from functions.common.claims import SEND_UNCONFIRMED, ClaimHeld, ClaimState, Delivery, claim_state
 from functions.common.clock import utc_now
 from functions.common.outbound import ChannelFailure
 from functions.common.quiet_hours import hop_delay_seconds
@@ -64,6 +72,8 @@ from functions.surveys.record import SurveyRecord, SurveyStatus, SurveyStoreUnav
 from functions.surveys.requests import SurveyRequest
 
 CHANNEL_ERROR = "CHANNEL_ERROR"
+#: What the takeover of a crashed claim does, per channel (module docstring).
+SURVEY_DELIVERY = {"voice": Delivery.AT_LEAST_ONCE, "sms": Delivery.AT_MOST_ONCE}
 
 
 # --- ports -----------------------------------------------------------------------------------------
@@ -140,6 +150,7 @@ class DispatchResult:
     destination: str | None = None  # E.164; mask before logging
     outbound_id: str | None = None
     not_before: datetime | None = None
+    stale_claim: bool = False  # this delivery took over the claim of a dispatcher that is gone
 
 
 class SurveyDispatchFailed(RuntimeError):
@@ -188,8 +199,18 @@ class SurveyDispatcher:
                 return DispatchResult(Outcome.IGNORED, event.contact_id, screened.reason)
             return self._record_abandoned(event, now)
         existing = self.store.get(event.contact_id)
-        if existing is not None and not self._claimable(existing, now):
+        state = ClaimState.FREE if existing is None else self._claim_state(existing, now)
+        if existing is not None and state is ClaimState.HELD:
+            raise ClaimHeld(event.contact_id, existing.status.value)
+        if existing is not None and state is ClaimState.DONE:
             return DispatchResult(Outcome.DUPLICATE, event.contact_id, existing.status.value)
+        if existing is not None and state is ClaimState.STALE:
+            if SURVEY_DELIVERY.get(existing.channel or "", Delivery.AT_MOST_ONCE) is Delivery.AT_MOST_ONCE:
+                return self._close_unconfirmed(event, existing, now)
+            return replace(self._decide_and_act(event, existing, now), stale_claim=True)
+        return self._decide_and_act(event, existing, now)
+
+    def _decide_and_act(self, event: ContactEvent, existing: SurveyRecord | None, now: datetime) -> DispatchResult:
         decision = self._decide(event, now)
         if decision.verdict is Verdict.SKIP:
             return self._record_skip(event, decision, existing, now)
@@ -213,10 +234,10 @@ class SurveyDispatcher:
         last = self.store.last_survey_at(decision.customer_id, now - self.policy.cooldown, event.contact_id)
         return decide(last) if last is not None else decision
 
-    def _claimable(self, existing: SurveyRecord, now: datetime) -> bool:
-        return claim_is_free(
+    def _claim_state(self, existing: SurveyRecord, now: datetime) -> ClaimState:
+        return claim_state(
             existing.status, now=now, not_before=existing.not_before, updated_at=existing.updated_at,
-            claim_expiry=self.claim_expiry, retryable=(SurveyStatus.FAILED,), delayed=SurveyStatus.DELAYED,
+            claim_lease=self.claim_expiry, retryable=(SurveyStatus.FAILED,), delayed=SurveyStatus.DELAYED,
             in_flight=SurveyStatus.DISPATCHING)
 
     # --- writing ----------------------------------------------------------------------------------
@@ -249,6 +270,13 @@ class SurveyDispatcher:
         if self._write(record, existing) is None:
             return DispatchResult(Outcome.DUPLICATE, event.contact_id, "lost-race")
         return DispatchResult(Outcome.SKIPPED, event.contact_id, decision.reason.value)
+
+    def _close_unconfirmed(self, event: ContactEvent, claim: SurveyRecord, now: datetime) -> DispatchResult:
+        """An SMS survey interrupted after its claim: not sent again (at most once); the record says so."""
+        closed = replace(claim, status=SurveyStatus.SKIPPED, reason=SEND_UNCONFIRMED, updated_at=now)
+        if self.store.replace(closed, claim) is None:
+            return DispatchResult(Outcome.DUPLICATE, event.contact_id, "lost-race")
+        return DispatchResult(Outcome.SKIPPED, event.contact_id, SEND_UNCONFIRMED, claim.channel, stale_claim=True)
 
     def _send_later(self, event: ContactEvent, not_before: datetime, now: datetime) -> None:
         self.queue.send_later(event.envelope, not_before,
@@ -290,8 +318,8 @@ class SurveyDispatcher:
     def _release(self, claim: SurveyRecord) -> None:
         """Mark the claim failed so the redelivered message may claim it again.
 
-        If even that write fails, the claim stays `dispatching` and expires after the visibility
-        timeout, when the redelivered message takes it over.
+        If even that write fails, the claim stays `dispatching` until its lease ends; the redelivered
+        message takes it over.
         """
         failed = replace(claim, status=SurveyStatus.FAILED, reason=CHANNEL_ERROR, updated_at=self.clock())
         with contextlib.suppress(SurveyStoreUnavailable):

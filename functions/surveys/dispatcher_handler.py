@@ -16,10 +16,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.batches import process_batch
+from functions.common.claims import ClaimHeld
 from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
-from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.manifest import claim_lease
 from functions.profiles import store as profiles
 from functions.storage.tables import configure_data_access
 from functions.surveys.adapters import (
@@ -54,10 +55,8 @@ def _configure_data_access() -> None:
 
 
 def _claim_expiry() -> timedelta:
-    """A claim older than the queue's visibility timeout belongs to a dispatcher that is gone."""
-    source = FUNCTIONS["survey-dispatcher"].source
-    assert isinstance(source, SqsSource)
-    return timedelta(seconds=QUEUES[source.queue].visibility_timeout_seconds)
+    """A claim older than its lease belongs to a dispatcher that is gone (functions/common/claims.py)."""
+    return claim_lease("survey-dispatcher")
 
 
 def build_dispatcher() -> SurveyDispatcher:
@@ -86,7 +85,10 @@ def _observe(result: DispatchResult, record: SQSRecord) -> None:
         "channel": result.channel,
         "destination": mask_phone(result.destination),
         "not_before": result.not_before.isoformat() if result.not_before else None,
+        "stale_claim": result.stale_claim,
     })
+    if result.stale_claim:
+        count_metric("StaleClaimsTakenOver")
     if result.outcome is Outcome.DISPATCHED:
         count_metric("SurveysDispatched")
     elif result.outcome is Outcome.DELAYED:
@@ -116,7 +118,7 @@ def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord) -> str:
     except Exception as exc:
         logger.warning("survey request failed; the message will be retried", extra={
             "message_id": record.message_id, "contact_id": request.event.contact_id,
-            "error": describe_error(exc, (ContactAttributesUnavailable, SurveyStoreUnavailable)),
+            "error": describe_error(exc, (ContactAttributesUnavailable, SurveyStoreUnavailable, ClaimHeld)),
             "receive_count": record.attributes.approximate_receive_count})
         raise
     _observe(result, record)

@@ -11,6 +11,8 @@ Key design
   read, so of two deliveries of the same event exactly one moves the record forward.
 - The notifier reads the customer's profile strongly consistent (`customer_profile`): a consent withdrawn
   a second ago counts.
+- It reads the ticket strongly consistent too (`stored_change`: one GetItem on the tickets table), to tell
+  only changes that table has, never what an event merely claims (notifications.verified_change).
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ from functions.profiles.profile import CustomerProfile
 from functions.profiles.store import ProfileItem, to_profile
 from functions.storage.claims import ClaimStore
 from functions.storage.errors import STORE_ERRORS, store_error_code
-from functions.tickets.notifications import NotificationRecord, NotificationStatus, NotificationStoreUnavailable
+from functions.tickets.notifications import (
+    NotificationRecord,
+    NotificationStatus,
+    NotificationStoreUnavailable,
+    StatusChange,
+    verified_change,
+)
+from functions.tickets.store import get_ticket
+from functions.tickets.ticket import TicketNotFound, TicketStoreUnavailable
 
 
 class TicketNotificationItem(Model):
@@ -103,6 +113,17 @@ def customer_profile(customer_id: str) -> CustomerProfile | None:
         return None
     except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
+
+
+def stored_change(claimed: StatusChange) -> StatusChange | None:
+    """The change as the tickets table stores it (strongly consistent), or None when it has no such change."""
+    try:
+        ticket = get_ticket(claimed.ticket_id, consistent=True)
+    except TicketNotFound:
+        return verified_change(None, claimed)
+    except TicketStoreUnavailable as exc:
+        raise NotificationStoreUnavailable(str(exc)) from exc
+    return verified_change(ticket, claimed)
 
 
 class DynamoDBNotificationStore:

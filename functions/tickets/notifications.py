@@ -25,8 +25,23 @@ Plain Python, every input passed in. Two halves:
      at-least-once, the stream consumer may publish again after a retry) finds it and sends nothing.
      The states and their moves are the survey dispatcher's (functions/surveys/dispatcher.py):
      no record -> skipped | delayed | sending; delayed once due, failed, or sending older than the
-     queue's visibility timeout -> claimable again; sending -> sent | failed. A channel failure marks
-     the claim failed and raises, so the message is retried and finally lands in the dead-letter queue.
+     claim lease (2x the notifier's timeout) -> claimable again; sending -> sent | failed. A channel
+     failure marks the claim failed and raises, so the message is retried and finally lands in the
+     dead-letter queue. A message that finds the change `sending` under a live lease is retried later
+     (ClaimHeld), not dropped as a duplicate, so it outlives a notifier that crashes mid-send.
+   - A crash after the claim (functions/common/claims.py has the rule and why the lease is not the
+     visibility timeout): the redelivery of the crashed notifier's message always finds the claim stale
+     and takes it over, counted as StaleClaimsTakenOver (alarmed). Both channels are at least once
+     (docs/security.md, "Delivery guarantees"): neither an SMS nor an SES email has an idempotency
+     token, so the crash may have come after the message went out and the customer may get it twice;
+     the update is about their own request (a ticket resolved, waiting for them), and losing it leaves
+     them uninformed, which is worse than a repeat.
+   - Only changes the tickets table has (`verified_change`): anyone allowed events:PutEvents on the bus
+     could otherwise have us text a customer a message of their choosing. Before anything is written
+     or sent, the ticket is read (strongly consistent) and the event must name one of its stored
+     status changes (same seq, customer and statuses); what is said is then taken from the table, not
+     the event. An event that does not match is rejected (counted as UnverifiedTicketChanges, alarmed)
+     and leaves no record, so a forged event cannot block the genuine change's notification either.
 
 Which changes notify (notifications.json `notify_on`): every status, `open` included. Opening sends an
 acknowledgement with the ticket number, as service desks do by default: the customer gets in writing
@@ -55,7 +70,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
-from functions.common.claims import claim_is_free
+from functions.common.claims import ClaimHeld, ClaimState, claim_state
 from functions.common.clock import utc_now
 from functions.common.documents import Strict, decode_document
 from functions.common.events import DomainEvent
@@ -142,6 +157,20 @@ def change_of(ticket: Ticket, entry: HistoryEntry) -> StatusChange:
     assert entry.to_status is not None
     return StatusChange(ticket.ticket_id, ticket.customer_id, entry.seq, entry.from_status, entry.to_status,
                         entry.team or ticket.team, ticket.subject, entry.at, _actor_kind(entry.actor))
+
+
+def verified_change(ticket: Ticket | None, claimed: StatusChange) -> StatusChange | None:
+    """The change as the tickets table stores it, if the event's `claimed` change is one of the ticket's status
+    changes (same seq, customer and statuses); None for anything else (no such ticket, entry or match)."""
+    if ticket is None or ticket.customer_id != claimed.customer_id:
+        return None
+    for entry in ticket.history:
+        if entry.seq == claimed.seq:
+            if not entry.changes_status or (entry.from_status, entry.to_status) != (claimed.from_status,
+                                                                                     claimed.to_status):
+                return None
+            return change_of(ticket, entry)
+    return None
 
 
 def status_change_events(old: Ticket | None, new: Ticket) -> list[DomainEvent]:
@@ -390,6 +419,8 @@ class NotificationQueue(Protocol):
 
 
 ProfileReader = Callable[[str], CustomerProfile | None]
+#: The change as the tickets table has it (verified_change on a strongly consistent read), or None.
+ChangeVerifier = Callable[[StatusChange], StatusChange | None]
 
 
 # --- the service -----------------------------------------------------------------------------------
@@ -399,7 +430,8 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
     DELAYED = "delayed"
     REDELAYED = "redelayed"  # a delayed message that came back early was sent on again
-    DUPLICATE = "duplicate"  # this change is already told (or being told)
+    DUPLICATE = "duplicate"  # this change is already told
+    REJECTED = "rejected"  # the event does not match the tickets table: nothing written or sent
 
 
 @dataclass(frozen=True)
@@ -413,6 +445,7 @@ class NotifyResult:
     destination: str | None = None  # mask before logging
     outbound_id: str | None = None
     not_before: datetime | None = None
+    stale_claim: bool = False  # this delivery took over the claim of a notifier that is gone
 
 
 class NotificationFailed(RuntimeError):
@@ -428,9 +461,10 @@ class NotificationFailed(RuntimeError):
 
 class TicketNotifier:
     def __init__(self, *, settings: NotificationSettings, store: NotificationStore, profiles: ProfileReader,
-                 channels: Mapping[str, NotificationChannel], queue: NotificationQueue, claim_expiry: timedelta,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 changes: ChangeVerifier, channels: Mapping[str, NotificationChannel], queue: NotificationQueue,
+                 claim_expiry: timedelta, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
+        self.changes = changes
         self.store = store
         self.profiles = profiles
         self.channels = channels
@@ -445,8 +479,20 @@ class TicketNotifier:
             self._send_later(request, request.not_before, now)
             return self._result(Outcome.REDELAYED, change, not_before=request.not_before)
         existing = self.store.get(change.ticket_id, change.seq)
-        if existing is not None and not self._claimable(existing, now):
+        state = ClaimState.FREE if existing is None else self._claim_state(existing, now)
+        if existing is not None and state is ClaimState.HELD:
+            raise ClaimHeld(change.key, existing.status.value)
+        if existing is not None and state is ClaimState.DONE:
             return self._result(Outcome.DUPLICATE, change, existing.status.value)
+        stored = self.changes(change)
+        if stored is None:
+            return self._result(Outcome.REJECTED, change)
+        result = self._decide_and_act(replace(request, change=stored), existing, now)
+        return replace(result, stale_claim=True) if state is ClaimState.STALE else result
+
+    def _decide_and_act(self, request: NotificationRequest, existing: NotificationRecord | None,
+                        now: datetime) -> NotifyResult:
+        change = request.change
         screened = screen_change(change, now, self.settings)
         profile = None if screened is not None else self.profiles(change.customer_id)  # no read for a skip
         decision = decide_notification(change, profile, now, self.settings, self.channels.keys())
@@ -457,10 +503,10 @@ class TicketNotifier:
         assert profile is not None
         return self._send(change, profile, decision, existing, now)
 
-    def _claimable(self, record: NotificationRecord, now: datetime) -> bool:
-        return claim_is_free(
+    def _claim_state(self, record: NotificationRecord, now: datetime) -> ClaimState:
+        return claim_state(
             record.status, now=now, not_before=record.not_before, updated_at=record.updated_at,
-            claim_expiry=self.claim_expiry, retryable=(NotificationStatus.FAILED,),
+            claim_lease=self.claim_expiry, retryable=(NotificationStatus.FAILED,),
             delayed=NotificationStatus.DELAYED, in_flight=NotificationStatus.SENDING)
 
     # --- outcomes ----------------------------------------------------------------------------------
@@ -517,14 +563,14 @@ class TicketNotifier:
             raise NotificationFailed(change, decision.channel, code) from None  # the text may quote the address
         sent = replace(claim, status=NotificationStatus.SENT, outbound_id=outbound_id, updated_at=self.clock(),
                        attempts=claim.attempts + 1, reason=None)
-        # None: the claim changed meanwhile (it expired and another delivery took it); the message is out anyway.
+        # None: the claim changed meanwhile (its lease ended and another delivery took it); the message is out anyway.
         self.store.replace(sent, claim)
         return self._result(Outcome.SENT, change, decision.reason.value, channel=decision.channel,
                             destination=decision.destination, outbound_id=outbound_id)
 
     def _release(self, claim: NotificationRecord, code: str) -> None:
         """Mark the claim failed, so the redelivered message may claim it again. If even that write fails,
-        the claim stays `sending` and expires after the visibility timeout, when the redelivery takes it."""
+        the claim stays `sending` until its lease ends; the redelivery takes it over."""
         failed = replace(claim, status=NotificationStatus.FAILED, reason=f"{CHANNEL_ERROR}:{code}",
                          updated_at=self.clock(), attempts=claim.attempts + 1)
         with contextlib.suppress(NotificationStoreUnavailable):

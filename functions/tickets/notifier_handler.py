@@ -19,11 +19,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.aws import aws_client
 from functions.common.batches import process_batch
+from functions.common.claims import ClaimHeld
 from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.outbound import EmailSender, TextSender
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds, optional_env, require_env
-from functions.manifest import FUNCTIONS, QUEUES, SqsSource
+from functions.manifest import QUEUES, claim_lease
 from functions.profiles.store import ProfileItem
 from functions.storage.tables import configure_data_access
 from functions.tickets import notification_store as store
@@ -40,6 +41,7 @@ from functions.tickets.notifications import (
     load_notification_settings,
     parse_notification_request,
 )
+from functions.tickets.store import TicketItem
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 NOTIFIER_FUNCTION = "ticket-notifier"  # its name in functions/manifest.py
@@ -79,10 +81,8 @@ class SqsNotificationQueue:
 # --- wiring ----------------------------------------------------------------------------------------
 
 def _claim_expiry() -> timedelta:
-    """A claim older than the queue's visibility timeout belongs to a notifier that is gone."""
-    source = FUNCTIONS[NOTIFIER_FUNCTION].source
-    assert isinstance(source, SqsSource)
-    return timedelta(seconds=QUEUES[source.queue].visibility_timeout_seconds)
+    """A claim older than its lease belongs to a notifier that is gone (functions/common/claims.py)."""
+    return claim_lease(NOTIFIER_FUNCTION)
 
 
 def build_notifier() -> TicketNotifier:
@@ -99,6 +99,7 @@ def build_notifier() -> TicketNotifier:
         settings=load_notification_settings(),
         store=store.DynamoDBNotificationStore(),
         profiles=store.customer_profile,
+        changes=store.stored_change,
         channels=channels,
         queue=SqsNotificationQueue(require_env(queue_env)),
         claim_expiry=_claim_expiry(),
@@ -125,7 +126,10 @@ def _observe(result: NotifyResult, record: SQSRecord) -> None:
         "channel": result.channel,
         "destination": _mask(result.channel, result.destination),
         "not_before": result.not_before.isoformat() if result.not_before else None,
+        "stale_claim": result.stale_claim,
     })
+    if result.stale_claim:
+        count_metric("StaleClaimsTakenOver")
     if result.outcome is Outcome.SENT:
         count_metric("TicketNotificationsSent", channel=result.channel or "unknown")
     elif result.outcome is Outcome.DELAYED:
@@ -134,6 +138,8 @@ def _observe(result: NotifyResult, record: SQSRecord) -> None:
         count_metric("TicketNotificationsSkipped", reason=result.reason or "UNKNOWN")
     elif result.outcome is Outcome.DUPLICATE:
         count_metric("TicketNotificationDuplicates")
+    elif result.outcome is Outcome.REJECTED:
+        count_metric("UnverifiedTicketChanges")
 
 
 def handle_record(notifier: TicketNotifier, record: SQSRecord) -> str:
@@ -154,7 +160,7 @@ def handle_record(notifier: TicketNotifier, record: SQSRecord) -> str:
         count_metric("TicketNotificationFailed", channel=exc.channel)
         raise
     except Exception as exc:
-        error = describe_error(exc, (NotificationStoreUnavailable,))
+        error = describe_error(exc, (NotificationStoreUnavailable, ClaimHeld))
         logger.warning("ticket notification failed; the message will be retried", extra={
             "message_id": record.message_id, "ticket_id": change.ticket_id, "seq": change.seq, "error": error,
             "receive_count": record.attributes.approximate_receive_count})
@@ -166,7 +172,7 @@ def handle_record(notifier: TicketNotifier, record: SQSRecord) -> str:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    configure_data_access((store.TicketNotificationItem, ProfileItem), DDB_BOUNDS)
+    configure_data_access((store.TicketNotificationItem, ProfileItem, TicketItem), DDB_BOUNDS)
     notifier = build_notifier()
     return process_batch(event, context, lambda record: handle_record(notifier, record),
                          requests_metric="TicketNotificationRequests")

@@ -87,15 +87,19 @@ def per_value(name: str, dimension: str, values: Iterable[str]) -> tuple[CustomM
 # Custom metrics the handlers emit, by function name: those that raise an alarm, those on the dashboard.
 ALARMED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "routing": named("ProfileLookupFailed"),
-    "survey-dispatcher": named("SurveyDispatchFailed"),
+    # StaleClaimsTakenOver: a dispatcher, sender or notifier died after claiming a contact; its redelivery took
+    # the claim over (a voice call or ticket update sent again, an SMS survey or outreach text closed unconfirmed).
+    "survey-dispatcher": named("SurveyDispatchFailed", "StaleClaimsTakenOver"),
     # The answers are stored, but supervisors are not told of a low score.
     "survey-answers": named("SurveyEventPublishFailed"),
     # A call or SMS the channel refused (sender_handler.py emits it per channel): retried, then dead-lettered.
-    "outreach-sender": per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS),
+    "outreach-sender": (*per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS), *named("StaleClaimsTakenOver")),
     # A status change stored but not announced yet (the batch is retried, then sent to the on-failure queue).
     "ticket-events": named("TicketEventsNotPublished", "MalformedTicketStreamRecord"),
     # A progress update the channel refused (notifier_handler.py emits it per channel): retried, then dead-lettered.
-    "ticket-notifier": per_value("TicketNotificationFailed", "channel", NOTIFICATION_CHANNELS),
+    # UnverifiedTicketChanges: a TicketStatusChanged event the tickets table does not have (forged, or a bug).
+    "ticket-notifier": (*per_value("TicketNotificationFailed", "channel", NOTIFICATION_CHANNELS),
+                        *named("StaleClaimsTakenOver", "UnverifiedTicketChanges")),
 }
 GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "routing": named("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),

@@ -254,6 +254,14 @@ def test_routing_role_reads_the_profiles_table_and_its_phone_index(synthesized: 
     assert f"<{table_id}.Arn>/index/by_phone" in _resources(dynamodb[0])
 
 
+def test_the_notifier_may_read_the_tickets_table_it_checks_events_against(synthesized: Synthesized) -> None:
+    tickets = f"<{synthesized.logical_id('Tables/Tickets/Table')}.Arn>"
+    readers = [s for s in _statements(synthesized, FUNCTIONS["ticket-notifier"], "dynamodb")
+               if tickets in _resources(s)]
+    assert len(readers) == 1 and "dynamodb:GetItem" in set(as_list(readers[0]["Action"]))
+    assert not set(as_list(readers[0]["Action"])) - READ_ONLY  # read only
+
+
 def test_dispatcher_reads_surveys_by_customer_and_writes_them_conditionally_only(synthesized: Synthesized) -> None:
     table = synthesized.logical_id("Tables/Surveys/Table")
     by_resources = {frozenset(_resources(s)): set(as_list(s["Action"]))

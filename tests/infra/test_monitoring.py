@@ -269,3 +269,15 @@ def test_dashboard_graphs_the_ticket_api_stream_and_notifications(synthesized: S
     assert {("AWS/ApiGateway", "Count"), ("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Latency"),
             ("AWS/Lambda", "IteratorAge"), ("CallCenter", "TicketStatusChangesPublished"),
             ("CallCenter", "TicketNotificationsSent"), ("CallCenter", "TicketNotificationFailed")} <= names
+
+
+@pytest.mark.parametrize(("function", "metric"), [
+    ("survey-dispatcher", "StaleClaimsTakenOver"), ("outreach-sender", "StaleClaimsTakenOver"),
+    ("ticket-notifier", "StaleClaimsTakenOver"), ("ticket-notifier", "UnverifiedTicketChanges")])
+def test_stale_claims_and_unverified_ticket_events_raise_an_alarm(synthesized: Synthesized, function: str,
+                                                                  metric: str) -> None:
+    spec = FUNCTIONS[function]
+    matches = [a for a in _alarms(synthesized) if a.get("MetricName") == metric and a["Dimensions"] == [
+        {"Name": "service", "Value": spec.environment["POWERTOOLS_SERVICE_NAME"]}]]
+    assert len(matches) == 1
+    assert matches[0]["Threshold"] == 1 and matches[0]["AlarmActions"] == [{"Ref": _topic_id(synthesized)}]

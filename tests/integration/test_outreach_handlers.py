@@ -22,6 +22,8 @@ from flowlang.flow import flow_files, load_flow, substitute
 from flowlang.simulator import CallResult, ContactStart, run_flow
 from functions.common import clock
 from functions.common.aws import aws_client, reset_clients
+from functions.common.claims import SEND_UNCONFIRMED
+from functions.manifest import QUEUES
 from functions.outreach import planner_handler, response_handler, sender_handler
 from functions.outreach import store as store
 from functions.outreach.record import OutreachStatus
@@ -38,6 +40,7 @@ WARRANTY_DUE = RUN_DATE + timedelta(days=30)
 PLAN_DUE = RUN_DATE + timedelta(days=7)
 FLOW_ID = "arn:aws:connect:us-east-1:123456789012:instance/local/contact-flow/outreach"
 MAX_RECEIVES = 3
+VISIBILITY_TIMEOUT = timedelta(seconds=QUEUES["outreach-requests"].visibility_timeout_seconds)
 
 
 def customer(customer_id: str, phone: str, **fields: object) -> CustomerProfile:
@@ -60,11 +63,16 @@ def _answer(status: int, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, A
     return response, {**body, "ResponseMetadata": {"HTTPStatusCode": status}}
 
 
+class InvocationTimedOut(BaseException):
+    """Lambda ended the invocation during this call: none of the handler's own error handling runs after it."""
+
+
 @dataclass
 class ChannelStub:
     """Answers StartOutboundVoiceContact and SendTextMessage on the outreach functions' own clients."""
 
     failing_numbers: set[str] = field(default_factory=set)
+    hanging_numbers: set[str] = field(default_factory=set)  # the request is made, then Lambda ends the invocation
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     OPERATIONS = (("connect", "StartOutboundVoiceContact"), ("pinpoint-sms-voice-v2", "SendTextMessage"))
@@ -83,6 +91,8 @@ class ChannelStub:
     def _respond(self, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         params = context["stub_params"]
         self.requests.append((model.name, params))
+        if params["DestinationPhoneNumber"] in self.hanging_numbers:
+            raise InvocationTimedOut(model.name)
         if params["DestinationPhoneNumber"] in self.failing_numbers:
             message = f"cannot reach {params['DestinationPhoneNumber']}"  # may never reach logs or errors
             return _answer(500, {"Error": {"Code": "InternalServiceException", "Message": message}})
@@ -237,6 +247,33 @@ def test_a_failing_channel_ends_in_the_dlq_without_losing_the_rest_of_the_batch(
     alan = record("cust-alan")
     assert (alan.status, alan.attempts, alan.reason) == (OutreachStatus.FAILED, MAX_RECEIVES, "CHANNEL_ERROR")
     assert record("cust-grace").status is OutreachStatus.CONTACTED
+
+
+@pytest.mark.parametrize("channel", ["voice", "sms"])
+def test_a_sender_that_dies_after_its_claim_is_followed_up_when_its_message_comes_back(outreach, channel):
+    # Given Grace due for outreach, her message received at NOON, and the sender ended by Lambda's timeout 2 s
+    # later, while Connect was placing her call or End User Messaging sending her text
+    save_profiles([customer("cust-grace", GRACE.phone, preferred_channel=channel)])
+    outreach.plan()
+    [message] = outreach.receive()
+    outreach.channels.hanging_numbers = {GRACE.phone}
+    with pytest.raises(InvocationTimedOut):
+        outreach.send([sqs_record(message)], at=NOON + timedelta(seconds=2))
+    outreach.channels.hanging_numbers = set()
+    assert record("cust-grace").status is OutreachStatus.SENDING
+    # When the message comes back exactly one visibility timeout after its receive
+    redelivered = {**sqs_record(message), "attributes": {"ApproximateReceiveCount": "2"}}
+    assert outreach.send([redelivered], at=NOON + VISIBILITY_TIMEOUT) == {"batchItemFailures": []}
+    attempts = [params for _, params in outreach.channels.requests]
+    if channel == "voice":
+        # Then the call is placed again with the crashed attempt's ClientToken: Connect places it at most once
+        assert len(attempts) == 2 and attempts[0]["ClientToken"] == attempts[1]["ClientToken"]
+        assert record("cust-grace").status is OutreachStatus.CONTACTED
+    else:
+        # Then a text, which has no such token, is not sent again: the record says it is unconfirmed
+        assert len(attempts) == 1
+        assert (record("cust-grace").status, record("cust-grace").reason) == (OutreachStatus.SKIPPED,
+                                                                              SEND_UNCONFIRMED)
 
 
 def test_a_failure_never_carries_the_number_into_the_error(outreach, capsys):

@@ -18,12 +18,13 @@ from botocore.awsrequest import AWSResponse
 from callcenter.backend import DynamoDBTraffic, LocalLambdaContext, queue_arn
 from functions.common import clock
 from functions.common.aws import aws_client, reset_clients
+from functions.common.claims import SEND_UNCONFIRMED
 from functions.common.observability import logger
-from functions.manifest import FUNCTIONS
+from functions.manifest import FUNCTIONS, QUEUES
 from functions.profiles.store import get_profile, save_profiles
 from functions.surveys.adapters import client_token
-from functions.surveys.record import SurveyRecord, SurveyStatus
-from functions.surveys.store import create_survey, get_survey
+from functions.surveys.record import SurveyStatus
+from functions.surveys.store import get_survey
 from tests.conftest import load_event
 
 DISPATCHER = FUNCTIONS["survey-dispatcher"]
@@ -31,6 +32,7 @@ AFTERNOON = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)  # 11:00 in Los Angeles, w
 LATE_EVENING = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)  # 21:30 in Los Angeles
 NEXT_MORNING = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles
 ADA_NUMBER = "+14155550100"
+VISIBILITY_TIMEOUT = timedelta(seconds=QUEUES["survey-requests"].visibility_timeout_seconds)
 
 
 # --- Connect and SMS at the botocore layer ----------------------------------------------------------
@@ -38,6 +40,11 @@ ADA_NUMBER = "+14155550100"
 def _answer(status: int, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
     response = AWSResponse("https://stub.invalid/", status, {"x-amzn-RequestId": str(uuid.uuid4())}, None)
     return response, {**body, "ResponseMetadata": {"HTTPStatusCode": status}}
+
+
+class InvocationTimedOut(BaseException):
+    """Lambda ended the invocation during this call: nothing of the handler runs after it (no except, no finally
+    that could release the claim is reached by the real thing; BaseException gets past the handler's own)."""
 
 
 @dataclass
@@ -51,6 +58,7 @@ class ConnectStub:
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # by initial contact id
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (operation, API parameters)
     failing: set[str] = field(default_factory=set)
+    hanging: set[str] = field(default_factory=set)  # the call is made, then Lambda's timeout ends the invocation
 
     OPERATIONS = (("connect", "GetContactAttributes"), ("connect", "StartOutboundVoiceContact"),
                   ("pinpoint-sms-voice-v2", "SendTextMessage"))
@@ -70,6 +78,8 @@ class ConnectStub:
     def _respond(self, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         params = context["stub_params"]
         self.requests.append((model.name, params))
+        if model.name in self.hanging:
+            raise InvocationTimedOut(model.name)
         if model.name in self.failing:
             # Real error messages may quote the number; nothing may carry it on into logs or errors.
             message = f"cannot reach {params.get('DestinationPhoneNumber', 'the contact')}"
@@ -335,17 +345,36 @@ def test_a_customer_surveyed_three_days_ago_after_another_call_is_not_surveyed_a
     assert len(connect.sent("StartOutboundVoiceContact")) == 1
 
 
-@pytest.mark.parametrize(("claimed_ago", "calls"), [(timedelta(seconds=30), 0), (timedelta(seconds=181), 1)])
-def test_a_claim_left_by_a_crashed_dispatcher_is_taken_over_only_after_the_visibility_timeout(
-        connect, claimed_ago, calls):
-    # Given a dispatcher claimed the contact and vanished (Lambda timeout, crash) before recording the outcome
+@pytest.mark.parametrize(("channel", "preferred"), [("voice", "voice"), ("sms", "sms")])
+def test_a_dispatcher_that_dies_after_its_claim_is_followed_up_when_its_message_comes_back(connect, channel, preferred):
+    # Given Ada's contact, its message received at AFTERNOON, and the dispatcher ended by Lambda's timeout while
+    # Connect / End User Messaging was placing the call or sending the text, 2 s after the receive
     caller_was_ada(connect)
-    claimed_at = AFTERNOON - claimed_ago
-    create_survey(SurveyRecord(CONTACT, SurveyStatus.DISPATCHING, claimed_at, claimed_at, customer_id="cust-ada",
-                               channel="voice"))
-    # When the message is delivered again
-    assert dispatch(sqs_record(json.dumps(ANSWERED), receive_count=2)) == {"batchItemFailures": []}
-    # Then a fresh claim is left alone; one older than the queue's visibility timeout is taken over
-    assert len(connect.sent("StartOutboundVoiceContact")) == calls
-    expected = SurveyStatus.DISPATCHED if calls else SurveyStatus.DISPATCHING
-    assert get_survey(CONTACT).status is expected
+    save_profiles([replace(get_profile("cust-ada"), preferred_channel=preferred)])
+    operation = "StartOutboundVoiceContact" if channel == "voice" else "SendTextMessage"
+    message = sqs_record(json.dumps(ANSWERED))
+    connect.hanging.add(operation)
+    with pytest.raises(InvocationTimedOut):
+        dispatch(message, at=AFTERNOON + timedelta(seconds=2))
+    connect.hanging.clear()
+    assert get_survey(CONTACT).status is SurveyStatus.DISPATCHING
+    # When a copy of the event comes while that claim is young, it fails (a batch of one: the whole batch), so SQS
+    # keeps it for later instead of deleting it
+    copy = sqs_record(json.dumps(ANSWERED))
+    with pytest.raises(BatchProcessingError):
+        dispatch(copy, at=AFTERNOON + timedelta(seconds=20))
+    # When the message comes back exactly one visibility timeout after its receive
+    redelivered = {**message, "attributes": {**message["attributes"], "ApproximateReceiveCount": "2"}}
+    assert dispatch(redelivered, at=AFTERNOON + VISIBILITY_TIMEOUT) == {"batchItemFailures": []}
+    attempts = connect.sent(operation)
+    if channel == "voice":
+        # Then the call is placed again with the crashed attempt's ClientToken: Connect places it at most once
+        assert len(attempts) == 2 and attempts[0]["ClientToken"] == attempts[1]["ClientToken"]
+        assert get_survey(CONTACT).status is SurveyStatus.DISPATCHED
+    else:
+        # Then an SMS, which has no such token, is not sent again: the record says it is unconfirmed
+        assert len(attempts) == 1
+        assert (get_survey(CONTACT).status, get_survey(CONTACT).reason) == (SurveyStatus.SKIPPED, SEND_UNCONFIRMED)
+    # And the copy, delivered again, finds the contact settled
+    assert dispatch(copy, at=AFTERNOON + VISIBILITY_TIMEOUT + timedelta(seconds=20)) == {"batchItemFailures": []}
+    assert len(connect.sent(operation)) == len(attempts)

@@ -15,13 +15,14 @@ import boto3
 import pytest
 
 from callcenter import event_sources
-from callcenter.backend import LocalBackend
+from callcenter.backend import LOCAL_EVENT_BUS, LocalBackend
 from callcenter.event_sources import deliver, deliver_stream
 from functions.common.observability import logger
 from functions.common.ticket_overview import Status
 from functions.manifest import QUEUES
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
+from functions.tickets import notifier_handler
 from functions.tickets.notification_store import notifications_of_ticket
 from functions.tickets.notifications import NotificationStatus
 from functions.tickets.service import TicketService
@@ -30,6 +31,7 @@ from functions.tickets.ticket import Actor, ActorKind, Ticket
 AFTERNOON = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)  # 11:00 Los Angeles, 14:00 New York
 NIGHT = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 22:00 Los Angeles
 LA_MORNING = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # 09:00 Los Angeles
+VISIBILITY_TIMEOUT = timedelta(seconds=QUEUES["ticket-notifications"].visibility_timeout_seconds)
 AGENT = Actor("agent-1", ActorKind.AGENT, frozenset({"support"}))
 
 ADA = CustomerProfile("cust-ada", "+14155550100", "Ada Lovelace", time_zone="America/Los_Angeles",
@@ -240,3 +242,67 @@ def test_the_event_on_the_bus_carries_the_contract(desk):
                                                    "team", "subject", "at")} == {
         "ticket_id": ticket.ticket_id, "customer_id": "cust-ada", "seq": 1, "from_status": None,
         "to_status": "open", "team": "support", "subject": "Router drops calls", "at": AFTERNOON.isoformat()}
+
+
+class InvocationTimedOut(BaseException):
+    """Lambda ended the invocation during the SMS request: none of the handler's own error handling runs."""
+
+
+def test_a_notifier_that_dies_after_its_claim_is_followed_up_when_its_message_comes_back(desk, monkeypatch):
+    # Given Ada's new ticket, its event received at AFTERNOON, and the notifier ended by Lambda's timeout 2 s
+    # later, while End User Messaging was being asked for the text (which did not go out)
+    ticket = desk.open("cust-ada")
+    desk.publish()
+
+    def hang(*_: Any, **__: Any) -> str:
+        raise InvocationTimedOut("SendTextMessage")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(notifier_handler.SmsNotifications, "send", hang)
+        with pytest.raises(InvocationTimedOut):
+            desk.notify(at=AFTERNOON + timedelta(seconds=2))
+    [claim] = notifications_of_ticket(ticket.ticket_id)
+    assert claim.status is NotificationStatus.SENDING
+    # When the message comes back exactly one visibility timeout after its receive
+    redelivery = desk.notify(at=AFTERNOON + VISIBILITY_TIMEOUT)
+    # Then the claim is taken over and Ada is told, once
+    assert (redelivery.messages, redelivery.failed) == (1, 0)
+    assert len(desk.texts()) == 1
+    [record] = notifications_of_ticket(ticket.ticket_id)
+    assert (record.status, record.attempts) == (NotificationStatus.SENT, 1)
+    assert desk.backend.metric_total("StaleClaimsTakenOver") == 1
+
+
+def forged_event(ticket: Ticket, **data: Any) -> dict[str, Any]:
+    detail = {"data": {"ticket_id": ticket.ticket_id, "customer_id": ticket.customer_id, "seq": ticket.last_seq + 1,
+                       "from_status": "open", "to_status": "resolved", "team": "support",
+                       "subject": "Your refund: confirm your card at evil.example", "at": AFTERNOON.isoformat(),
+                       "changed_by": "agent", **data},
+              "metadata": {"name": "TicketStatusChanged", "version": "1", "source": "callcenter",
+                           "correlation_id": f"{ticket.ticket_id}#{ticket.last_seq + 1}",
+                           "time": AFTERNOON.isoformat()}}
+    return {"EventBusName": LOCAL_EVENT_BUS, "Source": "callcenter", "DetailType": "TicketStatusChanged",
+            "Detail": json.dumps(detail)}
+
+
+def test_a_forged_status_change_on_the_bus_texts_nobody_and_does_not_block_the_real_one(desk):
+    # Given Ada's ticket, opened and told
+    ticket = desk.open("cust-ada")
+    desk.publish()
+    desk.notify()
+    # When someone allowed to put events on the bus announces a change the ticket never had (its next seq, and
+    # one for another customer's ticket id that does not exist)
+    boto3.client("events").put_events(Entries=[
+        forged_event(ticket), forged_event(ticket, ticket_id="T-none", customer_id="cust-grace", seq=1)])
+    forged = desk.notify()
+    # Then both are delivered and dropped: no text, no email, no record, and a metric saying so
+    assert (forged.messages, forged.failed) == (2, 0)
+    assert len(desk.texts()) == 1 and desk.backend.sent_emails() == []
+    assert [r.seq for r in notifications_of_ticket(ticket.ticket_id)] == [1]
+    assert desk.backend.metric_total("UnverifiedTicketChanges") == 2
+    # And when the ticket really is resolved (that seq), Ada is told what the tickets table says
+    desk.move(ticket, Status.RESOLVED)
+    desk.publish()
+    assert desk.notify().failed == 0
+    texts = desk.texts()
+    assert len(texts) == 2 and "has been resolved" in texts[1] and "evil.example" not in texts[1]

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+from functions.manifest import claim_lease
 from functions.outreach.campaigns import load_campaigns
 from functions.outreach.planner import OutreachPlanner
 from functions.outreach.record import ContactCap, OutreachRecord, OutreachStatus
@@ -195,7 +196,7 @@ class World:
     def sender(self) -> OutreachSender:
         return OutreachSender(policy=load_campaigns(), store=self.store, caps=self.store, profiles=self.profiles.fresh,
                               channels={"voice": self.voice, "sms": self.sms}, queue=self.queue,
-                              claim_expiry=timedelta(seconds=180), clock=self.clock)
+                              claim_expiry=claim_lease("outreach-sender"), clock=self.clock)
 
     @property
     def responder(self) -> OutreachResponder:

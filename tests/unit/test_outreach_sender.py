@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from functions.common.claims import SEND_UNCONFIRMED, ClaimHeld
+from functions.manifest import QUEUES
 from functions.outreach.record import OutreachStatus
 from functions.outreach.requests import OutreachMessage, PlanRequest, parse_outreach_message
 from functions.outreach.sender import Outcome, OutreachSendFailed
@@ -14,6 +16,7 @@ from tests.unit.test_outreach_fakes import MORNING, PLAN_DUE, RUN_DATE, WARRANTY
 
 WARRANTY_CYCLE = f"warranty-expiry#{WARRANTY_DUE.isoformat()}"
 PLAN_CYCLE = f"plan-expiry#{PLAN_DUE.isoformat()}"
+VISIBILITY_TIMEOUT = timedelta(seconds=QUEUES["outreach-requests"].visibility_timeout_seconds)
 
 
 @pytest.fixture
@@ -147,13 +150,35 @@ def test_a_duplicate_message_does_not_contact_twice(world):
     assert (again.outcome, again.reason, len(world.contacted())) == (Outcome.DUPLICATE, "contacted", 1)
 
 
-def test_a_claim_left_by_a_crashed_sender_is_taken_over_after_the_visibility_timeout(world):
+def test_a_fresh_claim_is_retried_later_and_a_claim_left_by_a_crashed_sender_taken_over(world):
+    # Given the message received now, the record claimed for a call 2 s later by a sender that then died
     [message] = planned(world, customer())
+    received = world.clock.now
     record = world.store.records["cust-ada", WARRANTY_CYCLE]
+    world.clock.advance(seconds=2)
     world.store.replace(record.moved(OutreachStatus.SENDING, world.clock.now, channel="voice"), record)
-    assert world.sender.send(message).outcome is Outcome.DUPLICATE
-    world.clock.advance(seconds=180)
-    assert world.sender.send(message).outcome is Outcome.CONTACTED
+    # When a copy arrives while the claim is young: not dropped (SQS would delete it), retried later
+    with pytest.raises(ClaimHeld):
+        world.sender.send(message)
+    # When the message comes back exactly one visibility timeout after its receive
+    world.clock.now = received + VISIBILITY_TIMEOUT
+    result = world.sender.send(message)
+    # Then the call is placed (the same ClientToken as the crashed attempt's)
+    assert (result.outcome, result.stale_claim) == (Outcome.CONTACTED, True)
+    assert len(world.voice.sent) == 1
+
+
+def test_an_sms_claim_left_by_a_crashed_sender_is_closed_unconfirmed_and_not_texted_again(world):
+    [message] = planned(world, customer())
+    received = world.clock.now
+    record = world.store.records["cust-ada", WARRANTY_CYCLE]
+    world.clock.advance(seconds=2)
+    world.store.replace(record.moved(OutreachStatus.SENDING, world.clock.now, channel="sms"), record)
+    world.clock.now = received + VISIBILITY_TIMEOUT
+    result = world.sender.send(message)
+    assert (result.outcome, result.reason, result.stale_claim) == (Outcome.SKIPPED, SEND_UNCONFIRMED, True)
+    assert world.sms.sent == [] and world.voice.sent == []
+    assert world.store.records["cust-ada", WARRANTY_CYCLE].status is OutreachStatus.SKIPPED
 
 
 def test_a_message_for_an_unknown_record_or_campaign_is_ignored(world):

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from functions.common.claims import SEND_UNCONFIRMED, ClaimHeld
+from functions.manifest import QUEUES, claim_lease
 from functions.profiles.profile import CustomerProfile
 from functions.surveys.dispatcher import (
     ChannelFailure,
@@ -25,7 +27,8 @@ from tests.conftest import load_event
 AFTERNOON = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)  # 11:00 in Los Angeles
 LATE_EVENING = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)  # 21:30 in Los Angeles
 NEXT_MORNING = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles
-CLAIM_EXPIRY = timedelta(seconds=180)
+CLAIM_EXPIRY = claim_lease("survey-dispatcher")  # 2x the dispatcher's timeout: 60 s
+VISIBILITY_TIMEOUT = timedelta(seconds=QUEUES["survey-requests"].visibility_timeout_seconds)
 ADA = CustomerProfile(
     customer_id="cust-ada", phone="+14155550100", name="Ada Lovelace", time_zone="America/Los_Angeles",
     consent_voice=True, consent_sms=True, consent_surveys=True)
@@ -193,25 +196,45 @@ def test_a_concurrent_dispatcher_that_claims_first_wins(world):
     assert world.voice.sent == []
 
 
-def test_a_fresh_claim_by_a_dispatcher_still_at_work_is_left_alone(world):
-    world.store.records[CONTACT] = SurveyRecord(CONTACT, SurveyStatus.DISPATCHING, AFTERNOON, AFTERNOON, version=1)
-    world.clock.now = AFTERNOON + CLAIM_EXPIRY - timedelta(seconds=1)
-    assert world.dispatch(ANSWERED).outcome is Outcome.DUPLICATE
-    assert world.voice.sent == []
-
-
-def test_a_claim_left_by_a_crashed_dispatcher_is_taken_over_after_the_visibility_timeout(world):
-    # Given a dispatcher claimed the contact and died before recording the outcome
+def test_a_fresh_claim_by_a_dispatcher_still_at_work_is_left_alone_and_the_message_kept_for_later(world):
     world.store.records[CONTACT] = SurveyRecord(CONTACT, SurveyStatus.DISPATCHING, AFTERNOON, AFTERNOON,
-                                                customer_id="cust-ada", version=1)
-    # When the message comes back after the visibility timeout
-    world.clock.now = AFTERNOON + CLAIM_EXPIRY
+                                                channel="voice", version=1)
+    world.clock.now = AFTERNOON + CLAIM_EXPIRY - timedelta(seconds=1)
+    # Not a duplicate to drop (SQS would delete the message): retried, in case that dispatcher dies
+    with pytest.raises(ClaimHeld):
+        world.dispatch(ANSWERED)
+    assert world.voice.sent == [] and world.record().status is SurveyStatus.DISPATCHING
+
+
+def crashed_claim(world: World, channel: str) -> None:
+    """A dispatcher received the message at AFTERNOON, claimed the contact 2 s later and died."""
+    world.store.records[CONTACT] = SurveyRecord(CONTACT, SurveyStatus.DISPATCHING, AFTERNOON,
+                                                AFTERNOON + timedelta(seconds=2), customer_id="cust-ada",
+                                                channel=channel, version=1)
+
+
+def test_a_voice_claim_left_by_a_crashed_dispatcher_is_taken_over_when_its_message_comes_back(world):
+    # Given a dispatcher claimed the contact for a call and died before recording the outcome
+    crashed_claim(world, "voice")
+    # When the message comes back, exactly one visibility timeout after its receive
+    world.clock.now = AFTERNOON + VISIBILITY_TIMEOUT
     result = world.dispatch(ANSWERED)
     # Then this dispatcher takes the claim over and the survey goes out (Connect's ClientToken,
     # derived from the contact id, makes it the same call if the first one had been placed)
-    assert result.outcome is Outcome.DISPATCHED
+    assert (result.outcome, result.stale_claim) == (Outcome.DISPATCHED, True)
+    assert len(world.voice.sent) == 1
     assert world.record().status is SurveyStatus.DISPATCHED
     assert world.record().created_at == AFTERNOON
+
+
+def test_an_sms_claim_left_by_a_crashed_dispatcher_is_closed_unconfirmed_and_not_texted_again(world):
+    crashed_claim(world, "sms")
+    world.clock.now = AFTERNOON + VISIBILITY_TIMEOUT
+    result = world.dispatch(ANSWERED)
+    assert (result.outcome, result.reason, result.stale_claim) == (Outcome.SKIPPED, SEND_UNCONFIRMED, True)
+    assert world.sms.sent == [] and world.voice.sent == []
+    assert (world.record().status, world.record().reason) == (SurveyStatus.SKIPPED, SEND_UNCONFIRMED)
+    assert world.dispatch(ANSWERED).outcome is Outcome.DUPLICATE
 
 
 # --- contacts that are not surveyed -------------------------------------------------------------------

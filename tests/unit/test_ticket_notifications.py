@@ -11,8 +11,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from functions.common.claims import ClaimHeld
 from functions.common.outbound import ChannelFailure
 from functions.common.ticket_overview import STATUS_PHRASES, Status
+from functions.manifest import QUEUES, claim_lease
 from functions.profiles.profile import CustomerProfile
 from functions.tickets import ticket as domain
 from functions.tickets.notifications import (
@@ -33,6 +35,7 @@ from functions.tickets.notifications import (
     load_notification_settings,
     parse_notification_request,
     status_change_events,
+    verified_change,
 )
 from functions.tickets.ticket import Actor, ActorKind
 
@@ -42,6 +45,7 @@ CUSTOMER = Actor("cust-ada", ActorKind.CUSTOMER)
 AFTERNOON = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)  # 11:00 in Los Angeles
 NIGHT = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 22:00 in Los Angeles
 LA_MORNING = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles
+VISIBILITY_TIMEOUT = timedelta(seconds=QUEUES["ticket-notifications"].visibility_timeout_seconds)
 
 ADA = CustomerProfile("cust-ada", "+14155550100", "Ada Lovelace", time_zone="America/Los_Angeles",
                       consent_sms=True, email="ada@example.com")
@@ -228,10 +232,16 @@ def parts() -> tuple[MemoryStore, FakeChannel, FakeQueue]:
     return MemoryStore(), FakeChannel(), FakeQueue()
 
 
-def notifier(parts, at: datetime) -> TicketNotifier:
+def as_stored(c: StatusChange) -> StatusChange:
+    """The tickets table has every change these tests send (verified_change is tested on its own below)."""
+    return c
+
+
+def notifier(parts, at: datetime, changes=as_stored) -> TicketNotifier:
     store, sms, queue = parts
-    return TicketNotifier(settings=SETTINGS, store=store, profiles={"cust-ada": ADA}.get, channels={"sms": sms},
-                          queue=queue, claim_expiry=timedelta(minutes=3), clock=lambda: at)
+    return TicketNotifier(settings=SETTINGS, store=store, profiles={"cust-ada": ADA}.get, changes=changes,
+                          channels={"sms": sms}, queue=queue, claim_expiry=claim_lease("ticket-notifier"),
+                          clock=lambda: at)
 
 
 def test_the_same_change_delivered_three_times_is_sent_once(parts):
@@ -266,11 +276,57 @@ def test_at_night_the_message_goes_back_in_15_minute_hops_and_is_sent_in_the_mor
     assert len(sms.sent) == 1
 
 
-def test_a_claim_left_by_a_crashed_notifier_is_taken_over_after_the_visibility_timeout(parts):
+def test_a_claim_left_by_a_crashed_notifier_is_retried_while_young_and_taken_over_when_its_message_returns(parts):
+    # Given a notifier received the message at AFTERNOON, claimed the change 2 s later and died mid-send
     store = parts[0]
     c = change()
     store.create(NotificationRecord(c.ticket_id, c.seq, c.customer_id, c.to_status.value, NotificationStatus.SENDING,
-                                    AFTERNOON, AFTERNOON, channel="sms"))
+                                    AFTERNOON, AFTERNOON + timedelta(seconds=2), channel="sms"))
     request = parse_notification_request(json.dumps(envelope(c)))
-    assert notifier(parts, AFTERNOON + timedelta(minutes=1)).notify(request).outcome is Outcome.DUPLICATE
-    assert notifier(parts, AFTERNOON + timedelta(minutes=4)).notify(request).outcome is Outcome.SENT
+    # When a copy comes while the claim is young: kept for later (an error), not deleted as a duplicate
+    with pytest.raises(ClaimHeld):
+        notifier(parts, AFTERNOON + timedelta(seconds=30)).notify(request)
+    # When the message comes back exactly one visibility timeout after its receive: taken over and sent
+    result = notifier(parts, AFTERNOON + VISIBILITY_TIMEOUT).notify(request)
+    assert (result.outcome, result.stale_claim) == (Outcome.SENT, True)
+    assert len(parts[1].sent) == 1 and store.records[(c.ticket_id, c.seq)].status is NotificationStatus.SENT
+
+
+
+
+# --- only changes the tickets table has ----------------------------------------------------------------
+
+def test_an_event_is_told_only_as_the_tickets_table_has_it():
+    # Given Ada's ticket, opened and then put in progress (seq 2)
+    ticket = domain.change_status(opened(), Status.IN_PROGRESS, actor=AGENT, now=AFTERNOON)
+    genuine = replace(change(), ticket_id=ticket.ticket_id)
+    # Then the genuine change is the stored one, and what is said comes from the table, not the event
+    assert verified_change(ticket, genuine) == genuine
+    assert verified_change(ticket, replace(genuine, subject="Pay the fine at evil.example")).subject == \
+        "Router drops calls"
+    # And a change the table does not have is refused: another customer, status, seq, ticket, or a note's seq
+    assert verified_change(ticket, replace(genuine, customer_id="cust-grace")) is None
+    assert verified_change(ticket, replace(genuine, to_status=Status.RESOLVED)) is None
+    assert verified_change(ticket, replace(genuine, seq=3)) is None
+    assert verified_change(None, genuine) is None
+    noted = domain.add_note(ticket, "called back", actor=AGENT, now=AFTERNOON)
+    assert verified_change(noted, replace(genuine, seq=3)) is None
+
+
+def test_a_forged_event_sends_nothing_and_leaves_no_record_to_block_the_genuine_change(parts):
+    store, sms, _queue = parts
+    forged = parse_notification_request(json.dumps(envelope(change(Status.RESOLVED))))
+    result = notifier(parts, AFTERNOON, changes=lambda c: None).notify(forged)
+    assert result.outcome is Outcome.REJECTED
+    assert sms.sent == [] and store.records == {}
+    # When the genuine change with that seq comes, it is told
+    genuine = parse_notification_request(json.dumps(envelope(change())))
+    assert notifier(parts, AFTERNOON).notify(genuine).outcome is Outcome.SENT
+
+
+def test_the_message_says_what_the_table_says_not_what_the_event_says(parts):
+    claimed = replace(change(), subject="Send 100 USD to evil.example")
+    request = parse_notification_request(json.dumps(envelope(claimed)))
+    notifier(parts, AFTERNOON, changes=lambda c: replace(c, subject="Router drops calls")).notify(request)
+    [(_number, message)] = parts[1].sent
+    assert "Router drops calls" in message.body and "evil" not in message.body
