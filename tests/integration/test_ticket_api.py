@@ -251,6 +251,23 @@ def test_another_teams_restricted_ticket_is_403_and_hidden_from_lists(api: Ticke
     assert api.get(secret["ticket_id"], agent="sue", groups="team-support,supervisors").status == 200
 
 
+def test_the_overdue_list_hides_another_teams_restricted_tickets(api: TicketApi) -> None:
+    # Given two overdue tickets of billing, one restricted
+    secret = opened(api, restricted=True, priority=1, subject="Fraud investigation")
+    public = opened(api, priority=1, subject="Card blocked")
+    api.backend.now = NOW + timedelta(hours=5)
+    # When an agent of support, one of billing and a supervisor list what is overdue
+    support = api.call("GET", "/tickets/overdue", agent="sam", groups="[team-support]")
+    billing = api.call("GET", "/tickets/overdue")
+    supervisor = api.call("GET", "/tickets/overdue", agent="sue", groups="[team-support supervisors]")
+    # Then support sees only the unrestricted one; billing and the supervisor see both
+    assert support.status == 200
+    assert [t["ticket_id"] for t in support.body["tickets"]] == [public["ticket_id"]]
+    both = {secret["ticket_id"], public["ticket_id"]}
+    assert {t["ticket_id"] for t in billing.body["tickets"]} == both
+    assert {t["ticket_id"] for t in supervisor.body["tickets"]} == both
+
+
 def test_an_agent_outside_the_team_cannot_change_the_ticket(api: TicketApi) -> None:
     ticket = opened(api)
     reply = api.change(ticket["ticket_id"], "status", {"status": "resolved", "expected_version": 1},
