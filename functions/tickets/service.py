@@ -131,7 +131,7 @@ class TicketService:
                       note: str | None = None, contact_id: str | None = None) -> Ticket:
         ticket = self._for_change(actor, ticket_id, expected_version)
         return self.store.save_change(domain.change_status(ticket, status, actor=actor, now=self.clock(), note=note,
-                                                      contact_id=contact_id))
+                                                           contact_id=contact_id))
 
     def assign(self, actor: Actor, ticket_id: str, agent: str, expected_version: int) -> Ticket:
         ticket = self._for_change(actor, ticket_id, expected_version)
@@ -141,7 +141,7 @@ class TicketService:
                  priority: int | None = None) -> Ticket:
         ticket = self._for_change(actor, ticket_id, expected_version)
         return self.store.save_change(domain.escalate(ticket, team, actor=actor, now=self.clock(), reason=reason,
-                                                 priority=priority, known_teams=self.teams))
+                                                      priority=priority, known_teams=self.teams))
 
     def change_priority(self, actor: Actor, ticket_id: str, priority: int, expected_version: int) -> Ticket:
         ticket = self._for_change(actor, ticket_id, expected_version)
@@ -172,7 +172,7 @@ class TicketService:
         to = Status.CLOSED if fixed else Status.IN_PROGRESS
         note = "customer confirmed the fix" if fixed else "customer says the problem is not solved"
         return self.store.save_change(domain.change_status(ticket, to, actor=customer, now=self.clock(), note=note,
-                                                      contact_id=contact_id))
+                                                           contact_id=contact_id))
 
     # --- helpers -------------------------------------------------------------------------------------
     def _for_change(self, actor: Actor, ticket_id: str, expected_version: int) -> Ticket:
