@@ -24,10 +24,13 @@ request format).
 Refusals, each a JSON body `{"error": <code>, "message": <sentence>, ...}`:
 400 the body is not JSON; 401 no (or the wrong kind of) identity; 403 a restricted ticket of another
 team, or a change by somebody outside the ticket's team; 404 unknown ticket, customer, team or route;
-409 `version_conflict` (with `current_version`: read again, then retry) and `transition_not_allowed`
-(with `allowed`); 415 a body that is not JSON by content type; 422 a field that is missing, of the
-wrong type or out of range (`detail` lists each problem) or a change that makes no sense for the ticket;
-503 the table did not answer (with Retry-After). Bad input never gets a 500.
+409 `version_conflict` (with `current_version`: read again, then retry; for a note, which carries no
+version, it means the ticket kept changing on every attempt: send the note again) and
+`transition_not_allowed` (with `allowed`); 415 a body that is not JSON by content type; 422 a field that
+is missing, of the wrong type or out of range (`detail` lists each problem), a change that makes no
+sense for the ticket (`invalid_change`), a ticket too full for the change (`ticket_full`), or a
+request_id of yours sent again with another request (`request_id_reused`); 503 the table did not answer
+(with Retry-After). Bad input never gets a 500.
 
 Lists (`/customers/{id}/tickets`, `/teams/{team}/tickets`, `/tickets/overdue`) return tickets without
 their history, which can be long: GET /tickets/{ticket_id} has it.
@@ -72,8 +75,10 @@ from functions.tickets.ticket import (
     CustomerNotFound,
     HistoryEntry,
     InvalidChange,
+    RequestIdReused,
     Ticket,
     TicketError,
+    TicketFull,
     TicketNotFound,
     TicketStoreUnavailable,
     TransitionNotAllowed,
@@ -130,7 +135,9 @@ class CreateTicketRequest(_Request):
     note: Note | None = None
     request_id: Annotated[str | None, Field(
         min_length=1, max_length=128,
-        description="idempotency key: the same request_id again returns the ticket it created (200)")] = None
+        description="idempotency key, scoped to the caller: the same request with the same request_id returns "
+                    "the ticket it created (200); the same request_id with another request is refused (422 "
+                    "request_id_reused)")] = None
 
 
 class StatusChangeRequest(_Request):
@@ -246,8 +253,11 @@ def _documented(*codes: int) -> dict[int | str, dict[str, Any]]:
         400: "The body is not valid JSON", 401: "No identity, or the wrong kind for this path",
         403: "A restricted ticket of another team, or a change outside the ticket's team",
         404: "Unknown ticket, customer or team",
-        409: "version_conflict (current_version given: read again, retry) or transition_not_allowed",
-        422: "A field is missing, of the wrong type or out of range, or the change makes no sense here",
+        409: "version_conflict (current_version given: read again, retry; a note: send it again) or "
+             "transition_not_allowed",
+        422: "A field is missing, of the wrong type or out of range; the change makes no sense here "
+             "(invalid_change); the ticket is too full for it (ticket_full); a request_id reused for another "
+             "request (request_id_reused)",
         503: "The ticket store did not answer; retry after Retry-After seconds",
     }
     every = (400, 401, 422, 503, *codes)
@@ -420,8 +430,9 @@ def change_priority(ticket_id: TicketIdParam, request: PriorityRequest) -> Ticke
     return TicketOut.of(ticket, utc_now())
 
 
-@app.post("/tickets/<ticket_id>/notes", summary="Add a note (no version: notes never conflict)",
-          responses=_documented(403, 404))
+@app.post("/tickets/<ticket_id>/notes",
+          summary="Add a note (no version: re-applied, after a random wait, if the ticket changed meanwhile)",
+          responses=_documented(403, 404, 409))
 def add_note(ticket_id: TicketIdParam, request: NoteRequest) -> TicketOut:
     ticket = _service().add_note(_actor(), ticket_id, request.text, contact_id=request.contact_id)
     return TicketOut.of(ticket, utc_now())
@@ -508,6 +519,16 @@ def _conflict(exc: VersionConflict) -> Response:
 def _transition(exc: TransitionNotAllowed) -> Response:
     return _error(HTTPStatus.CONFLICT, "transition_not_allowed", str(exc), current_status=exc.current,
                   allowed=sorted(TRANSITIONS[exc.current]))
+
+
+@app.exception_handler(TicketFull)
+def _full(exc: TicketFull) -> Response:
+    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "ticket_full", str(exc))
+
+
+@app.exception_handler(RequestIdReused)
+def _request_id_reused(exc: RequestIdReused) -> Response:
+    return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "request_id_reused", str(exc))
 
 
 @app.exception_handler(TicketError)

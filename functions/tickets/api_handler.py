@@ -25,7 +25,8 @@ from functions.tickets.api import SERVICE_PREFIX, TICKET_ID_PATTERN, app, routes
 from functions.tickets.store import TicketItem
 
 # An agent waits for the answer: short timeouts; the manifest sets DDB_MAX_ATTEMPTS (3) for the writes'
-# transactions, and the function's 10 s leave room for the note retries of TicketService.add_note.
+# transactions, and the function's 10 s leave room for the note retries of TicketService.add_note (their
+# waits add up to at most 5.55 s).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.5, read_timeout_s=1.0, max_attempts=3)
 DATA_MODELS = (TicketItem, ProfileItem)
 _TICKET_ID = re.compile(TICKET_ID_PATTERN)

@@ -5,6 +5,12 @@ Key design
   `history`. `version` is the optimistic lock: every write is conditional on the version the writer
   read, so of two agents changing the same ticket from the same version exactly one wins and the other
   gets `VersionConflict`; nothing is overwritten silently.
+- Size: DynamoDB refuses items over 400 KB, and a refused write would freeze the ticket. Every write
+  measures the item as DynamoDB counts it (`item_size`: attribute names and values, UTF-8) before
+  sending it. Notes may fill a ticket up to NOTE_LIMIT_BYTES; the changes that run its lifecycle
+  (status, priority, assignment, escalation) up to MAX_TICKET_BYTES, so the 60 KB between the two stay
+  reserved for them (a status change without a note takes about 200 bytes) and a ticket full of notes can
+  still be worked and closed. Past its limit a change is refused with `TicketFull` (a 422), never sent.
 - Sparse indexes, keyed only while the ticket is open (`open_customer`, `open_team`, `open_shard` are
   removed when it is resolved or closed), so each holds exactly the work still to do:
   `open_by_customer` (customer, created_at): a customer's open tickets, newest first;
@@ -44,10 +50,12 @@ from pynamodb.transactions import TransactWrite
 from functions.common.ticket_overview import Status, TicketsOverview, key_time, overview_from, parse_key_time
 from functions.profiles.store import ProfileItem
 from functions.storage.errors import STORE_ERRORS, store_error_code
+from functions.storage.sizes import dynamodb_item_size
 from functions.tickets.ticket import (
     CustomerNotFound,
     HistoryEntry,
     Ticket,
+    TicketFull,
     TicketNotFound,
     TicketStoreUnavailable,
     VersionConflict,
@@ -55,6 +63,11 @@ from functions.tickets.ticket import (
 )
 
 OPEN_SHARDS = 4
+DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024
+#: Every write stays below this (a margin under DynamoDB's limit for the version's increment and our counting).
+MAX_TICKET_BYTES = 380 * 1024
+#: Notes stop here: the rest up to MAX_TICKET_BYTES is kept for status, priority, assignment and escalation.
+NOTE_LIMIT_BYTES = 320 * 1024
 
 
 def shard_of(ticket_id: str) -> str:
@@ -134,6 +147,7 @@ class TicketItem(Model):
     open_customer = UnicodeAttribute(null=True)
     open_team = UnicodeAttribute(null=True)
     open_shard = UnicodeAttribute(null=True)
+    request_digest = UnicodeAttribute(null=True)  # opened with a request id: what that request was (ticket.py)
     version = VersionAttribute()
 
     by_customer = TicketsByCustomer()
@@ -176,6 +190,7 @@ def to_ticket(item: TicketItem) -> Ticket:
         contact_ids=tuple(item.contact_ids or ()),
         history=tuple(_entry(e) for e in item.history or ()),
         version=int(item.version or 0),
+        request_digest=item.request_digest,
     )
 
 
@@ -199,10 +214,18 @@ def to_item(ticket: Ticket) -> TicketItem:
         open_customer=ticket.customer_id if is_open else None,
         open_team=ticket.team if is_open else None,
         open_shard=shard_of(ticket.ticket_id) if is_open else None,
+        request_digest=ticket.request_digest,
     )
     if ticket.version:  # save() makes the write conditional on it; unset means "the item does not exist yet"
         item.version = ticket.version
     return item
+
+
+# --- size --------------------------------------------------------------------------------------------
+
+def item_size(item: TicketItem) -> int:
+    """The ticket item's size in bytes as DynamoDB counts it against its 400 KB limit."""
+    return dynamodb_item_size(item.serialize())
 
 
 # --- errors ------------------------------------------------------------------------------------------
@@ -301,9 +324,14 @@ def _profile_actions(ticket: Ticket, now: datetime, *, whole_map: bool) -> list:
     return [*actions, ProfileItem.updated_at.set(now)]
 
 
-def _write(ticket: Ticket, *, creating: bool) -> Ticket:
-    """Write the ticket (conditional on its version) and its profile entry in one transaction."""
+def _write(ticket: Ticket, *, creating: bool, max_bytes: int = MAX_TICKET_BYTES) -> Ticket:
+    """Write the ticket (conditional on its version) and its profile entry in one transaction, if the item
+    stays within `max_bytes` (else TicketFull, nothing sent)."""
     item = to_item(ticket)
+    size = item_size(item)
+    if size > min(max_bytes, MAX_TICKET_BYTES):
+        raise TicketFull(ticket.ticket_id, size, min(max_bytes, MAX_TICKET_BYTES),
+                         note=max_bytes < MAX_TICKET_BYTES)
     now = ticket.updated_at
     for whole_map in (False, True):
         profile = ProfileItem(ticket.customer_id)
@@ -353,9 +381,9 @@ def create_ticket(ticket: Ticket) -> tuple[Ticket, bool]:
         return get_ticket(ticket.ticket_id), False
 
 
-def save_change(ticket: Ticket) -> Ticket:
-    """Store a changed ticket, if it is still at `ticket.version` (else VersionConflict); returns it with
-    its new version."""
+def save_change(ticket: Ticket, *, max_bytes: int = MAX_TICKET_BYTES) -> Ticket:
+    """Store a changed ticket, if it is still at `ticket.version` (else VersionConflict) and its item stays
+    within `max_bytes` (else TicketFull; NOTE_LIMIT_BYTES for a note); returns it with its new version."""
     if ticket.version <= 0:
         raise ValueError("save_change needs the version the change was made from")
-    return _write(ticket, creating=False)
+    return _write(ticket, creating=False, max_bytes=max_bytes)

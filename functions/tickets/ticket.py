@@ -16,11 +16,21 @@ creation time plus the priority's allowance (`SLA_HOURS`), recomputed when the p
 Every change appends one `HistoryEntry` (who, when, what) with the next sequence number; the history
 is never rewritten. `seq` identifies a change: TicketStatusChanged events and the notifications they
 cause are keyed by (ticket_id, seq), which is what makes "one notification per change" checkable.
+How long the history may grow is bounded by the stored item's size in bytes, not by a count of
+entries: the store measures it (functions/tickets/store.py, `TicketFull`).
+
+Idempotent creation: a request id is the caller's own key. The ticket id is derived from the requester
+(`Actor.request_scope`: the agent, the IAM role, our function) and the request id together, so one
+agent's key never finds another caller's ticket, and the follow-up tickets our own functions open
+(request id `survey-<contact id>`, requester `system:...`) are out of every agent's reach. The ticket
+keeps a digest of requester, request id and request, so the same key sent again with another request is
+refused (`RequestIdReused`), not answered with the first ticket.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -51,8 +61,6 @@ DEFAULT_PRIORITY = 3
 CATEGORIES = ("billing", "technical", "sales", "complaint", "account", "other")
 MAX_SUBJECT_CHARS = 200
 MAX_NOTE_CHARS = 2000
-#: A ticket item must stay well under DynamoDB's 400 KB: beyond this many changes, open a new ticket.
-MAX_HISTORY_ENTRIES = 300
 MAX_CONTACT_IDS = 100
 
 class TicketError(Exception):
@@ -91,8 +99,46 @@ class VersionConflict(TicketError):
         super().__init__(f"ticket {ticket_id} was changed by someone else: you sent version {expected}, {now}; "
                          "nothing was written, read the ticket again and retry")
         self.ticket_id = ticket_id
-        self.expected = expected
+        self.expected: int | None = expected
         self.current = current
+
+
+class NoteConflict(VersionConflict):
+    """A note (which carries no version) lost the race for the ticket on every attempt: nothing was written."""
+
+    def __init__(self, ticket_id: str, attempts: int, current: int | None) -> None:
+        TicketError.__init__(self, f"ticket {ticket_id} was changed by others on each of {attempts} attempts to "
+                                   "add your note; nothing was written, send the note again")
+        self.ticket_id = ticket_id
+        self.expected = None
+        self.current = current
+        self.attempts = attempts
+
+
+class RequestIdReused(TicketError):
+    """The caller's request id already opened a ticket, from another request: nothing was created."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"request_id {request_id!r} already opened a ticket with other details; a new ticket "
+                         "needs a new request_id (the same request sent again returns the ticket it opened)")
+        self.request_id = request_id
+
+
+class TicketFull(TicketError):
+    """The change would make the stored ticket larger than its byte budget: nothing was written."""
+
+    def __init__(self, ticket_id: str, size: int, limit: int, *, note: bool) -> None:
+        if note:
+            what = (f"ticket {ticket_id} has no room for this note: notes may fill a ticket up to {limit // 1024} KB "
+                    f"and it would be {size // 1024} KB; status, priority, assignment and escalation still work; "
+                    "put further notes on a new ticket that refers to this one")
+        else:
+            what = (f"ticket {ticket_id} is full: this change would make it {size // 1024} KB, the most one "
+                    f"ticket keeps is {limit // 1024} KB; open a new ticket that refers to this one")
+        super().__init__(what)
+        self.ticket_id = ticket_id
+        self.size = size
+        self.limit = limit
 
 
 class TicketStoreUnavailable(RuntimeError):
@@ -116,6 +162,15 @@ class Actor:
     @property
     def label(self) -> str:
         return f"{self.kind.value}:{self.id}"
+
+    @property
+    def request_scope(self) -> str:
+        """Whose request ids these are: the caller's label, except that the sessions of one IAM role
+        (arn:aws:sts::<account>:assumed-role/<role>/<session>) share their role's, so a retry from a new
+        session still finds its ticket."""
+        if self.kind is ActorKind.SERVICE and ":assumed-role/" in self.id:
+            return f"{self.kind.value}:{self.id.rsplit('/', 1)[0]}"
+        return self.label
 
     def may_see(self, ticket: Ticket) -> bool:
         """Restricted tickets: their own team and supervisors only. Customers: their own tickets only."""
@@ -163,6 +218,7 @@ class Ticket:
     contact_ids: tuple[str, ...] = ()
     history: tuple[HistoryEntry, ...] = ()
     version: int = 0  # 0: not stored yet; the store's optimistic lock after that
+    request_digest: str | None = None  # set when opened with a request id (`request_digest`)
 
     @property
     def sla_due_at(self) -> datetime:
@@ -198,16 +254,26 @@ def sla_due(created_at: datetime, priority: int) -> datetime:
     return created_at + timedelta(hours=SLA_HOURS[priority])
 
 
-def new_ticket_id(created_at: datetime, request_id: str | None = None) -> str:
+def new_ticket_id(created_at: datetime, request_id: str | None = None, *, requester: str | None = None) -> str:
     """13 characters, short enough to read out on the phone: `T` + creation date + 6 random hex characters.
 
     With a request id (the API's idempotency key, or the follow-up a ticket was opened from) the id is `T` +
-    12 hex characters of the request id's hash and nothing else, not even the date: a retry finds the
-    ticket its first attempt created, even when the retry comes after midnight.
+    12 hex characters of the hash of the requester (`Actor.request_scope`) and the request id, and nothing else, not
+    even the date: a retry finds the ticket its first attempt created, even when the retry comes after
+    midnight, and the same request id from another caller is another ticket.
     """
     if request_id:
-        return "T" + hashlib.sha256(request_id.encode()).hexdigest()[:12].upper()
+        if not requester:
+            raise ValueError("a request id is scoped to its requester: give requester (Actor.request_scope)")
+        key = json.dumps([requester, request_id])
+        return "T" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
     return f"T{created_at:%y%m%d}{secrets.token_hex(3).upper()}"
+
+
+def request_digest(requester: str, request_id: str, request: dict[str, object]) -> str:
+    """What a creation request is, for telling a retry (same digest) from a reused request id (another one)."""
+    text = json.dumps([requester, request_id, request], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _check_priority(priority: int) -> None:
@@ -225,9 +291,6 @@ def _clean_note(note: str | None) -> str | None:
 
 
 def _append(ticket: Ticket, now: datetime, actor: Actor, action: str, **changes: object) -> Ticket:
-    if len(ticket.history) >= MAX_HISTORY_ENTRIES:
-        raise InvalidChange(f"ticket {ticket.ticket_id} has {MAX_HISTORY_ENTRIES} changes, the most one ticket "
-                            "keeps; open a new ticket that refers to it")
     fields = {k: v for k, v in changes.items() if k in Ticket.__dataclass_fields__}
     entry_fields = {k: v for k, v in changes.items() if k in HistoryEntry.__dataclass_fields__}
     entry = HistoryEntry(seq=ticket.last_seq + 1, at=now, actor=actor.label, action=action, **entry_fields)
@@ -262,8 +325,14 @@ def open_ticket(
         raise InvalidChange(f"category must be one of {', '.join(CATEGORIES)}, got {category!r}")
     _check_priority(priority)
     _check_team(team, known_teams)
+    note = _clean_note(note)
+    digest = None
+    if request_id:
+        digest = request_digest(actor.request_scope, request_id, dict(
+            customer_id=customer_id, subject=subject, category=category, team=team, priority=priority,
+            restricted=restricted, contact_id=contact_id, note=note))
     ticket = Ticket(
-        ticket_id=new_ticket_id(now, request_id),
+        ticket_id=new_ticket_id(now, request_id, requester=actor.request_scope),
         customer_id=customer_id,
         subject=subject,
         category=category,
@@ -274,8 +343,9 @@ def open_ticket(
         updated_at=now,
         restricted=restricted,
         contact_ids=(contact_id,) if contact_id else (),
+        request_digest=digest,
     )
-    return _append(ticket, now, actor, "created", to_status=Status.OPEN, team=team, note=_clean_note(note))
+    return _append(ticket, now, actor, "created", to_status=Status.OPEN, team=team, note=note)
 
 
 def _check_team(team: str, known_teams: Iterable[str] | None) -> None:

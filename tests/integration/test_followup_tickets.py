@@ -73,6 +73,24 @@ def test_a_low_score_opens_one_ticket_for_the_call_s_team_even_when_delivered_tw
     assert ticket.history[0].actor == "system:survey-followup-tickets"
 
 
+def test_an_agent_cannot_take_the_follow_up_s_request_id(demo_backend: Any) -> None:
+    from functions.routing.policy import load_policy
+    from functions.tickets.service import TicketService
+    from functions.tickets.ticket import Actor, ActorKind
+
+    # Given an agent who opened a ticket with the request id the follow-up of contact-1 will use
+    agent = Actor("mallory", ActorKind.AGENT, frozenset({"billing"}))
+    decoy = TicketService(load_policy().queues).create(
+        agent, customer_id="cust-ada", subject="Nothing to see", category="other", team="billing",
+        request_id="survey-contact-1").ticket
+    # When the low score of contact-1 arrives
+    assert invoke(demo_backend, json.dumps(low_score_event("cust-ada", score=1))) == {"batchItemFailures": []}
+    # Then the follow-up opens its own ticket: the agent's key did not swallow it
+    followups = [t for t in ticket_store.tickets_of_customer("cust-ada") if t.ticket_id != decoy.ticket_id]
+    assert [(t.category, t.history[0].actor) for t in followups] == [("complaint", "system:survey-followup-tickets")]
+    assert demo_backend.metric_total("FollowUpTickets") == 1
+
+
 def test_poison_and_unknown_customer_do_not_block_the_batch(demo_backend: Any) -> None:
     good = json.dumps(low_score_event("cust-grace", followup_id="survey-contact-2"))
     unknown = json.dumps(low_score_event("C999", followup_id="survey-contact-3"))

@@ -148,7 +148,8 @@ def test_the_days_tickets_come_from_its_calls_and_are_told_to_customers(ticket_d
     by_agents = [t for t in stored if t.history[0].actor.startswith("agent:")]
     for ticket in by_agents:  # opened after the call, with the call's id as request id and as first contact
         assert ticket.contact_ids[0].startswith("sim-5-")
-        assert ticket.ticket_id == new_ticket_id(ticket.created_at, request_id=ticket.contact_ids[0])
+        assert ticket.ticket_id == new_ticket_id(ticket.created_at, request_id=ticket.contact_ids[0],
+                                                 requester=ticket.history[0].actor)
     escalated = [t for t in stored if any(e.action == "escalated" for e in t.history)]
     assert all(t.team != t.history[0].team for t in escalated)
     changes = sum(len(t.status_changes()) for t in stored)

@@ -138,6 +138,26 @@ def test_an_agent_opens_a_ticket_and_a_retried_request_returns_the_same_one(api:
     assert len(ticket_store.tickets_of_customer("cust-ada")) == 1
 
 
+def test_a_request_id_is_the_callers_own_and_not_reusable_for_another_request(api: TicketApi) -> None:
+    # Given Ana opened a ticket for Ada with request id req-1
+    ana = api.create(request_id="req-1")
+    assert ana.status == 201
+    # When Ben uses the same request id for another customer, he gets a new ticket of his own, not Ana's
+    ben = api.create(request_id="req-1", customer_id="cust-grace", agent="ben")
+    assert ben.status == 201, ben.body
+    assert (ben.body["customer_id"], ben.body["history"][0]["actor"]) == ("cust-grace", "agent:ben")
+    assert ben.body["ticket_id"] != ana.body["ticket_id"]
+    # When Ana sends her request again (a retry), she gets her ticket back
+    again = api.create(request_id="req-1")
+    assert (again.status, again.body["ticket_id"]) == (200, ana.body["ticket_id"])
+    # When Ana sends another request under the same request id, it is refused and nothing is created
+    reused = api.create(request_id="req-1", subject="Another problem")
+    assert (reused.status, reused.body["error"]) == (422, "request_id_reused")
+    assert "new request_id" in reused.message
+    assert [t.ticket_id for t in ticket_store.tickets_of_customer("cust-ada")] == [ana.body["ticket_id"]]
+    assert [t.ticket_id for t in ticket_store.tickets_of_customer("cust-grace")] == [ben.body["ticket_id"]]
+
+
 def test_get_returns_the_ticket_with_its_history(api: TicketApi) -> None:
     ticket = opened(api, note="first words")
     reply = api.send(with_ticket(load_event("tickets/api_get_ticket"), ticket["ticket_id"]))
@@ -251,6 +271,23 @@ def test_another_teams_restricted_ticket_is_403_and_hidden_from_lists(api: Ticke
     assert api.get(secret["ticket_id"], agent="sue", groups="team-support,supervisors").status == 200
 
 
+def test_the_overdue_list_hides_another_teams_restricted_tickets(api: TicketApi) -> None:
+    # Given two overdue tickets of billing, one restricted
+    secret = opened(api, restricted=True, priority=1, subject="Fraud investigation")
+    public = opened(api, priority=1, subject="Card blocked")
+    api.backend.now = NOW + timedelta(hours=5)
+    # When an agent of support, one of billing and a supervisor list what is overdue
+    support = api.call("GET", "/tickets/overdue", agent="sam", groups="[team-support]")
+    billing = api.call("GET", "/tickets/overdue")
+    supervisor = api.call("GET", "/tickets/overdue", agent="sue", groups="[team-support supervisors]")
+    # Then support sees only the unrestricted one; billing and the supervisor see both
+    assert support.status == 200
+    assert [t["ticket_id"] for t in support.body["tickets"]] == [public["ticket_id"]]
+    both = {secret["ticket_id"], public["ticket_id"]}
+    assert {t["ticket_id"] for t in billing.body["tickets"]} == both
+    assert {t["ticket_id"] for t in supervisor.body["tickets"]} == both
+
+
 def test_an_agent_outside_the_team_cannot_change_the_ticket(api: TicketApi) -> None:
     ticket = opened(api)
     reply = api.change(ticket["ticket_id"], "status", {"status": "resolved", "expected_version": 1},
@@ -356,6 +393,68 @@ def test_a_forbidden_transition_is_409_with_the_allowed_ones(api: TicketApi) -> 
     assert reply.body["allowed"] == ["escalated", "resolved", "waiting_on_customer"]
     assert "cannot become open" in reply.message
     assert api.get(tid).body["version"] == 2
+
+
+def test_notes_cannot_freeze_a_ticket_its_team_still_works_it(api: TicketApi) -> None:
+    from functions.tickets import ticket as domain
+    from functions.tickets.ticket import Actor, ActorKind
+
+    # Given a ticket that agents of another team keep adding the longest notes to (4 bytes a character in
+    # UTF-8): the first 30 stored in one write to save time, the rest through the API
+    ticket = opened(api)
+    tid = ticket["ticket_id"]
+    long_note = "\U0001f4de" * 2000
+    sam = Actor("sam", ActorKind.AGENT, frozenset({"support"}))
+    noted = ticket_store.get_ticket(tid)
+    for _ in range(30):
+        noted = domain.add_note(noted, long_note, actor=sam, now=NOW)
+    ticket_store.save_change(noted)
+    added = 30
+    for _ in range(30):
+        reply = api.change(tid, "notes", {"text": long_note}, agent="sam", groups="[team-support]")
+        if reply.status != 200:
+            break
+        added += 1
+    # Then a note is refused once the ticket has no room for it: a clear 4xx, not a 503 to retry
+    assert (reply.status, reply.body["error"]) == (422, "ticket_full"), reply.body
+    assert "no room for this note" in reply.message and "new ticket" in reply.message
+    assert 30 < added < 60  # the old count limit (300 entries) let 8 KB notes run far past 400 KB
+    full = api.get(tid).body
+    assert full["version"] == 2 + (added - 30)
+    size = ticket_store.item_size(ticket_store.TicketItem.get(tid))
+    assert ticket_store.NOTE_LIMIT_BYTES - 9000 < size <= ticket_store.NOTE_LIMIT_BYTES
+    # and its team still changes its status, priority, assignment and team
+    version = full["version"]
+    for action, body in [("status", {"status": "in_progress", "note": "calling the bank"}),
+                         ("priority", {"priority": 2}), ("assign", {"agent": "ben"}),
+                         ("escalate", {"team": "senior", "reason": "refund over the limit"})]:
+        reply = api.change(tid, action, {**body, "expected_version": version})
+        assert reply.status == 200, (action, reply.body)
+        version = reply.body["version"]
+    assert ticket_store.item_size(ticket_store.TicketItem.get(tid)) < ticket_store.MAX_TICKET_BYTES
+    assert ticket_store.MAX_TICKET_BYTES < ticket_store.DYNAMODB_ITEM_LIMIT_BYTES
+
+
+def test_a_note_that_keeps_losing_its_race_is_a_true_409_and_no_real_time_is_waited(
+        api: TicketApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from functions.tickets.ticket import VersionConflict
+
+    ticket = opened(api)
+
+    def another_change_first(changed: Any, **kwargs: Any) -> Any:
+        raise VersionConflict(changed.ticket_id, changed.version, changed.version + 1)
+
+    def no_sleeping(seconds: float) -> None:
+        raise AssertionError("the local runtime's clock is simulated: retries must not sleep")
+
+    monkeypatch.setattr(ticket_store, "save_change", another_change_first)
+    monkeypatch.setattr(time, "sleep", no_sleeping)
+    reply = api.change(ticket["ticket_id"], "notes", {"text": "called the bank"})
+    assert (reply.status, reply.body["error"]) == (409, "version_conflict")
+    assert "changed by others on each of" in reply.message and "send the note again" in reply.message
+    assert "you sent version" not in reply.message
 
 
 # --- not found -----------------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def service(backend: Any, clock: Clock) -> TicketService:
         CustomerProfile("C001", "+14155550101", "Ada Lovelace"),
         CustomerProfile("C002", "+14155550102", "Alan Turing"),
     ])
-    return TicketService(TEAMS, clock=clock)
+    return TicketService(TEAMS, clock=clock, sleep=lambda seconds: None)  # no real waits between note retries
 
 
 def open_one(service: TicketService, customer: str = "C001", **fields: Any):
@@ -186,6 +186,20 @@ def test_other_teams_cannot_change_or_see_restricted_tickets(service: TicketServ
         service.confirm_resolution(Actor("C002", ActorKind.CUSTOMER), public.ticket_id, fixed=True)
     with pytest.raises(InvalidChange, match="not resolved"):
         service.confirm_resolution(Actor("C001", ActorKind.CUSTOMER), public.ticket_id, fixed=True)
+
+
+def test_a_change_that_would_overfill_the_item_is_refused_before_it_is_sent(service: TicketService) -> None:
+    from functions.tickets import ticket as domain
+    from functions.tickets.ticket import TicketFull
+
+    ticket = open_one(service)
+    grown = ticket
+    while store.item_size(store.to_item(grown)) <= store.MAX_TICKET_BYTES:
+        grown = domain.add_note(grown, "\u4e2d" * 2000, actor=ANA, now=NOW)
+    with pytest.raises(TicketFull, match="is full") as refused:
+        store.save_change(grown)
+    assert refused.value.size > refused.value.limit == store.MAX_TICKET_BYTES
+    assert store.get_ticket(ticket.ticket_id) == ticket  # nothing written
 
 
 def test_a_throttled_table_is_a_clear_store_error_and_nothing_is_written(service: TicketService) -> None:

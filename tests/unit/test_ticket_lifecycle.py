@@ -142,12 +142,43 @@ def test_restricted_tickets_are_visible_to_their_team_supervisors_and_services_o
         Actor("bo", ActorKind.AGENT, frozenset({"support"})).check_access(restricted)
 
 
-def test_history_has_a_limit_so_the_item_stays_under_dynamodb_s_size_limit() -> None:
+def test_a_request_id_is_scoped_to_its_requester() -> None:
+    # Given two agents (and our follow-up function) using the same request id
+    ben = Actor("ben", ActorKind.AGENT, frozenset({"billing"}))
+    followups = Actor("survey-followup-tickets", ActorKind.SYSTEM)
+    ana_ticket = new(request_id="survey-contact-1")
+    # Then each gets a ticket id of their own: nobody reaches another caller's ticket with it
+    assert new(request_id="survey-contact-1", actor=ben).ticket_id != ana_ticket.ticket_id
+    assert new(request_id="survey-contact-1", actor=followups).ticket_id != ana_ticket.ticket_id
+    assert domain.new_ticket_id(NOW, "survey-contact-1", requester="system:survey-followup-tickets") == new(
+        request_id="survey-contact-1", actor=followups).ticket_id
+    with pytest.raises(ValueError, match="requester"):
+        domain.new_ticket_id(NOW, "req-1")
+    # An IAM role's sessions are one caller (a retry may come from a new session); two roles are two
+    session = Actor("arn:aws:sts::123456789012:assumed-role/crm-sync/session-1", ActorKind.SERVICE)
+    later = Actor("arn:aws:sts::123456789012:assumed-role/crm-sync/session-2", ActorKind.SERVICE)
+    other = Actor("arn:aws:sts::123456789012:assumed-role/billing-sync/session-1", ActorKind.SERVICE)
+    assert new(request_id="r", actor=session).ticket_id == new(request_id="r", actor=later).ticket_id
+    assert new(request_id="r", actor=session).request_digest == new(request_id="r", actor=later).request_digest
+    assert new(request_id="r", actor=session).ticket_id != new(request_id="r", actor=other).ticket_id
+
+
+def test_the_request_digest_tells_a_retry_from_another_request_under_the_same_key() -> None:
+    first = new(request_id="req-1", note="first words")
+    assert new(request_id="req-1", note="first words  ").request_digest == first.request_digest  # as cleaned
+    for other in (dict(customer_id="C002"), dict(subject="Router"), dict(priority=1), dict(restricted=True),
+                  dict(note="other words"), dict(contact_id="c-9"), dict(team="support")):
+        changed = new(**{"request_id": "req-1", "note": "first words", **other})
+        assert changed.ticket_id == first.ticket_id and changed.request_digest != first.request_digest, other
+    assert new().request_digest is None
+
+
+def test_the_history_is_not_limited_by_a_count_of_entries() -> None:
+    """Its bound is the stored item's size in bytes (tests/integration: a ticket full of notes)."""
     ticket = new()
-    for i in range(domain.MAX_HISTORY_ENTRIES - 1):
+    for i in range(400):
         ticket = domain.add_note(ticket, f"note {i}", actor=AGENT, now=NOW)
-    with pytest.raises(InvalidChange, match="open a new ticket"):
-        domain.add_note(ticket, "one too many", actor=AGENT, now=NOW)
+    assert domain.change_status(ticket, Status.IN_PROGRESS, actor=AGENT, now=NOW).last_seq == 402
 
 
 @given(st.lists(st.sampled_from(list(Status)), max_size=12))
