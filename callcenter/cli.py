@@ -487,7 +487,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="caller number, any format; 'withheld' for a hidden number")
     call.add_argument("--to", default="+18005550100", help="the number dialled (default: main line)")
     call.add_argument("--press", action="append", default=[],
-                      help="a key the caller presses at the next prompt (repeatable; 'silence' for none)")
+                      help="what the caller types at the next prompt: a key, or several for a PIN "
+                           "(repeatable; 'silence' for none)")
     call.add_argument("--at", type=_aware_datetime, help="when the call happens (default: now)")
     call.add_argument("--profiles", type=Path, default=DEMO_PROFILES if DEMO_PROFILES.exists() else None,
                       help=f"profile file to load first (default: {DEMO_PROFILES.relative_to(REPO_ROOT)})")

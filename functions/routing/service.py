@@ -41,9 +41,11 @@ class LookupFailed(Exception):
 
 
 #: Every key the routing handler returns, always present (empty string when unknown), so that the
-#: flow's UpdateContactAttributes never references a missing $.External value.
+#: flow's UpdateContactAttributes never references a missing $.External value. Not the customer's name: the
+#: calling number can be spoofed, so the name is only given once the caller typed their PIN (the
+#: caller-verification Lambda returns it; docs/security.md, "Caller verification").
 ATTRIBUTE_KEYS = (
-    "customer_id", "customer_name", "tier", "language", "time_zone", "recent_complaints",
+    "customer_id", "tier", "language", "time_zone", "recent_complaints",
     "caller_status", "intent", "queue", "queue_arn", "priority", "reason", "rule", "offer_menu",
     "after_hours", "after_hours_message", "routing_note",
     # The caller's tickets (screen pop, IVR self-service, and the team of the ticket follow-up rule):
@@ -114,7 +116,7 @@ def _profile_from_attributes(attributes: dict[str, str], caller_e164: str | None
     return CustomerProfile(
         customer_id=customer_id,
         phone=caller_e164 or "",
-        name=attributes.get("customer_name", ""),
+        name="",  # routing neither needs nor returns it
         tier=tier if tier in TIERS else "standard",
         language=language if _LANGUAGE.match(language) else "en",
         time_zone=time_zone if 0 < len(time_zone) <= MAX_ZONE_CHARS else None,
@@ -195,7 +197,6 @@ def to_contact_attributes(
     tickets = decision.tickets
     attributes = {
         "customer_id": profile.customer_id if profile else "",
-        "customer_name": profile.display_name if profile else "",
         "tier": profile.tier if profile else "",
         "language": profile.language if profile else "",
         "time_zone": decision.caller_time_zone,

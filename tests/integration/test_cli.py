@@ -42,7 +42,7 @@ def test_the_transcript_names_prompts_keys_lambda_and_outcome(capsys):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--from", "+14155550100", "--press", "12"], "not a phone key"),
+    (["--from", "+14155550100", "--press", "1x"], "not phone keys"),
     (["--from", "+14155550100", "--inject-fault", "routing=explode"], "bad fault"),
     (["--from", "+14155550100", "--inject-fault", "billing=error"], "bad fault"),
 ])
