@@ -134,6 +134,8 @@ def cmd_call(args: argparse.Namespace) -> int:
             backend.load_profiles(report.accepted)
         if args.state:
             _restore_tickets(args.state)
+        if args.pin_on_file:
+            _set_callers_pin(caller, args.pin_on_file, at)
         request = CallRequest(caller=caller, at=at, dialed=args.to, keys=keys,
                               channel=args.channel.upper(), initiation_method=args.initiation.upper())
         result = place_call(backend, request)
@@ -142,6 +144,22 @@ def cmd_call(args: argparse.Namespace) -> int:
     else:
         _render_call(result, console)
     return 0
+
+
+def _set_callers_pin(caller: str | None, pin: str, at: datetime) -> None:
+    """As if an agent had set the caller's phone PIN before the call (PUT /customers/{id}/pin)."""
+    from functions.common.phone import parse_phone
+    from functions.profiles.pin import InvalidPin, hash_pin
+    from functions.profiles.store import find_by_phone, set_pin
+
+    e164 = parse_phone(caller).e164 if caller else None
+    profile = find_by_phone(e164) if e164 else None
+    if profile is None:
+        raise SystemExit("callcenter: --pin-on-file needs a caller whose number is on a profile")
+    try:
+        set_pin(profile.customer_id, hash_pin(pin), at)
+    except InvalidPin as exc:
+        raise SystemExit(f"callcenter: --pin-on-file: {exc}") from exc
 
 
 def _restore_tickets(state: Path) -> None:
@@ -490,6 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="what the caller types at the next prompt: a key, or several for a PIN "
                            "(repeatable; 'silence' for none)")
     call.add_argument("--at", type=_aware_datetime, help="when the call happens (default: now)")
+    call.add_argument("--pin-on-file", metavar="PIN",
+                      help="the caller's phone PIN, as an agent set it before the call (menu option 4 asks for it)")
     call.add_argument("--profiles", type=Path, default=DEMO_PROFILES if DEMO_PROFILES.exists() else None,
                       help=f"profile file to load first (default: {DEMO_PROFILES.relative_to(REPO_ROOT)})")
     call.add_argument("--inject-fault", action="append", default=[], metavar="FUNCTION=KIND",
