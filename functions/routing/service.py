@@ -84,14 +84,15 @@ def _tickets_from_attributes(attributes: dict[str, str]) -> CallerTickets:
     except ValueError:
         status = None
     latest_id = attributes.get("latest_ticket_id", "") if status is not None else ""
-    if len(latest_id) > MAX_ATTRIBUTE_ID_CHARS:
+    latest_team = attributes.get("latest_ticket_team", "")
+    if len(latest_id) > MAX_ATTRIBUTE_ID_CHARS or len(latest_team) > MAX_ATTRIBUTE_ID_CHARS:
         latest_id = ""
     return CallerTickets(
         open_count=_count(attributes.get("open_ticket_count")),
         overdue_count=_count(attributes.get("overdue_ticket_count")),
         latest_id=latest_id,
         latest_status=status if latest_id else None,
-        latest_team=attributes.get("latest_ticket_team", "") if latest_id else "",
+        latest_team=latest_team if latest_id else "",
         latest_overdue=attributes.get("latest_ticket_overdue") == "true" and bool(latest_id),
     )
 

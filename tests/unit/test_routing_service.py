@@ -253,3 +253,12 @@ def test_a_time_zone_from_the_attributes_that_is_not_a_zone_is_not_trusted():
         # Then the decision uses (and returns) a real zone: the number's, else the center's
         assert attributes["time_zone"] in ("America/New_York", *time_zones_for(EDSGER.phone))
         assert attributes["queue"] == "billing"
+
+
+def test_ticket_attributes_too_long_to_be_ids_are_not_carried_over():
+    first = first_call(FakeStore(with_tickets(ticket("T261124F4F2A", Status.IN_PROGRESS, team="support"))))
+    for key in ("latest_ticket_id", "latest_ticket_team"):
+        decision, who = run(menu_choice({**first, key: "x" * 40_000}, "ticket"), FakeStore(EDSGER))
+        attributes = to_contact_attributes(decision, who, ARNS)
+        assert (attributes["latest_ticket_id"], attributes["latest_ticket_team"]) == ("", "")
+        assert len(json.dumps(attributes).encode()) < 4096
