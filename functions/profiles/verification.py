@@ -8,7 +8,9 @@ functions/profiles/store.py), so this is testable without DynamoDB.
 What an unverified caller learns: nothing. A wrong PIN, a customer without a PIN, a locked PIN and a number
 that belongs to no customer all get the same sentence, so the answer does not tell a stranger whether the
 number is a customer's or whether a PIN exists. The result code (for the flow's branch, metrics and logs)
-does tell them apart. Only a verified answer carries the customer's name.
+does tell them apart. Only a verified answer carries the customer's name. Nor does the time tell: a refusal
+that needs no comparison (no customer, no PIN, locked) still runs one scrypt check, against a hash of a PIN
+nobody has, so every answer costs about the same.
 
 Attempts: each wrong PIN is counted on the profile (functions/profiles/pin.py: MAX_FAILED_ATTEMPTS in a row
 lock the PIN for LOCKOUT, across calls); a locked PIN is not even compared. The flow itself allows two tries
@@ -38,6 +40,10 @@ class Result(StrEnum):
     NO_CUSTOMER = "no_customer"  # the number is on no profile (or the flow sent no customer id)
     UNAVAILABLE = "unavailable"  # the store did not answer
 
+
+#: The hash of a random PIN that no customer has (its PIN was thrown away): what a refusal that needs no
+#: comparison checks instead, so that it takes as long as a wrong PIN.
+_NOBODYS_PIN_HASH = "scrypt$14$8$1$sDQE9lLcs6Ew2YQhh6tRgA==$fb078SQ52OcBPlfdai18QNBkGQ4KgqEhg1jJe2gYq80="
 
 #: The one sentence every refusal gets, so that it gives nothing away.
 NOT_VERIFIED_MESSAGE = "Sorry, we could not verify that PIN."
@@ -84,22 +90,24 @@ class VerificationAnswer:
                 "message": self.message, "customer_name": self.customer_name}
 
 
-def _refused(result: Result) -> VerificationAnswer:
+def _refused(result: Result, pin: str = "") -> VerificationAnswer:
+    if result in (Result.NO_CUSTOMER, Result.NO_PIN, Result.LOCKED):
+        pin_matches(pin or "0000", _NOBODYS_PIN_HASH)  # as long as a comparison would take
     return VerificationAnswer(result, UNAVAILABLE_MESSAGE if result is Result.UNAVAILABLE else NOT_VERIFIED_MESSAGE)
 
 
 def verify_caller(request: VerificationRequest, store: PinStore, now: datetime) -> VerificationAnswer:
     """Check the PIN the caller typed against the profile the calling number pointed to; never raises."""
     if not request.customer_id:
-        return _refused(Result.NO_CUSTOMER)
+        return _refused(Result.NO_CUSTOMER, request.pin)
     try:
         record = store.pin_record(request.customer_id)
         if record is None:
-            return _refused(Result.NO_CUSTOMER)
+            return _refused(Result.NO_CUSTOMER, request.pin)
         if not record.pin_hash:
-            return _refused(Result.NO_PIN)
+            return _refused(Result.NO_PIN, request.pin)
         if record.locked_until is not None and now < record.locked_until:
-            return _refused(Result.LOCKED)
+            return _refused(Result.LOCKED, request.pin)
         if not pin_matches(request.pin, record.pin_hash):
             locked = store.record_pin_failure(request.customer_id, MAX_FAILED_ATTEMPTS, now + LOCKOUT)
             return _refused(Result.LOCKED if locked else Result.NOT_VERIFIED)

@@ -116,3 +116,16 @@ def test_a_store_that_does_not_answer_is_a_polite_refusal():
 @pytest.mark.parametrize("parameters", [{}, {"customer_id": 7, "pin": ["2468"]}, {"customer_id": "c" * 65, "pin": "1"}])
 def test_parameters_that_are_not_text_or_are_absurd_count_as_missing(parameters):
     assert VerificationRequest.from_parameters(parameters).customer_id == ""
+
+
+@pytest.mark.parametrize(("store", "customer_id"), [
+    (ada(), "cust-ada"), (ada(pin_hash=None), "cust-ada"), (ada(), "cust-nobody"), (ada(), ""),
+    (ada(locked_until=NOW + timedelta(minutes=1)), "cust-ada")])
+def test_every_answer_runs_exactly_one_pin_comparison_so_its_time_tells_nothing(monkeypatch, store, customer_id):
+    from functions.profiles import verification
+
+    compared = []
+    real = verification.pin_matches
+    monkeypatch.setattr(verification, "pin_matches", lambda pin, stored: compared.append(pin) or real(pin, stored))
+    verify(store, "1357", customer_id)
+    assert compared == ["1357"]
