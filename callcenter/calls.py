@@ -32,16 +32,22 @@ def local_flow(name: str = INBOUND_FLOW) -> dict[str, Any]:
     return _local_flow(name)
 
 
+#: The most keys one entry may hold (a PIN typed at a prompt that stores what it reads).
+MAX_ENTRY_KEYS = 32
+
+
 def check_keys(keys: Sequence[str | None]) -> list[str | None]:
-    """Each press is one DTMF key (0-9, * or #) or None for silence."""
+    """Each entry is what the caller types at one prompt: one DTMF key (0-9, * or #) at a menu, several at a
+    prompt that stores the input (a PIN: "2468"), or None for silence."""
     checked: list[str | None] = []
     for key in keys:
         if key is None or key.lower() in ("", "none", "silence"):
             checked.append(None)
-        elif len(key) == 1 and key in VALID_KEYS:
+        elif len(key) <= MAX_ENTRY_KEYS and all(k in VALID_KEYS for k in key):
             checked.append(key)
         else:
-            raise KeyPressError(f"{key!r} is not a phone key: use one of 0-9, * or #, or 'silence'")
+            raise KeyPressError(f"{key!r} is not phone keys: use 0-9, * or # (up to {MAX_ENTRY_KEYS} at a prompt "
+                                "that reads several, like a PIN), or 'silence'")
     return checked
 
 

@@ -25,6 +25,7 @@ from callcenter.post_call import (
     run_survey_calls,
 )
 from flowlang.simulator import CallResult, FlowCoverage
+from functions.profiles.pin import hash_pin
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
 
@@ -169,14 +170,31 @@ def _arrival(rng: random.Random, day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(minutes // 60, minutes % 60, rng.randrange(60)), tzinfo=zone)
 
 
+#: The phone PIN every simulated customer who asks for a ticket's status has on file (and types).
+DEMO_PIN = "2468"
+
+
+def _give_pin(caller: str | None, pin_hash: str, given: set[str], at: datetime) -> None:
+    """As if an agent had set the caller's PIN before (once per customer), so option 4 can verify them."""
+    from functions.profiles.store import find_by_phone, set_pin
+
+    if caller is None or caller in given:
+        return
+    given.add(caller)
+    profile = find_by_phone(caller)
+    if profile is not None:
+        set_pin(profile.customer_id, pin_hash, at)
+
+
 def _keys(rng: random.Random) -> tuple[str | None, ...]:
     roll = rng.random()
     if roll < 0.44:
         return (rng.choice("123"),)
     if roll < 0.52:
-        # The status of my ticket (4), then mostly 1: talk to its team, or "it is fixed" for a resolved one.
-        # A caller without a ticket hears so, and the 1 then chooses billing from the menu.
-        return ("4", rng.choice("1112"))
+        # The status of my ticket (4), the PIN, then mostly 1: talk to its team, or "it is fixed" for a resolved
+        # one. A customer without a ticket hears so, and the 1 then chooses billing from the menu; a caller whose
+        # number is on no profile is not verified and goes to an agent.
+        return ("4", DEMO_PIN, rng.choice("1112"))
     if roll < 0.60:
         return ("0",)
     if roll < 0.75:
@@ -272,8 +290,11 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
     policy = load_policy()
     respondent = random_respondent(random.Random(seed))
     desk = TicketDesk(backend, seed, tuple(policy.queues))
+    demo_pin_hash, pins_given = hash_pin(DEMO_PIN), set[str]()
     for plan in plans:
         desk.run_until(plan.request.at)  # the ticket work due before this call, outside its measures
+        if plan.request.keys[:1] == ("4",):
+            _give_pin(plan.request.caller, demo_pin_hash, pins_given, plan.request.at)
         backend.faults = {"routing": plan.fault} if plan.fault else {}
         backend.full_queues = {policy.default_queue} if plan.queue_full else set()
         first_invocation = len(backend.invocations)

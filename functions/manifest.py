@@ -350,6 +350,22 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             environment=_powertools("survey-followup-tickets"),
         ),
         FunctionSpec(
+            name="caller-verification",
+            handler="functions.profiles.verification_handler.lambda_handler",
+            description="Checks the PIN a caller typed before the IVR says anything about the customer",
+            source=ConnectFlowSource(),
+            timeout_seconds=4,
+            memory_mb=512,  # scrypt needs 16 MiB and CPU: more memory, more CPU, a faster check
+            tables_read=("profiles",),
+            tables_written=("profiles",),  # profiles: only the PIN attempt counter and lock
+            environment={
+                **_powertools("caller-verification"),
+                "DDB_CONNECT_TIMEOUT_SECONDS": "0.3",
+                "DDB_READ_TIMEOUT_SECONDS": "0.5",
+                "DDB_MAX_ATTEMPTS": "2",
+            },
+        ),
+        FunctionSpec(
             name="ticket-self-service",
             handler="functions.tickets.self_service_handler.lambda_handler",
             description="IVR self-service: reads the caller's latest ticket, confirms or reopens a resolved one",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,14 @@ def add_parser(sub: Any) -> None:
                       help="caller number, any format; 'withheld' for a hidden number")
     call.add_argument("--to", default=MAIN_LINE, type=phone_number, metavar="NUMBER",
                       help=f"the number dialled (default: the main line {MAIN_LINE})")
-    call.add_argument("--press", action="append", default=[], metavar="KEY",
-                      help="a key the caller presses at the next prompt (repeatable; 'silence' for none)")
+    call.add_argument("--press", action="append", default=[], metavar="KEYS",
+                      help="what the caller types at the next prompt: a key, or several for a PIN "
+                           "(repeatable; 'silence' for none)")
     call.add_argument("--at", type=aware_datetime, metavar="DATETIME",
                       help="when the call happens, with its UTC offset, e.g. 2026-11-24T10:30:00-05:00 "
                            "(default: now; outside the center's hours the call hears the after-hours message)")
+    call.add_argument("--pin-on-file", metavar="PIN",
+                      help="the caller's phone PIN, as an agent set it before the call (menu option 4 asks for it)")
     call.add_argument("--profiles", type=Path, default=DEMO_PROFILES if DEMO_PROFILES.exists() else None,
                       metavar="FILE",
                       help=f"profile file to load first (default: {DEMO_PROFILES.relative_to(REPO_ROOT)})")
@@ -78,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
             backend.load_profiles(report.accepted)
         if args.state:
             restore_tickets(args.state)
+        if args.pin_on_file:
+            set_callers_pin(caller, args.pin_on_file, at)
         request = CallRequest(caller=caller, at=at, dialed=args.to, keys=keys,
                               channel=args.channel, initiation_method=args.initiation)
         result = place_call(backend, request)
@@ -147,6 +153,22 @@ def render_call(result: Any, out: Any) -> None:
     else:
         where = f"[bold]{result.outcome}[/bold]"
     out.print(f"Outcome: {where}; reason {result.attributes.get('reason', '-')}")
+
+
+def set_callers_pin(caller: str | None, pin: str, at: datetime) -> None:
+    """As if an agent had set the caller's phone PIN before the call (PUT /customers/{id}/pin)."""
+    from functions.common.phone import parse_phone
+    from functions.profiles.pin import InvalidPin, hash_pin
+    from functions.profiles.store import find_by_phone, set_pin
+
+    e164 = parse_phone(caller).e164 if caller else None
+    profile = find_by_phone(e164) if e164 else None
+    if profile is None:
+        raise SystemExit("callcenter: --pin-on-file needs a caller whose number is on a profile")
+    try:
+        set_pin(profile.customer_id, hash_pin(pin), at)
+    except InvalidPin as exc:
+        raise SystemExit(f"callcenter: --pin-on-file: {exc}") from exc
 
 
 def restore_tickets(state: Path) -> None:

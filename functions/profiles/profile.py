@@ -13,6 +13,8 @@ TIERS = ("standard", "gold", "vip")
 #: How a customer prefers to be contacted by us. Surveys and reminders use voice or SMS (an email preference
 #: falls back to their channel order); ticket progress updates use SMS or email.
 CHANNELS = ("voice", "sms", "email")
+#: IANA zone names are short (the longest is about 30 characters); anything longer is not looked up.
+MAX_ZONE_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,13 @@ class CustomerProfile:
         return self.name.strip() or "Customer"
 
 
-def customer_zone(profile: CustomerProfile, e164: str, fallback: str) -> str:
+def customer_zone(profile: CustomerProfile | None, e164: str | None, fallback: str) -> str:
     """Where the customer is: the profile's zone, else the number's when its region has exactly one zone (a
-    region spanning several zones tells nothing), else `fallback` (the center's or the campaign's zone)."""
-    zones = time_zones_for(e164)
-    for candidate in (profile.time_zone, *(zones if len(zones) == 1 else ())):
-        if candidate:
+    region spanning several zones tells nothing), else `fallback` (the center's or the campaign's zone).
+    A zone that is not a known IANA name (a stale profile, an attribute somebody else set) is skipped."""
+    zones = time_zones_for(e164) if e164 else ()
+    for candidate in (profile.time_zone if profile else None, *(zones if len(zones) == 1 else ())):
+        if candidate and len(candidate) <= MAX_ZONE_CHARS:
             try:
                 ZoneInfo(candidate)
             except (ZoneInfoNotFoundError, ValueError):

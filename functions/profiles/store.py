@@ -19,10 +19,16 @@ Key design
   and the index stores whole profiles. INCLUDE with just the attributes the planner reads would
   be smaller, but the table construct builds ALL and KEYS_ONLY only; KEYS_ONLY would cost one
   extra read per due customer.
+- `pin_hash`, `pin_failures`, `pin_locked_until`: the caller's phone PIN (functions/profiles/pin.py), as a salted
+  slow hash, with the wrong attempts in a row and the lock they lead to. Written only by `set_pin` (agents,
+  through the tickets API) and by the caller-verification Lambda, each with a single conditional UpdateItem
+  (no read-modify-write: two calls failing at once both count). `to_profile` leaves them out, so no domain
+  object carries the hash; a re-import (`save_profiles`) replaces the item and so clears the PIN.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from pynamodb.attributes import (
@@ -38,7 +44,7 @@ from pynamodb.models import Model
 
 from functions.common.ticket_overview import overview_from
 from functions.profiles.profile import CustomerProfile
-from functions.storage.errors import STORE_ERRORS, store_error_code
+from functions.storage.errors import STORE_ERRORS, condition_failed, store_error_code
 
 
 class ProfilesByPhone(GlobalSecondaryIndex["ProfileItem"]):
@@ -86,6 +92,9 @@ class ProfileItem(Model):
     warranty_expires = UnicodeAttribute(null=True)  # ISO date
     plan_expires = UnicodeAttribute(null=True)  # ISO date
     email = UnicodeAttribute(null=True)
+    pin_hash = UnicodeAttribute(null=True)  # functions/profiles/pin.py; never leaves this table
+    pin_failures = NumberAttribute(null=True)  # wrong PINs in a row
+    pin_locked_until = UTCDateTimeAttribute(null=True)
     # ticket_id -> {status, team, priority, created_at, sla_due_at} for each ticket that is not closed,
     # written only by functions/tickets/store.py, in the same transaction as the ticket (the screen pop).
     open_tickets = MapAttribute(default=dict)
@@ -181,5 +190,82 @@ def lookup_by_phone(e164: str) -> CustomerProfile | None:
     """find_by_phone, with every DynamoDB/botocore failure turned into ProfileStoreUnavailable."""
     try:
         return find_by_phone(e164)
+    except STORE_ERRORS as exc:
+        raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+
+
+# --- the phone PIN (functions/profiles/pin.py, functions/profiles/verification.py) -------------------------
+
+class ProfileNotFound(LookupError):
+    """No profile with that customer id."""
+
+
+@dataclass(frozen=True)
+class PinRecord:
+    """What verifying a caller needs from the profile: the name (said only once verified) and the PIN state."""
+
+    customer_id: str
+    name: str
+    pin_hash: str | None
+    failures: int
+    locked_until: datetime | None
+
+
+_PIN_FIELDS = ["customer_id", "name", "pin_hash", "pin_failures", "pin_locked_until"]
+
+
+def _unversioned(customer_id: str) -> ProfileItem:
+    item = ProfileItem(customer_id)
+    item.version = 0  # with add_version_condition=False an update only bumps the version (as tickets/store.py does)
+    return item
+
+
+def pin_record(customer_id: str) -> PinRecord | None:
+    """One consistent GetItem of the PIN fields; None when there is no such profile."""
+    try:
+        item = ProfileItem.get(customer_id, consistent_read=True, attributes_to_get=_PIN_FIELDS)
+    except ProfileItem.DoesNotExist:
+        return None
+    except STORE_ERRORS as exc:
+        raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+    return PinRecord(item.customer_id, item.name or "", item.pin_hash, int(item.pin_failures or 0),
+                     item.pin_locked_until)
+
+
+def set_pin(customer_id: str, pin_hash: str, now: datetime) -> None:
+    """Store a new PIN hash, forgetting earlier wrong attempts and any lock. ProfileNotFound if no profile."""
+    try:
+        _unversioned(customer_id).update(
+            actions=[ProfileItem.pin_hash.set(pin_hash), ProfileItem.pin_failures.set(0),
+                     ProfileItem.pin_locked_until.remove(), ProfileItem.updated_at.set(now)],
+            condition=ProfileItem.customer_id.exists(), add_version_condition=False)
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
+            raise ProfileNotFound(customer_id) from exc
+        raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+
+
+def record_pin_failure(customer_id: str, limit: int, locked_until: datetime) -> bool:
+    """Count one wrong PIN (an atomic ADD, so concurrent calls all count); at `limit` in a row, lock the PIN
+    until `locked_until` and start counting again. Returns True when this attempt locked it."""
+    try:
+        item = _unversioned(customer_id)
+        item.update(actions=[ProfileItem.pin_failures.add(1)], condition=ProfileItem.customer_id.exists(),
+                    add_version_condition=False)
+        if int(item.pin_failures or 0) < limit:
+            return False
+        _unversioned(customer_id).update(
+            actions=[ProfileItem.pin_locked_until.set(locked_until), ProfileItem.pin_failures.set(0)],
+            condition=ProfileItem.customer_id.exists(), add_version_condition=False)
+        return True
+    except STORE_ERRORS as exc:
+        raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+
+
+def clear_pin_failures(customer_id: str) -> None:
+    """After a right PIN: the wrong attempts before it no longer count."""
+    try:
+        _unversioned(customer_id).update(actions=[ProfileItem.pin_failures.set(0)],
+                                         condition=ProfileItem.customer_id.exists(), add_version_condition=False)
     except STORE_ERRORS as exc:
         raise ProfileStoreUnavailable(store_error_code(exc)) from exc

@@ -20,9 +20,8 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from functions.common.phone import time_zones_for
 from functions.common.ticket_overview import Status, TicketsOverview
-from functions.profiles.profile import CustomerProfile
+from functions.profiles.profile import CustomerProfile, customer_zone
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
 
 
@@ -58,7 +57,8 @@ class CallContext:
     caller_e164: str | None
     dialed_e164: str | None
     now: datetime  # aware
-    intent: str | None = None
+    intent: str | None = None  # a menu choice or the outreach flow's "renewal": only intents the policy knows
+    menu_answered: bool = False  # the caller chose something (even what no rule knows): the menu is not offered again
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ class RoutingDecision:
     opens_at_local: datetime | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     tickets: CallerTickets = NO_TICKETS  # what the decision knew of the caller's tickets (the screen pop)
+    intent: str | None = None  # the intent the decision was made on (one the policy knows), echoed to the flow
 
     @property
     def explanation(self) -> str:
@@ -140,14 +141,9 @@ def _matches(rule: Rule, ctx: CallContext, profile: CustomerProfile | None, poli
 
 
 def caller_time_zone(policy: RoutingPolicy, profile: CustomerProfile | None, caller_e164: str | None) -> str:
-    """The caller's own zone: the profile's, else the number's if it has exactly one, else the center's."""
-    if profile is not None and profile.time_zone:
-        return profile.time_zone
-    if caller_e164:
-        zones = time_zones_for(caller_e164)
-        if len(zones) == 1:
-            return zones[0]
-    return policy.center_time_zone
+    """The caller's own zone: the profile's (if it is a known zone), else the number's if its region has exactly
+    one, else the center's (functions/profiles/profile.py: customer_zone, the rule every feature shares)."""
+    return customer_zone(profile, caller_e164, policy.center_time_zone)
 
 
 def _rule_queue(rule: Rule, tickets: CallerTickets) -> str:
@@ -189,7 +185,7 @@ def route_call(
             queue, rule_priority, rule_id = policy.default_queue, DEFAULT_PRIORITY, "default"
             reason = DEFAULT_REASONS[caller_status]
             # The menu is offered once: a caller who already chose (or whose intent matched nothing) is not asked again.
-            offer_menu = ctx.intent is None
+            offer_menu = ctx.intent is None and not ctx.menu_answered
             notes.append("no rule matched: default queue")
         priority = min(rule_priority, tier_priority)
         if priority < rule_priority and profile is not None:
@@ -217,6 +213,7 @@ def route_call(
         opens_at_local=opens_at_local,
         notes=tuple(notes),
         tickets=tickets,
+        intent=ctx.intent,
     )
 
 

@@ -63,4 +63,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
     logger.info("routing decision", extra=log_fields(contact, decision, who))
     metrics.add_metric(name="RoutingDecisions", unit=MetricUnit.Count, value=1)
     count_metric("RoutingDecisionsByReason", reason=decision.reason)
-    return to_contact_attributes(decision, who, settings.queue_arns, contact.parameters.get("intent"))
+    return to_contact_attributes(decision, who, settings.queue_arns)

@@ -98,7 +98,8 @@ class When(Strict, kw_only=True):
     tier_in: tuple[str, ...] | None = None
     min_recent_complaints: Annotated[int, Meta(ge=1)] | None = None
     language_in: tuple[str, ...] | None = None
-    intent_in: tuple[str, ...] | None = None
+    # Intents are short lower-case names: the routing Lambda accepts (and echoes to Connect) only these.
+    intent_in: tuple[Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_-]{0,31}$")], ...] | None = None
     # True: the caller has a latest ticket (not closed) whose team is one of the queues.
     has_ticket: Literal[True] | None = None
 

@@ -12,13 +12,14 @@ it rebuilds profile and tickets from the contact attributes the first decision r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from functions.common.phone import NumberStatus, mask_phone, parse_phone
 from functions.common.ticket_overview import Status, status_message
-from functions.profiles.profile import TIERS, CustomerProfile
+from functions.profiles.profile import MAX_ZONE_CHARS, TIERS, CustomerProfile
 from functions.routing.contact import InboundContact
 from functions.routing.decision import (
     NO_TICKETS,
@@ -40,9 +41,11 @@ class LookupFailed(Exception):
 
 
 #: Every key the routing handler returns, always present (empty string when unknown), so that the
-#: flow's UpdateContactAttributes never references a missing $.External value.
+#: flow's UpdateContactAttributes never references a missing $.External value. Not the customer's name: the
+#: calling number can be spoofed, so the name is only given once the caller typed their PIN (the
+#: caller-verification Lambda returns it; docs/security.md, "Caller verification").
 ATTRIBUTE_KEYS = (
-    "customer_id", "customer_name", "tier", "language", "time_zone", "recent_complaints",
+    "customer_id", "tier", "language", "time_zone", "recent_complaints",
     "caller_status", "intent", "queue", "queue_arn", "priority", "reason", "rule", "offer_menu",
     "after_hours", "after_hours_message", "routing_note",
     # The caller's tickets (screen pop, IVR self-service, and the team of the ticket follow-up rule):
@@ -52,6 +55,9 @@ ATTRIBUTE_KEYS = (
 #: The contact attribute that carries the caller's menu choice into the second routing call.
 INTENT_PARAMETER = "intent"
 MAX_NOTE_CHARS = 240
+#: Values read back from the contact attributes are only trusted in these shapes (anything else: as if absent).
+MAX_ATTRIBUTE_ID_CHARS = 64
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 
 
 @dataclass(frozen=True)
@@ -78,32 +84,43 @@ def _tickets_from_attributes(attributes: dict[str, str]) -> CallerTickets:
     except ValueError:
         status = None
     latest_id = attributes.get("latest_ticket_id", "") if status is not None else ""
+    latest_team = attributes.get("latest_ticket_team", "")
+    if len(latest_id) > MAX_ATTRIBUTE_ID_CHARS or len(latest_team) > MAX_ATTRIBUTE_ID_CHARS:
+        latest_id = ""
     return CallerTickets(
         open_count=_count(attributes.get("open_ticket_count")),
         overdue_count=_count(attributes.get("overdue_ticket_count")),
         latest_id=latest_id,
         latest_status=status if latest_id else None,
-        latest_team=attributes.get("latest_ticket_team", "") if latest_id else "",
+        latest_team=latest_team if latest_id else "",
         latest_overdue=attributes.get("latest_ticket_overdue") == "true" and bool(latest_id),
     )
 
 
 def _profile_from_attributes(attributes: dict[str, str], caller_e164: str | None) -> CustomerProfile | None:
-    """The profile the first routing call stored in the contact attributes (no second read)."""
-    if attributes.get("caller_status") != CallerStatus.KNOWN.value or not attributes.get("customer_id"):
+    """The profile the first routing call stored in the contact attributes (no second read).
+
+    Contact attributes can be set by other flows and by the UpdateContactAttributes API, so what is read back
+    is checked like input: an over-long customer id is no customer, a language or time zone that is not one
+    is dropped (the zone is also checked against the IANA database where it is used: customer_zone)."""
+    customer_id = attributes.get("customer_id", "")
+    if (attributes.get("caller_status") != CallerStatus.KNOWN.value or not customer_id
+            or len(customer_id) > MAX_ATTRIBUTE_ID_CHARS):
         return None
     try:
         complaints = max(0, int(attributes.get("recent_complaints") or 0))
     except ValueError:
         complaints = 0
     tier = attributes.get("tier", "standard")
+    language = attributes.get("language", "")
+    time_zone = attributes.get("time_zone", "")
     return CustomerProfile(
-        customer_id=attributes["customer_id"],
+        customer_id=customer_id,
         phone=caller_e164 or "",
-        name=attributes.get("customer_name", ""),
+        name="",  # routing neither needs nor returns it
         tier=tier if tier in TIERS else "standard",
-        language=attributes.get("language") or "en",
-        time_zone=attributes.get("time_zone") or None,
+        language=language if _LANGUAGE.match(language) else "en",
+        time_zone=time_zone if 0 < len(time_zone) <= MAX_ZONE_CHARS else None,
         recent_complaints=complaints,
     )
 
@@ -133,6 +150,18 @@ def identify_caller(contact: InboundContact, lookup: ProfileLookup, default_regi
     return Identification(status, number.e164, profile, 1)
 
 
+def accepted_intent(parameters: Mapping[str, str], policy: RoutingPolicy) -> str | None:
+    """The caller's intent if the policy knows it (a rule's intent_in names it), else None.
+
+    Only a known intent is used and echoed back: an unknown or over-long one (the flow never sends one;
+    another flow or the API could) is neither matched against the rules nor returned to Connect."""
+    raw = parameters.get(INTENT_PARAMETER, "")
+    if len(raw) > MAX_ATTRIBUTE_ID_CHARS:
+        return None
+    intent = raw.strip().lower()
+    return intent if intent in policy.intents else None
+
+
 def decide(
     contact: InboundContact,
     policy: RoutingPolicy,
@@ -147,14 +176,14 @@ def decide(
         who = Identification(
             CallerStatus.WITHHELD if contact.caller_address is None else CallerStatus.UNKNOWN, None, None, 0)
     dialed = parse_phone(contact.dialed_address, default_region)
-    intent = contact.parameters.get(INTENT_PARAMETER, "").strip().lower() or None
     ctx = CallContext(
         channel=contact.channel,
         initiation_method=contact.initiation_method,
         caller_e164=who.caller_e164,
         dialed_e164=dialed.e164,
         now=now,
-        intent=intent,
+        intent=accepted_intent(contact.parameters, policy),
+        menu_answered=bool(contact.parameters.get(INTENT_PARAMETER, "").strip()),
     )
     return route_call(policy, ctx, who.profile, who.status, who.remembered_tickets), who
 
@@ -163,20 +192,18 @@ def to_contact_attributes(
     decision: RoutingDecision,
     who: Identification,
     queue_arns: dict[str, str],
-    intent: str | None,
 ) -> dict[str, str]:
     """The flat string map Connect expects (STRING_MAP validation), every key present."""
     profile = who.profile
     tickets = decision.tickets
     attributes = {
         "customer_id": profile.customer_id if profile else "",
-        "customer_name": profile.display_name if profile else "",
         "tier": profile.tier if profile else "",
         "language": profile.language if profile else "",
         "time_zone": decision.caller_time_zone,
         "recent_complaints": str(profile.recent_complaints) if profile else "",
         "caller_status": who.status.value,
-        "intent": intent or "",
+        "intent": decision.intent or "",
         "queue": decision.queue,
         "queue_arn": queue_arns[decision.queue],
         "priority": str(decision.priority),

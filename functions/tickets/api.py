@@ -32,6 +32,11 @@ sense for the ticket (`invalid_change`), a ticket too full for the change (`tick
 request_id of yours sent again with another request (`request_id_reused`); 503 the table did not answer
 (with Retry-After). Bad input never gets a 500.
 
+`PUT /customers/{id}/pin` sets or resets the customer's phone PIN (functions/profiles/pin.py), which the IVR asks
+for before it says anything about the customer: supervisors, or an agent of a team that handles one of the
+customer's tickets that are not closed; never a service caller. The PIN is stored hashed and never returned or
+logged.
+
 Lists (`/customers/{id}/tickets`, `/teams/{team}/tickets`, `/tickets/overdue`) return tickets without
 their history, which can be long: GET /tickets/{ticket_id} has it.
 """
@@ -59,6 +64,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from functions.common.clock import utc_now
 from functions.common.observability import logger
 from functions.common.ticket_overview import Status
+from functions.profiles import store as profile_store
+from functions.profiles.pin import PIN_PATTERN, hash_pin
 from functions.routing.policy import load_policy
 from functions.tickets import store as ticket_store
 from functions.tickets.service import TicketService
@@ -167,6 +174,16 @@ class PriorityRequest(_Request):
 class NoteRequest(_Request):
     text: Note
     contact_id: ContactId | None = None
+
+
+class PinRequest(_Request):
+    pin: Annotated[str, Field(pattern=PIN_PATTERN, description="the customer's new phone PIN: 4 to 8 digits")]
+
+
+class PinSetOut(BaseModel):
+    customer_id: str
+    pin_set: bool = Field(description="always true: the PIN is stored (hashed), earlier wrong tries and any "
+                                      "lock are forgotten")
 
 
 class HistoryEntryOut(BaseModel):
@@ -436,6 +453,27 @@ def change_priority(ticket_id: TicketIdParam, request: PriorityRequest) -> Ticke
 def add_note(ticket_id: TicketIdParam, request: NoteRequest) -> TicketOut:
     ticket = _service().add_note(_actor(), ticket_id, request.text, contact_id=request.contact_id)
     return TicketOut.of(ticket, utc_now())
+
+
+@app.put("/customers/<customer_id>/pin",
+         summary="Set or reset the customer's phone PIN (IVR caller verification); supervisors or a team with "
+                 "one of the customer's tickets",
+         responses=_documented(403, 404))
+def set_customer_pin(customer_id: Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN)], request: PinRequest) -> PinSetOut:
+    actor = _actor()
+    if actor.kind is not ActorKind.AGENT:
+        raise AccessDenied("a phone PIN is set by an agent, with the customer on the line")
+    if not actor.supervisor:
+        teams = {summary.team for summary in ticket_store.customer_overview(customer_id).summaries}
+        if not teams & actor.teams:
+            raise AccessDenied("only supervisors, or a team handling one of the customer's tickets, set a PIN")
+    try:
+        profile_store.set_pin(customer_id, hash_pin(request.pin), utc_now())
+    except profile_store.ProfileNotFound:
+        raise CustomerNotFound(f"no customer {customer_id}") from None
+    except profile_store.ProfileStoreUnavailable as exc:
+        raise TicketStoreUnavailable(str(exc)) from exc
+    return PinSetOut(customer_id=customer_id, pin_set=True)
 
 
 def routes() -> list[tuple[str, str]]:

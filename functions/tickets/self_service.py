@@ -4,7 +4,9 @@ The inbound flow already knows the caller's latest ticket from the routing decis
 `customer_id`, `latest_ticket_id`, `ticket_status_message`); this module serves the step after it, when a
 caller says a resolved ticket is fixed (`confirm`: closed) or not (`reopen`: back to in progress with its
 team), or asks for the current status (`status`). It acts as the customer (Actor kind CUSTOMER), so
-TicketService's access rules apply: a caller can only touch their own ticket, and only a resolved one.
+TicketService's access rules apply: a caller can only touch their own ticket, and only a resolved one. And
+only a caller who typed their PIN in this call (the flow's `caller_verified` contact attribute): the calling
+number alone can be spoofed (docs/security.md, "Caller verification").
 
 Everything the flow may receive is a `SelfServiceAnswer`: a result code and a sentence to play. Bad input
 (no customer, no ticket, somebody else's ticket, a ticket that is not resolved any more) and a store that
@@ -60,6 +62,7 @@ class Result(StrEnum):
     NOT_RESOLVED = "not_resolved"  # the ticket moved on (an agent reopened or closed it): nothing to confirm
     NOT_FOUND = "not_found"  # no such ticket for this caller (missing, or another customer's: same answer)
     NO_CUSTOMER = "no_customer"  # the caller is not a known customer
+    NOT_VERIFIED = "not_verified"  # the caller has not typed their PIN in this call: nothing is read or changed
     BAD_REQUEST = "bad_request"  # an action or parameter the flow should never send
     UNAVAILABLE = "unavailable"  # the store did not answer, or kept changing under us
 
@@ -68,6 +71,7 @@ _MESSAGES = {
     Result.NOT_FOUND: "Sorry, we could not find that ticket for this phone number.",
     Result.NO_CUSTOMER: "Sorry, we could not find your customer record, so we cannot change a ticket by phone.",
     Result.BAD_REQUEST: "Sorry, we could not understand that request.",
+    Result.NOT_VERIFIED: "Sorry, we can only do this once you have entered your phone PIN.",
     Result.UNAVAILABLE: "Sorry, we cannot update your ticket right now.",
 }
 
@@ -78,9 +82,13 @@ class SelfServiceRequest:
     customer_id: str
     ticket_id: str
     contact_id: str | None = None
+    # The inbound flow sets the contact attribute caller_verified to "true" only after the caller-verification
+    # Lambda accepted the PIN (the caller cannot set contact attributes). Without it nothing is read or changed.
+    caller_verified: bool = False
 
     @classmethod
-    def from_parameters(cls, parameters: Mapping[str, Any], contact_id: Any = None) -> SelfServiceRequest:
+    def from_parameters(cls, parameters: Mapping[str, Any], contact_id: Any = None,
+                        caller_verified: bool = False) -> SelfServiceRequest:
         """From the flow's LambdaInvocationAttributes; anything that is not text counts as missing."""
 
         def text(name: str) -> str:
@@ -89,7 +97,8 @@ class SelfServiceRequest:
 
         return cls(action=text("action").lower(), customer_id=text("customer_id"),
                    ticket_id=text("ticket_id") or text("latest_ticket_id"),
-                   contact_id=contact_id if isinstance(contact_id, str) and contact_id else None)
+                   contact_id=contact_id if isinstance(contact_id, str) and contact_id else None,
+                   caller_verified=caller_verified)
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,8 @@ def serve(request: SelfServiceRequest, service: TicketService) -> SelfServiceAns
         action = Action(request.action)
     except ValueError:
         return SelfServiceAnswer.refused(Result.BAD_REQUEST, request.ticket_id)
+    if not request.caller_verified:
+        return SelfServiceAnswer.refused(Result.NOT_VERIFIED, request.ticket_id)
     if not request.customer_id:
         return SelfServiceAnswer.refused(Result.NO_CUSTOMER)
     if not request.ticket_id or len(request.ticket_id) > MAX_ID_CHARS:

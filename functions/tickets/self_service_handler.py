@@ -1,7 +1,8 @@
 """Ticket self-service Lambda, invoked from the inbound contact flow (InvokeLambdaFunction, STRING_MAP).
 
 Parameters (LambdaInvocationAttributes): `action` (confirm | reopen | status), `customer_id` and
-`ticket_id` (the contact attributes `customer_id` and `latest_ticket_id` the routing Lambda set). The
+`ticket_id` (the contact attributes `customer_id` and `latest_ticket_id` the routing Lambda set); the contact
+attribute `caller_verified` must be "true" (set by the flow once the caller typed their PIN). The
 contact id of the call is recorded on the ticket's history. The answer is always
 `{"result", "message", "ticket_id", "ticket_status"}` (functions.tickets.self_service.SelfServiceAnswer):
 the flow plays `message` and branches on `result`. Thin: it never raises for bad input or a store
@@ -44,7 +45,9 @@ def _request(event: Any) -> SelfServiceRequest | None:
         return None
     contact_data = details.get("ContactData")
     contact_id = contact_data.get("ContactId") if isinstance(contact_data, Mapping) else None
-    return SelfServiceRequest.from_parameters(parameters, contact_id)
+    attributes = contact_data.get("Attributes") if isinstance(contact_data, Mapping) else None
+    verified = isinstance(attributes, Mapping) and attributes.get("caller_verified") == "true"
+    return SelfServiceRequest.from_parameters(parameters, contact_id, caller_verified=verified)
 
 
 @logger.inject_lambda_context(clear_state=True)

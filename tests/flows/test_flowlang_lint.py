@@ -110,7 +110,8 @@ def test_the_inbound_flow_lints_clean_and_uses_only_known_placeholders():
     inbound = load_flow(flow_files()["inbound"])
     assert lint_flow(inbound, "inbound", project_context()) == []
     assert placeholders(inbound) == {
-        Placeholder("lambda", "routing"), Placeholder("lambda", "ticket-self-service"), Placeholder("queue", "general")}
+        Placeholder("lambda", "routing"), Placeholder("lambda", "ticket-self-service"),
+        Placeholder("lambda", "caller-verification"), Placeholder("queue", "general")}
 
 
 def test_a_minimal_valid_flow_is_clean():

@@ -54,12 +54,13 @@ def test_inbound_flow_invokes_the_routing_function_and_falls_back_to_the_general
 ) -> None:
     routing = synthesized.logical_id("Functions/Routing/Function")
     self_service = synthesized.logical_id("Functions/TicketSelfService/Function")
+    verification = synthesized.logical_id("Functions/CallerVerification/Function")
     general = synthesized.logical_id(f"ContactCenter/Queue{pascal(load_policy().default_queue)}")
     actions = _rendered_content(synthesized, "inbound")["Actions"]
     invocations = [a["Parameters"]["LambdaFunctionARN"] for a in actions if a["Type"] == "InvokeLambdaFunction"]
-    # Routing decides the queue; the ticket self-service (a caller's latest ticket) is the only other function
-    assert f"<{routing}.Arn>" in invocations
-    assert set(invocations) <= {f"<{routing}.Arn>", f"<{self_service}.Arn>"}
+    # Routing decides the queue; the caller's PIN check and the ticket self-service are the only other functions
+    assert f"<{routing}.Arn>" in invocations and f"<{verification}.Arn>" in invocations
+    assert set(invocations) <= {f"<{routing}.Arn>", f"<{self_service}.Arn>", f"<{verification}.Arn>"}
     fallback = {a["Parameters"]["QueueId"] for a in actions if a["Type"] == "UpdateContactTargetQueue"
                 and not a["Parameters"]["QueueId"].startswith("$.")}
     assert fallback == {f"<{general}.QueueArn>"}

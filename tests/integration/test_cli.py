@@ -34,6 +34,17 @@ def test_each_kind_of_caller_and_fault_from_the_command_line(capsys, args, queue
     assert (result["outcome"], result["queue"], result["attributes"]["reason"]) == ("queued", queue, reason)
 
 
+def test_a_caller_types_the_pin_an_agent_set_and_is_verified(capsys):
+    # Given Edsger's PIN is on file; when he presses 4 and types it, then asks for an agent
+    result = run_json(capsys, "--from", "+16175550111", "--pin-on-file", "2468", "--press", "4", "--press", "2468",
+                      "--press", "0")
+    # Then the verification accepted it (he has no ticket: he is told so and chooses an agent)
+    assert (result["attributes"]["caller_verified"], result["outcome"]) == ("true", "queued")
+    wrong = run_json(capsys, "--from", "+16175550111", "--pin-on-file", "2468", "--press", "4", "--press", "1111",
+                     "--press", "1111")
+    assert "caller_verified" not in wrong["attributes"] and wrong["queue"] == "general"
+
+
 def test_the_transcript_names_prompts_keys_lambda_and_outcome(capsys):
     assert main(["call", "--from", "+16175550199", "--press", "1", "--at", AT]) == 0
     out = capsys.readouterr().out
@@ -42,8 +53,10 @@ def test_the_transcript_names_prompts_keys_lambda_and_outcome(capsys):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--from", "+14155550100", "--press", "12"], "not a phone key"),
+    (["--from", "+14155550100", "--press", "1x"], "not phone keys"),
     (["--from", "+14155550100", "--inject-fault", "routing=explode"], "bad fault"),
+    (["--from", "+16175550199", "--pin-on-file", "2468"], "needs a caller whose number is on a profile"),
+    (["--from", "+16175550111", "--pin-on-file", "24"], "4 to 8 digits"),
     (["--from", "+14155550100", "--inject-fault", "billing=error"], "bad fault"),
 ])
 def test_bad_options_are_clear_errors(args, message):

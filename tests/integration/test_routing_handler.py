@@ -35,7 +35,7 @@ def test_a_vip_caller_is_recognised_and_routed_with_screen_pop_attributes(demo_b
     DynamoDBTraffic.reset()
     attributes = invoke(load_event("connect_inbound_voice"))  # +14155550100, Ada Lovelace, vip
     assert attributes["customer_id"] == "cust-ada"
-    assert attributes["customer_name"] == "Ada Lovelace"
+    assert "customer_name" not in attributes  # routed by number, but not named: the number may be spoofed
     assert (attributes["queue"], attributes["priority"], attributes["reason"]) == ("vip", "1", "VIP_TIER")
     assert attributes["queue_arn"].endswith("/queue/vip")
     assert DynamoDBTraffic.calls == {"Query": 1}
@@ -208,3 +208,18 @@ def test_a_resolved_ticket_is_announced_with_the_confirm_prompt(demo_backend):
     attributes = invoke_at(caller(load_event("connect_inbound_voice"), EDSGER))
     assert (attributes["open_ticket_count"], attributes["latest_ticket_status"]) == ("0", "resolved")
     assert attributes["ticket_status_message"].endswith("If the problem is fixed, press 1. If it is not, press 2.")
+
+
+def test_the_menu_choice_of_an_unknown_caller_makes_no_dynamodb_request(demo_backend):
+    # Given the first decision for a caller whose number is on no profile (one Query, nothing found)
+    DynamoDBTraffic.reset()
+    first = invoke(caller(load_event("connect_inbound_voice"), "+16175550199"))
+    assert (first["caller_status"], DynamoDBTraffic.calls) == ("unknown", {"Query": 1})
+    # When the caller picks billing from the menu (the flow passes back the first decision's attributes)
+    event = caller(load_event("connect_menu_choice"), "+16175550199")
+    event["Details"]["ContactData"]["Attributes"] = {**first, "intent": "billing"}
+    DynamoDBTraffic.reset()
+    second = invoke(event)
+    # Then the second decision is made from the attributes alone: no second read for the same unknown number
+    assert DynamoDBTraffic.total_calls() == 0
+    assert (second["queue"], second["reason"], second["caller_status"]) == ("billing", "SKILL_MATCH", "unknown")

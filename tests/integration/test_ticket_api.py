@@ -115,7 +115,7 @@ def test_the_routes_are_the_contract() -> None:
         ("GET", "/customers/{customer_id}/tickets"), ("GET", "/teams/{team}/tickets"),
         ("POST", "/tickets/{ticket_id}/status"), ("POST", "/tickets/{ticket_id}/assign"),
         ("POST", "/tickets/{ticket_id}/escalate"), ("POST", "/tickets/{ticket_id}/priority"),
-        ("POST", "/tickets/{ticket_id}/notes"),
+        ("POST", "/tickets/{ticket_id}/notes"), ("PUT", "/customers/{customer_id}/pin"),
     ], key=lambda route: (route[1], route[0]))
 
 

@@ -167,3 +167,21 @@ def test_a_throttled_store_is_a_polite_answer_within_the_time_limit(local):
     assert DynamoDBTraffic.calls == {"GetItem": 1}
     assert DynamoDBTraffic.attempts == int(SELF_SERVICE.environment["DDB_MAX_ATTEMPTS"])
     assert store.get_ticket(ticket.ticket_id).status is Status.RESOLVED
+
+
+@pytest.mark.parametrize("verified", [None, "false", "TRUE "])
+def test_a_caller_who_has_not_typed_their_pin_can_neither_hear_nor_change_a_ticket(local, verified):
+    # Given a resolved ticket and a contact on which the flow never recorded a verified PIN
+    ticket = open_ticket()
+    for action in ("confirm", "reopen", "status"):
+        event = request(action, ticket.ticket_id)
+        attributes = event["Details"]["ContactData"]["Attributes"]
+        attributes.pop("caller_verified")
+        if verified is not None:
+            attributes["caller_verified"] = verified
+        # When the self-service Lambda is asked anyway (a flow edited wrongly, another flow)
+        answer = invoke(local, event)
+        # Then it refuses, says nothing about the ticket, and the ticket is unchanged
+        assert (answer["result"], answer["ticket_status"]) == ("not_verified", "")
+        assert "resolved" not in answer["message"]
+    assert store.get_ticket(ticket.ticket_id).status is Status.RESOLVED

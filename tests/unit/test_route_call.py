@@ -129,6 +129,25 @@ def test_unknown_caller_time_zone_comes_from_the_number_when_unambiguous():
     assert decision.caller_time_zone == "America/Denver"
 
 
+def test_a_number_whose_region_spans_several_zones_hears_the_centers_time_not_the_first_zones():
+    # Given an unknown caller on a toll-free number (every North American zone, the first being America/Adak)
+    decision = route_call(POLICY, call(caller="+18005550123", now=CLOSED), None, CallerStatus.UNKNOWN)
+    # Then the number tells nothing: the center's zone, and the opening time in it
+    assert decision.caller_time_zone == POLICY.center_time_zone == "America/New_York"
+    assert decision.opens_at_local == datetime(2026, 11, 25, 8, 0, tzinfo=NY)
+    # And so for a known caller whose profile has no zone
+    known = route_call(POLICY, call(caller="+18005550123", now=CLOSED), profile(phone="+18005550123"),
+                       CallerStatus.KNOWN)
+    assert known.caller_time_zone == "America/New_York"
+
+
+def test_a_zone_that_is_not_an_iana_name_is_not_trusted():
+    decision = route_call(POLICY, call(caller="+13035550123", now=CLOSED),
+                          profile(time_zone="../../etc/passwd"), CallerStatus.KNOWN)
+    assert decision.caller_time_zone == "America/Denver"  # the number's zone
+    assert "your time" in after_hours_message(decision)
+
+
 def test_vip_queue_is_open_around_the_clock():
     decision = route_call(POLICY, call(now=CLOSED), profile(tier="vip"), CallerStatus.KNOWN)
     assert not decision.after_hours

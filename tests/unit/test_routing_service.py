@@ -5,9 +5,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.common.phone import time_zones_for
 from functions.common.ticket_overview import Status, TicketsOverview, TicketSummary
 from functions.profiles.profile import CustomerProfile
 from functions.routing.contact import MalformedContactEvent, parse_contact
@@ -92,7 +94,7 @@ def test_chat_and_task_contacts_are_not_looked_up():
 def test_the_response_is_a_flat_string_map_with_every_key_well_under_32_kb():
     decision, who = run(load_event("connect_inbound_voice"), FakeStore(
         CustomerProfile("c", "+14155550100", "N" * 120, tier="vip")))
-    attributes = to_contact_attributes(decision, who, ARNS, None)
+    attributes = to_contact_attributes(decision, who, ARNS)
     assert tuple(attributes) == ATTRIBUTE_KEYS
     assert all(isinstance(v, str) for v in attributes.values())
     assert len(json.dumps(attributes).encode()) < 32 * 1024
@@ -138,7 +140,7 @@ def first_call(store):
     event = load_event("connect_inbound_voice")
     event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] = EDSGER.phone
     decision, who = run(event, store)
-    return to_contact_attributes(decision, who, ARNS, None)
+    return to_contact_attributes(decision, who, ARNS)
 
 
 def menu_choice(attributes, intent):
@@ -189,7 +191,7 @@ def test_the_ticket_follow_up_reads_the_team_from_the_attributes_without_a_looku
     # When the caller asks for the team handling it, and the store would now say something else
     store = FakeStore(with_tickets(ticket("T261124F4F2A", Status.IN_PROGRESS, team="sales")))
     decision, who = run(menu_choice(first, "ticket"), store)
-    second = to_contact_attributes(decision, who, ARNS, "ticket")
+    second = to_contact_attributes(decision, who, ARNS)
     # Then nothing was read, the call goes to support, and the screen pop is unchanged
     assert store.lookups == []
     assert (second["queue"], second["reason"], second["priority"]) == ("support", "TICKET_FOLLOW_UP", "4")
@@ -221,3 +223,42 @@ def test_ticket_attributes_stay_well_under_the_string_map_limit():
     assert attributes["open_ticket_count"] == "200"
     assert all(isinstance(v, str) for v in attributes.values())
     assert len(json.dumps(attributes, ensure_ascii=False).encode()) < 2 * 1024
+
+
+# --- what is read back from the contact is checked like input ----------------------------------------
+
+def test_an_intent_the_policy_does_not_know_is_neither_used_nor_echoed():
+    # Given a second routing call whose intent is 40 KB of text (another flow or the API set it)
+    first = first_call(FakeStore(EDSGER))
+    decision, who = run(menu_choice(first, "billing" + "x" * 40_000), FakeStore(EDSGER))
+    attributes = to_contact_attributes(decision, who, ARNS)
+    # Then it routes as "no known choice", without offering the menu again, and the answer stays small
+    assert (attributes["intent"], attributes["queue"], attributes["offer_menu"]) == ("", "general", "false")
+    assert len(json.dumps(attributes).encode()) < 4096  # Connect rejects answers over 32 KB
+
+
+@pytest.mark.parametrize("intent", ["nonsense", "BILLING ", "renewal\n", ""])
+def test_only_intents_named_by_a_rule_are_accepted(intent):
+    decision, _ = run(menu_choice(first_call(FakeStore(EDSGER)), intent), FakeStore(EDSGER))
+    known = intent.strip().lower() in load_policy().intents
+    assert decision.intent == (intent.strip().lower() if known else None)
+
+
+def test_a_time_zone_from_the_attributes_that_is_not_a_zone_is_not_trusted():
+    # Given attributes carrying a time zone that is no IANA name (or a huge one)
+    first = first_call(FakeStore(EDSGER))
+    for bogus in ("Mars/Olympus_Mons", "../../../etc/passwd", "America/" + "x" * 40_000):
+        decision, who = run(menu_choice({**first, "time_zone": bogus}, "billing"), FakeStore(EDSGER))
+        attributes = to_contact_attributes(decision, who, ARNS)
+        # Then the decision uses (and returns) a real zone: the number's, else the center's
+        assert attributes["time_zone"] in ("America/New_York", *time_zones_for(EDSGER.phone))
+        assert attributes["queue"] == "billing"
+
+
+def test_ticket_attributes_too_long_to_be_ids_are_not_carried_over():
+    first = first_call(FakeStore(with_tickets(ticket("T261124F4F2A", Status.IN_PROGRESS, team="support"))))
+    for key in ("latest_ticket_id", "latest_ticket_team"):
+        decision, who = run(menu_choice({**first, key: "x" * 40_000}, "ticket"), FakeStore(EDSGER))
+        attributes = to_contact_attributes(decision, who, ARNS)
+        assert (attributes["latest_ticket_id"], attributes["latest_ticket_team"]) == ("", "")
+        assert len(json.dumps(attributes).encode()) < 4096
