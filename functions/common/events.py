@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from functions.common.aws import make_client
 from functions.common.clock import utc_now
 from functions.common.settings import SettingsError
 
@@ -70,7 +70,7 @@ class EventPublishError(RuntimeError):
 def _events_client() -> BaseClient:
     """Short timeouts and two attempts: publishers often run inside a contact flow's few seconds."""
     config = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 2, "mode": "standard"})
-    return boto3.client("events", config=config)
+    return make_client("events", config)
 
 
 class EventBridgePublisher:
