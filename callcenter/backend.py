@@ -23,6 +23,7 @@ from typing import Any
 
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
 from flowlang.flow import Placeholder
+from functions.common.pacing import SimulatedClock, TimeSource, restore_time_source, use_time_source
 
 __all__ = ["ConnectEmulator", "DynamoDBTraffic", "LocalBackend"]
 
@@ -123,6 +124,10 @@ class LocalBackend:
         self.metrics: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
+        # The functions' Connect pacing (functions/common/pacing.py) runs on this clock locally: it moves when a
+        # function waits for its pace, so nothing sleeps for real; a load test also drives it (callcenter/load.py).
+        self.pace_clock = SimulatedClock()
+        self._saved_time_source: TimeSource | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
@@ -139,6 +144,7 @@ class LocalBackend:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": self.log_level,
         })
         DynamoDBTraffic.install()
+        self._saved_time_source = use_time_source(self.pace_clock.now, self.pace_clock.sleep)
         self.connect.activate()
         self.sqs_delays.activate()
         from moto import mock_aws
@@ -152,6 +158,9 @@ class LocalBackend:
 
     def __exit__(self, *exc: object) -> None:
         DynamoDBTraffic.throttle = False
+        if self._saved_time_source is not None:
+            restore_time_source(self._saved_time_source)
+            self._saved_time_source = None
         self.connect.deactivate()
         self.sqs_delays.deactivate()
         if self._mock is not None:

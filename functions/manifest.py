@@ -30,6 +30,9 @@ class SqsSource:
     queue: str
     batch_size: int = 10
     max_batching_window_seconds: int = 0
+    # The most instances the event source mapping runs at once (ScalingConfig.MaximumConcurrency, 2-1000);
+    # None: no cap (the account's unreserved concurrency). Required for a function with `connect_rates`.
+    maximum_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,23 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class ApiQuota:
+    """An API's request quota per account and Region: steady requests per second and burst."""
+
+    rate_per_second: float
+    burst: int
+
+
+#: Amazon Connect's defaults (Connect service quotas page; each API has its own bucket, per account and
+#: Region, shared by every instance and every caller there). After AWS raises a quota, write the new
+#: figure here and raise the functions' shares below: docs/capacity.md says what to request.
+CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
+    "GetContactAttributes": ApiQuota(rate_per_second=2, burst=5),
+    "StartOutboundVoiceContact": ApiQuota(rate_per_second=2, burst=5),
+}
+
+
+@dataclass(frozen=True)
 class EventRuleSpec:
     """An EventBridge rule feeding a queue: on the default bus (where Amazon Connect publishes), or on our
     own bus (`bus="domain"`, EVENT_BUS) for domain events such as TicketStatusChanged."""
@@ -123,6 +143,10 @@ class FunctionSpec:
     queues_sent: tuple[str, ...] = ()  # QUEUES this function sends to (env var: QueueSpec.env_var)
     publishes_events: bool = False  # PutEvents on EVENT_BUS (env var: EVENT_BUS.env_var)
     connect_actions: tuple[str, ...] = ()  # Amazon Connect API actions on the instance, e.g. "GetContactAttributes"
+    # This function's share of each Connect action's quota (requests/s, all its instances together); every
+    # instance paces itself at share / maximum_concurrency (functions/common/pacing.py).
+    connect_rates: dict[str, float] = field(default_factory=dict)
+    connect_max_wait_seconds: float = 5.0  # longer than this for a token: the message is deferred instead
     sends_sms: bool = False  # AWS End User Messaging SMS (sms-voice:SendTextMessage)
     sends_email: bool = False  # Amazon SES v2 SendEmail from the configured identity only
     # Environment variables whose values the deployment supplies: name -> what it carries.
@@ -132,6 +156,11 @@ class FunctionSpec:
     def load_handler(self) -> Callable[[dict[str, Any], Any], Any]:
         module, _, attribute = self.handler.rpartition(".")
         return getattr(importlib.import_module(module), attribute)
+
+
+#: StartOutboundVoiceContact per second for outreach: the sender's share, and the pace the planner spreads
+#: the day's contacts at (so the queue never holds more than the sender may place).
+OUTREACH_CALLS_PER_SECOND = 1.0
 
 
 def _powertools(service: str) -> dict[str, str]:
@@ -224,13 +253,15 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="survey-dispatcher",
             handler="functions.surveys.dispatcher_handler.lambda_handler",
             description="Decides whether an ended contact gets a satisfaction survey and sends at most one",
-            source=SqsSource(queue="survey-requests", batch_size=10),
+            # Batches of 5: at the paces below a batch waits at most 5 x 1 s + 5 x 2 s for Connect, well inside 30 s.
+            source=SqsSource(queue="survey-requests", batch_size=5, maximum_concurrency=2),
             timeout_seconds=30,
             memory_mb=512,
             tables_read=("profiles", "surveys"),
             tables_written=("surveys",),
             queues_sent=("survey-requests",),
             connect_actions=("GetContactAttributes", "StartOutboundVoiceContact"),
+            connect_rates={"GetContactAttributes": 2.0, "StartOutboundVoiceContact": 1.0},
             sends_sms=True,
             wired_environment={
                 "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
@@ -262,19 +293,21 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables_read=("profiles", "outreach", "outreach_caps"),
             tables_written=("outreach",),
             queues_sent=("outreach-requests",),
-            environment=_powertools("outreach-planner"),
+            environment={**_powertools("outreach-planner"),
+                         "OUTREACH_SENDS_PER_SECOND": f"{OUTREACH_CALLS_PER_SECOND:g}"},
         ),
         FunctionSpec(
             name="outreach-sender",
             handler="functions.outreach.sender_handler.lambda_handler",
             description="Places each due proactive contact by the customer's channel, at a decent hour, within the cap",
-            source=SqsSource(queue="outreach-requests", batch_size=10),
+            source=SqsSource(queue="outreach-requests", batch_size=5, maximum_concurrency=2),
             timeout_seconds=30,
             memory_mb=512,
             tables_read=("profiles", "outreach", "outreach_caps"),
             tables_written=("outreach", "outreach_caps"),
             queues_sent=("outreach-requests",),
             connect_actions=("StartOutboundVoiceContact",),
+            connect_rates={"StartOutboundVoiceContact": OUTREACH_CALLS_PER_SECOND},
             sends_sms=True,
             wired_environment={
                 "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
@@ -374,9 +407,48 @@ def consumers_of(queue: str) -> list[FunctionSpec]:
     return [f for f in FUNCTIONS.values() if isinstance(f.source, SqsSource) and f.source.queue == queue]
 
 
+def per_instance_rate(spec: FunctionSpec, action: str) -> float:
+    """The requests/s one instance of `spec` may make to `action`: its share over its maximum concurrency."""
+    share = spec.connect_rates.get(action)
+    if share is None or not isinstance(spec.source, SqsSource) or not spec.source.maximum_concurrency:
+        raise ValueError(f"function {spec.name!r} has no pace for connect:{action} (connect_rates and the "
+                         "SQS source's maximum_concurrency)")
+    return share / spec.source.maximum_concurrency
+
+
+def _connect_budget_problems() -> list[str]:
+    problems = []
+    used: dict[str, float] = {}
+    for spec in FUNCTIONS.values():
+        if set(spec.connect_rates) != set(spec.connect_actions):
+            problems.append(f"function {spec.name!r}: connect_rates must give a share for each of connect_actions")
+        if spec.connect_actions and not (isinstance(spec.source, SqsSource) and spec.source.maximum_concurrency
+                                         and spec.source.maximum_concurrency >= 2):
+            problems.append(f"function {spec.name!r} calls Amazon Connect: its SQS source needs a "
+                            "maximum_concurrency (2 or more) to pace against")
+            continue
+        for action, share in spec.connect_rates.items():
+            quota = CONNECT_API_QUOTAS.get(action)
+            if quota is None:
+                problems.append(f"function {spec.name!r}: no quota declared for connect:{action}")
+                continue
+            if share <= 0:
+                problems.append(f"function {spec.name!r}: its share of connect:{action} must be positive")
+            used[action] = used.get(action, 0.0) + share
+            assert isinstance(spec.source, SqsSource) and spec.source.maximum_concurrency
+            if spec.source.maximum_concurrency > quota.burst:
+                problems.append(f"function {spec.name!r}: {spec.source.maximum_concurrency} instances with a token "
+                                f"each exceed the burst of connect:{action} ({quota.burst})")
+    for action, total in used.items():
+        if total > CONNECT_API_QUOTAS[action].rate_per_second:
+            problems.append(f"the shares of connect:{action} add up to {total:g}/s, above its quota "
+                            f"({CONNECT_API_QUOTAS[action].rate_per_second:g}/s)")
+    return problems
+
+
 def check_manifest() -> list[str]:
     """Cross-references that must hold; the CDK app and the tests fail on any problem listed."""
-    problems = []
+    problems = _connect_budget_problems()
     for rule in EVENT_RULES.values():
         if rule.bus not in ("default", "domain"):
             problems.append(f"rule {rule.name!r} is on unknown bus {rule.bus!r}")

@@ -6,7 +6,9 @@ Context (cdk.json or -c): `stage` (default "dev"), `connect_instance_arn` (use a
 (the End User Messaging phone number or pool SMS surveys and outreach are sent from, as an id or ARN; unset or ""
 disables SMS (surveys and outreach) and grants no SMS permission), `email_from_identity` (the From address of ticket
 progress e-mails, verified in SES itself or at a verified domain; unset or "" disables e-mail and grants no SES
-permission).
+permission), `routing_reserved_concurrency` (Lambda concurrency reserved for the routing function, so the batch
+consumers can never take what calls need; unset or "" reserves nothing: a new account's concurrency quota may refuse
+any reservation; docs/capacity.md sizes it).
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def _context(app: cdk.App, key: str) -> str | None:
     return str(value).strip() or None
 
 
+def _positive_int(app: cdk.App, key: str) -> int | None:
+    """A whole-number context value above 0; unset or "" is None; anything else is a clear error."""
+    value = _context(app, key)
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"context {key} must be a whole number above 0, got {value!r}")
+    return int(value)
+
+
 def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = None,
                asset_dir: Path | None = None, flow_sources: Mapping[str, Path] | None = None) -> cdk.App:
     """Build the app (not yet synthesized); the Lambda asset is built unless `asset_dir` is given.
@@ -60,6 +72,7 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         connect_instance_alias=_context(app, "connect_instance_alias"),
         sms_origination_identity=_context(app, "sms_origination_identity"),
         email_from_identity=_context(app, "email_from_identity"),
+        routing_reserved_concurrency=_positive_int(app, "routing_reserved_concurrency"),
         flow_sources=flow_sources,
         description=f"Serverless contact center on Amazon Connect ({stage})",
     )

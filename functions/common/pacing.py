@@ -1,0 +1,135 @@
+"""Pacing calls to an API with an account-wide rate quota (Amazon Connect: 2 requests/s, burst 5, by default).
+
+The budget is declared in functions/manifest.py: each function that calls a Connect API gets a share
+of that API's quota (`FunctionSpec.connect_rates`), and its SQS event source a `maximum_concurrency`.
+At most that many instances of the function run at once, and each paces itself at
+`share / maximum_concurrency` with a token bucket of burst 1, so together they never exceed their
+share, and the shares of every function together stay within the quota (`check_manifest`).
+
+A call that would have to wait longer than `max_wait_seconds` for its token is not made: `acquire`
+raises `PacingDeferred` with the seconds after which a token will be free, and the consumer puts its
+message back on the queue with that delay (a new message, so a deferral never counts towards the
+queue's maxReceiveCount and never sends anything to the dead-letter queue).
+
+Time: `time.monotonic` and `time.sleep` deployed. The local runtime installs a simulated clock
+(`use_time_source`), so a load test paces in simulated seconds and never sleeps for real.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+
+class PacingDeferred(RuntimeError):
+    """No token within the allowed wait; try again after `retry_after_seconds`."""
+
+    code = "PacingDeferred"
+
+    def __init__(self, action: str, retry_after_seconds: float) -> None:
+        super().__init__(f"{action}: paced, retry after {retry_after_seconds:.1f} s")
+        self.action = action
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass
+class TimeSource:
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+_time = TimeSource()
+
+
+@dataclass
+class SimulatedClock:
+    """Seconds that pass only when someone sleeps on them (or the driver moves them): pacing without waiting."""
+
+    seconds: float = 0.0
+
+    def now(self) -> float:
+        return self.seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.seconds += max(0.0, seconds)
+
+    def advance_to(self, seconds: float) -> None:
+        self.seconds = max(self.seconds, seconds)
+
+
+def use_time_source(clock: Callable[[], float], sleep: Callable[[float], None]) -> TimeSource:
+    """For the local runtime and tests: pace on another clock (a simulated one: its `sleep` advances it).
+    Forgets every pacer; returns the previous source, to give back with `restore_time_source`."""
+    previous = TimeSource(_time.clock, _time.sleep)
+    _time.clock, _time.sleep = clock, sleep
+    pacer.cache_clear()
+    return previous
+
+
+def restore_time_source(previous: TimeSource) -> None:
+    use_time_source(previous.clock, previous.sleep)
+
+
+@dataclass
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` saved up; starts full."""
+
+    action: str
+    rate: float
+    burst: int
+    max_wait_seconds: float
+    _tokens: float = field(init=False)
+    _updated: float | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError(f"{self.action}: a pace needs a positive rate and a burst of at least 1")
+        self._tokens = float(self.burst)
+
+    def acquire(self) -> float:
+        """Take one token, sleeping until it is free; the seconds slept. PacingDeferred if that is too long."""
+        with self._lock:
+            now = _time.clock()
+            if self._updated is not None:
+                self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            wait = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            if wait > self.max_wait_seconds:
+                raise PacingDeferred(self.action, math.ceil(wait))
+            self._tokens -= 1  # reserved now: a token that is only free after the sleep below
+        if wait:
+            _time.sleep(wait)
+        return wait
+
+
+@cache
+def pacer(function: str, action: str) -> TokenBucket:
+    """The pace of one Connect API action in one function, from the manifest (one bucket per process)."""
+    from functions.manifest import FUNCTIONS, per_instance_rate
+
+    spec = FUNCTIONS[function]
+    return TokenBucket(action, per_instance_rate(spec, action), burst=1,
+                       max_wait_seconds=spec.connect_max_wait_seconds)
+
+
+#: Error codes of a request refused for its rate (Connect answers 429 TooManyRequestsException; some SDKs
+#: name it ThrottlingException), and our own refusal to wait.
+THROTTLING_CODES = frozenset({"TooManyRequestsException", "ThrottlingException", "Throttling",
+                              "LimitExceededException", PacingDeferred.code})
+DEFER_BASE_SECONDS = 30
+DEFER_MAX_SECONDS = 900  # SQS's longest DelaySeconds
+
+
+def deferral_seconds(message_id: str, retry_after_seconds: float = 0.0) -> int:
+    """How long a throttled message waits before it is tried again: at least DEFER_BASE_SECONDS (or the
+    pacer's hint), plus a spread of up to as much again, derived from the message id (deterministic, and
+    different messages throttled together do not all come back in the same second)."""
+    base = max(DEFER_BASE_SECONDS, math.ceil(retry_after_seconds))
+    spread = zlib.crc32(message_id.encode()) % base
+    return min(DEFER_MAX_SECONDS, base + spread)
