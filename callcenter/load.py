@@ -129,9 +129,11 @@ def _drive(backend: LocalBackend, queue: str, start: datetime, arrivals: list[tu
 
 # --- surveys ---------------------------------------------------------------------------------------
 
-def survey_customers(count: int, zone: str = "America/New_York") -> list[CustomerProfile]:
+def survey_customers(count: int, zone: str = "America/New_York", consent_every: int = 1) -> list[CustomerProfile]:
+    """`count` customers; one in `consent_every` agreed to surveys (the others are skipped, NO_CONSENT)."""
     return [CustomerProfile(customer_id=f"load-{n:06d}", phone=_number("212", n), name=f"Load {n}", time_zone=zone,
-                            consent_voice=True, consent_sms=True, consent_surveys=True) for n in range(count)]
+                            consent_voice=True, consent_sms=True, consent_surveys=n % consent_every == 0)
+            for n in range(count)]
 
 
 def _number(area: str, n: int) -> str:
@@ -155,12 +157,12 @@ def _disconnected(contact_id: str, at: datetime) -> dict:
 
 
 def survey_load(backend: LocalBackend, *, per_second: int, seconds: int, start: datetime,
-                deadline: timedelta) -> LoadReport:
-    """`per_second` x `seconds` answered calls end, each by a different customer (all consenting, daytime)."""
+                deadline: timedelta, consent_every: int = 1) -> LoadReport:
+    """`per_second` x `seconds` answered calls end, each by a different customer (daytime for all of them)."""
     from functions.surveys.store import SurveyItem
 
     total = per_second * seconds
-    backend.load_profiles(survey_customers(total))
+    backend.load_profiles(survey_customers(total, consent_every=consent_every))
     arrivals: list[tuple[float, list[dict]]] = []
     for second in range(seconds):
         entries = []
