@@ -268,3 +268,13 @@ def test_dashboard_graphs_the_ticket_api_stream_and_notifications(synthesized: S
     assert {("AWS/ApiGateway", "Count"), ("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Latency"),
             ("AWS/Lambda", "IteratorAge"), ("CallCenter", "TicketStatusChangesPublished"),
             ("CallCenter", "TicketNotificationsSent"), ("CallCenter", "TicketNotificationFailed")} <= names
+
+
+def test_dashboard_graphs_the_requests_deferred_by_connects_rate(synthesized: Synthesized) -> None:
+    # A deferral is not a failure (the message comes back later), but a steady stream of them means another caller
+    # is using the Connect quota, or the declared share is above what AWS grants: it is on the dashboard.
+    dashboard = next(iter(synthesized.of_type("AWS::CloudWatch::Dashboard").values()))["Properties"]
+    body = json.loads(render(dashboard["DashboardBody"]))
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"].get("metrics", [])]
+    assert any(m[:2] == ["CallCenter", "SurveyRequestsDeferred"] for m in metrics)
+    assert any(m[:2] == ["CallCenter", "OutreachRequestsDeferred"] for m in metrics)
