@@ -5,6 +5,8 @@ environment, its grants and its event source; the messaging constructs create
 QUEUES, EVENT_RULES and EVENT_BUS) and by the local runtime (callcenter/backend.py
 maps flow placeholders `{{lambda:NAME}}` to these handlers, creates the same queues,
 rules and bus on moto, and feeds SQS messages to the consumers as Lambda would).
+
+Longer than our usual 400 lines on purpose: it is one declaration, read (and reviewed) as a whole.
 """
 
 from __future__ import annotations
@@ -407,48 +409,11 @@ def consumers_of(queue: str) -> list[FunctionSpec]:
     return [f for f in FUNCTIONS.values() if isinstance(f.source, SqsSource) and f.source.queue == queue]
 
 
-def per_instance_rate(spec: FunctionSpec, action: str) -> float:
-    """The requests/s one instance of `spec` may make to `action`: its share over its maximum concurrency."""
-    share = spec.connect_rates.get(action)
-    if share is None or not isinstance(spec.source, SqsSource) or not spec.source.maximum_concurrency:
-        raise ValueError(f"function {spec.name!r} has no pace for connect:{action} (connect_rates and the "
-                         "SQS source's maximum_concurrency)")
-    return share / spec.source.maximum_concurrency
-
-
-def _connect_budget_problems() -> list[str]:
-    problems = []
-    used: dict[str, float] = {}
-    for spec in FUNCTIONS.values():
-        if set(spec.connect_rates) != set(spec.connect_actions):
-            problems.append(f"function {spec.name!r}: connect_rates must give a share for each of connect_actions")
-        if spec.connect_actions and not (isinstance(spec.source, SqsSource) and spec.source.maximum_concurrency
-                                         and spec.source.maximum_concurrency >= 2):
-            problems.append(f"function {spec.name!r} calls Amazon Connect: its SQS source needs a "
-                            "maximum_concurrency (2 or more) to pace against")
-            continue
-        for action, share in spec.connect_rates.items():
-            quota = CONNECT_API_QUOTAS.get(action)
-            if quota is None:
-                problems.append(f"function {spec.name!r}: no quota declared for connect:{action}")
-                continue
-            if share <= 0:
-                problems.append(f"function {spec.name!r}: its share of connect:{action} must be positive")
-            used[action] = used.get(action, 0.0) + share
-            assert isinstance(spec.source, SqsSource) and spec.source.maximum_concurrency
-            if spec.source.maximum_concurrency > quota.burst:
-                problems.append(f"function {spec.name!r}: {spec.source.maximum_concurrency} instances with a token "
-                                f"each exceed the burst of connect:{action} ({quota.burst})")
-    for action, total in used.items():
-        if total > CONNECT_API_QUOTAS[action].rate_per_second:
-            problems.append(f"the shares of connect:{action} add up to {total:g}/s, above its quota "
-                            f"({CONNECT_API_QUOTAS[action].rate_per_second:g}/s)")
-    return problems
-
-
 def check_manifest() -> list[str]:
     """Cross-references that must hold; the CDK app and the tests fail on any problem listed."""
-    problems = _connect_budget_problems()
+    from functions.common.pacing import connect_budget_problems  # imports nothing from here at import time
+
+    problems = connect_budget_problems()
     for rule in EVENT_RULES.values():
         if rule.bus not in ("default", "domain"):
             problems.append(f"rule {rule.name!r} is on unknown bus {rule.bus!r}")

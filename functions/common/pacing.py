@@ -24,6 +24,10 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from functions.manifest import FunctionSpec
 
 
 class PacingDeferred(RuntimeError):
@@ -108,10 +112,60 @@ class TokenBucket:
         return wait
 
 
+def per_instance_rate(spec: FunctionSpec, action: str) -> float:
+    """The requests/s one instance of `spec` may make to `action`: its share over its maximum concurrency."""
+    from functions.manifest import SqsSource
+
+    share = spec.connect_rates.get(action)
+    source = spec.source
+    if share is None or not isinstance(source, SqsSource) or not source.maximum_concurrency:
+        raise ValueError(f"function {spec.name!r} has no pace for connect:{action} (connect_rates and the "
+                         "SQS source's maximum_concurrency)")
+    return share / source.maximum_concurrency
+
+
+def connect_budget_problems() -> list[str]:
+    """What is wrong with the manifest's Connect budget (functions.manifest.check_manifest lists it): every
+    caller has a share of each action it calls and a concurrency cap to divide it by; the shares of an action
+    add up to its quota at most, and the callers' instances (a token each at most) to its burst."""
+    from functions.manifest import CONNECT_API_QUOTAS, FUNCTIONS, SqsSource
+
+    problems = []
+    used: dict[str, float] = {}
+    tokens: dict[str, int] = {}
+    for spec in FUNCTIONS.values():
+        source = spec.source
+        if set(spec.connect_rates) != set(spec.connect_actions):
+            problems.append(f"function {spec.name!r}: connect_rates must give a share for each of connect_actions")
+        if not spec.connect_actions:
+            continue
+        if not isinstance(source, SqsSource) or (source.maximum_concurrency or 0) < 2:
+            problems.append(f"function {spec.name!r} calls Amazon Connect: its SQS source needs a "
+                            "maximum_concurrency (2 or more) to pace against")
+            continue
+        for action, share in spec.connect_rates.items():
+            if action not in CONNECT_API_QUOTAS:
+                problems.append(f"function {spec.name!r}: no quota declared for connect:{action}")
+                continue
+            if share <= 0:
+                problems.append(f"function {spec.name!r}: its share of connect:{action} must be positive")
+            used[action] = used.get(action, 0.0) + share
+            tokens[action] = tokens.get(action, 0) + (source.maximum_concurrency or 0)
+    for action, total in used.items():
+        quota = CONNECT_API_QUOTAS[action]
+        if total > quota.rate_per_second:
+            problems.append(f"the shares of connect:{action} add up to {total:g}/s, above its quota "
+                            f"({quota.rate_per_second:g}/s)")
+        if tokens[action] > quota.burst:
+            problems.append(f"connect:{action}: {tokens[action]} instances with a token each could exceed its "
+                            f"burst ({quota.burst})")
+    return problems
+
+
 @cache
 def pacer(function: str, action: str) -> TokenBucket:
     """The pace of one Connect API action in one function, from the manifest (one bucket per process)."""
-    from functions.manifest import FUNCTIONS, per_instance_rate
+    from functions.manifest import FUNCTIONS
 
     spec = FUNCTIONS[function]
     return TokenBucket(action, per_instance_rate(spec, action), burst=1,

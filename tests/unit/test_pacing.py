@@ -15,8 +15,9 @@ from functions.common.pacing import (
     TokenBucket,
     deferral_seconds,
     pacer,
+    per_instance_rate,
 )
-from functions.manifest import CONNECT_API_QUOTAS, FUNCTIONS, SqsSource, check_manifest, per_instance_rate
+from functions.manifest import CONNECT_API_QUOTAS, FUNCTIONS, SqsSource, check_manifest
 
 
 def test_a_bucket_spaces_calls_at_its_rate_after_its_burst(simulated_pacing: SimulatedClock) -> None:
