@@ -59,3 +59,16 @@ def test_an_outreach_day_is_spread_at_the_senders_pace(backend: Any) -> None:
     assert report.within_quota()
     assert report.dead_letters == 0 and report.waiting == 0
     assert report.late == 0
+
+
+def test_a_throttled_reminder_call_is_deferred_not_dead_lettered(backend: Any) -> None:
+    # Given Connect admitting one outbound call every 5 s (another caller uses the rest of the quota)
+    enforce_connect_quotas(backend, {"GetContactAttributes": (2.0, 5), "StartOutboundVoiceContact": (0.2, 1)})
+    # When 6 customers are due
+    report = outreach_load(backend, due=6, day=date(2026, 11, 24), deadline=timedelta(hours=8))
+    # Then some calls were refused and deferred, and still every customer was called, nothing dead-lettered
+    assert report.throttled.get("StartOutboundVoiceContact", 0) > 0
+    assert report.deferred >= report.throttled["StartOutboundVoiceContact"]
+    assert report.outcomes == {"contacted": 6}
+    assert report.calls == 6
+    assert report.dead_letters == 0 and report.waiting == 0
