@@ -44,13 +44,14 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), the
 	$(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification
+bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
 	$(BIN)/python benchmarks/outreach_benchmark.py
 	$(BIN)/python benchmarks/tickets_benchmark.py
 	$(BIN)/python benchmarks/verification_benchmark.py
+	$(BIN)/python benchmarks/pacing_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -22,6 +22,7 @@ from typing import Any
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
 from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from flowlang.flow import Placeholder
+from functions.common.pacing import SimulatedClock, TimeSource, restore_time_source, use_time_source
 
 __all__ = ["ConnectEmulator", "DynamoDBTraffic", "LocalBackend"]
 
@@ -132,6 +133,10 @@ class LocalBackend:
         self._mock: Any = None
         self._saved_env: dict[str, str | None] = {}
         self._restore_logger: Callable[[], None] = lambda: None
+        # The functions' Connect pacing (functions/common/pacing.py) runs on this clock locally: it moves when a
+        # function waits for its pace, so nothing sleeps for real; a load test also drives it (callcenter/load.py).
+        self.pace_clock = SimulatedClock()
+        self._saved_time_source: TimeSource | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def _set_env(self, values: dict[str, str]) -> None:
@@ -148,6 +153,7 @@ class LocalBackend:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": self.log_level,
         })
         DynamoDBTraffic.install()
+        self._saved_time_source = use_time_source(self.pace_clock.now, self.pace_clock.sleep)
         self.connect.activate()
         self.sqs_delays.activate()
         from moto import mock_aws
@@ -163,6 +169,9 @@ class LocalBackend:
     def __exit__(self, *exc: object) -> None:
         self._restore_logger()
         DynamoDBTraffic.throttle = False
+        if self._saved_time_source is not None:
+            restore_time_source(self._saved_time_source)
+            self._saved_time_source = None
         self.connect.deactivate()
         self.sqs_delays.deactivate()
         if self._mock is not None:

@@ -3,8 +3,11 @@
 - `DynamoDBTraffic` counts DynamoDB API calls and HTTP attempts and can inject throttling.
 - `ConnectEmulator` answers the Amazon Connect contact APIs (GetContactAttributes,
   StartOutboundVoiceContact) and End User Messaging SMS (SendTextMessage), which moto does not
-  implement, from the local backend's own record of contacts.
-- `SqsDelayEmulator` holds delayed SQS messages until the *simulated* clock reaches them.
+  implement, from the local backend's own record of contacts. Given `quotas` and a clock, it enforces
+  Connect's per-API rate quotas as AWS does (token buckets: rate, burst) and answers 429
+  TooManyRequestsException beyond them, recording when each request came.
+- `SqsDelayEmulator` holds delayed SQS messages (SendMessage, SendMessageBatch) until the *simulated*
+  clock reaches them.
 
 All install themselves once per process into botocore's built-in handlers, the way moto installs
 itself, so every client created afterwards (PynamoDB's and our lazily built ones) carries them.
@@ -16,6 +19,7 @@ import hashlib
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -148,6 +152,27 @@ def _ok(**values: Any) -> tuple[AWSResponse, dict[str, Any]]:
 
 
 @dataclass
+class RateQuota:
+    """One API's quota as AWS applies it: a token bucket of `rate` a second holding at most `burst`."""
+
+    rate: float
+    burst: int
+    tokens: float = -1.0  # full on first use
+    updated: float | None = None
+
+    def admit(self, now: float) -> bool:
+        if self.updated is None:
+            self.tokens = float(self.burst)
+        else:
+            self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
 class ConnectEmulator(ServiceEmulator):
     """The Connect contact APIs and SMS sending, answered from what the local backend recorded."""
 
@@ -155,6 +180,11 @@ class ConnectEmulator(ServiceEmulator):
     outbound_calls: list[OutboundCall] = field(default_factory=list)
     texts: list[SentText] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # e.g. {"StartOutboundVoiceContact"}
+    # Connect API name -> its quota, enforced on `clock` (seconds); empty: no quota (the default locally).
+    quotas: dict[str, RateQuota] = field(default_factory=dict)
+    clock: Callable[[], float] | None = None
+    requests: dict[str, list[float]] = field(default_factory=dict)  # API -> when each admitted request came
+    throttled: Counter[str] = field(default_factory=Counter)  # API -> requests answered 429
     _client_tokens: dict[str, str] = field(default_factory=dict)
 
     OPERATIONS: ClassVar[dict[str, str]] = {
@@ -163,13 +193,35 @@ class ConnectEmulator(ServiceEmulator):
         "pinpoint-sms-voice-v2.SendTextMessage": "send_text_message",
     }
 
+    def enforce(self, quotas: dict[str, tuple[float, int]], clock: Callable[[], float]) -> None:
+        """Apply Connect's rate quotas ({api: (rate, burst)}) on `clock` from now on."""
+        self.quotas = {api: RateQuota(rate, burst) for api, (rate, burst) in quotas.items()}
+        self.clock = clock
+
+    def _over_quota(self, api: str) -> tuple[AWSResponse, dict[str, Any]] | None:
+        quota = self.quotas.get(api)
+        if quota is None or self.clock is None:
+            return None
+        now = self.clock()
+        if not quota.admit(now):
+            self.throttled[api] += 1
+            return _error(429, "TooManyRequestsException", f"{api}: rate exceeded")
+        self.requests.setdefault(api, []).append(now)
+        return None
+
     def get_contact_attributes(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        refused = self._over_quota("GetContactAttributes")
+        if refused:
+            return refused
         contact_id = params.get("InitialContactId", "")
         if contact_id not in self.contact_attributes:
             return _error(404, "ResourceNotFoundException", f"contact {contact_id} not found")
         return _ok(Attributes=dict(self.contact_attributes[contact_id]))
 
     def start_outbound_voice_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        refused = self._over_quota("StartOutboundVoiceContact")
+        if refused:
+            return refused
         token = params.get("ClientToken")
         if token and token in self._client_tokens:  # Connect's own idempotency: same token, same contact
             return _ok(ContactId=self._client_tokens[token])
@@ -214,7 +266,8 @@ class SqsDelayEmulator(ServiceEmulator):
     held: list[DelayedMessage] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)
 
-    OPERATIONS: ClassVar[dict[str, str]] = {"sqs.SendMessage": "send_message"}
+    OPERATIONS: ClassVar[dict[str, str]] = {"sqs.SendMessage": "send_message",
+                                            "sqs.SendMessageBatch": "send_message_batch"}
 
     def send_message(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]] | None:
         from functions.common.clock import utc_now
@@ -225,6 +278,23 @@ class SqsDelayEmulator(ServiceEmulator):
         body = params.get("MessageBody", "")
         self.held.append(DelayedMessage(params["QueueUrl"], body, utc_now() + timedelta(seconds=delay)))
         return _ok(MessageId=str(uuid.uuid4()), MD5OfMessageBody=hashlib.md5(body.encode()).hexdigest())
+
+    def send_message_batch(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]] | None:
+        """A batch with any delayed entry is held whole (undelayed entries become visible at once, on the
+        next delivery); a batch without delays goes to moto."""
+        from functions.common.clock import utc_now
+
+        entries = params.get("Entries") or []
+        if not any(int(entry.get("DelaySeconds") or 0) > 0 for entry in entries):
+            return None
+        now, successful = utc_now(), []
+        for entry in entries:
+            body = entry.get("MessageBody", "")
+            visible_at = now + timedelta(seconds=int(entry.get("DelaySeconds") or 0))
+            self.held.append(DelayedMessage(params["QueueUrl"], body, visible_at))
+            successful.append({"Id": entry["Id"], "MessageId": str(uuid.uuid4()),
+                               "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest()})
+        return _ok(Successful=successful, Failed=[])
 
     def due(self, now: datetime) -> list[DelayedMessage]:
         ready = [m for m in self.held if m.visible_at <= now]

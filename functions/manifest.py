@@ -5,6 +5,8 @@ environment, its grants and its event source; the messaging constructs create
 QUEUES, EVENT_RULES and EVENT_BUS) and by the local runtime (callcenter/backend.py
 maps flow placeholders `{{lambda:NAME}}` to these handlers, creates the same queues,
 rules and bus on moto, and feeds SQS messages to the consumers as Lambda would).
+
+Longer than our usual 400 lines on purpose: it is one declaration, read (and reviewed) as a whole.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class SqsSource:
     queue: str
     batch_size: int = 10
     max_batching_window_seconds: int = 0
+    # The most instances the event source mapping runs at once (ScalingConfig.MaximumConcurrency, 2-1000);
+    # None: no cap (the account's unreserved concurrency). Required for a function with `connect_rates`.
+    maximum_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,23 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class ApiQuota:
+    """An API's request quota per account and Region: steady requests per second and burst."""
+
+    rate_per_second: float
+    burst: int
+
+
+#: Amazon Connect's defaults (Connect service quotas page; each API has its own bucket, per account and
+#: Region, shared by every instance and every caller there). After AWS raises a quota, write the new
+#: figure here and raise the functions' shares below: docs/capacity.md says what to request.
+CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
+    "GetContactAttributes": ApiQuota(rate_per_second=2, burst=5),
+    "StartOutboundVoiceContact": ApiQuota(rate_per_second=2, burst=5),
+}
+
+
+@dataclass(frozen=True)
 class EventRuleSpec:
     """An EventBridge rule feeding a queue: on the default bus (where Amazon Connect publishes), or on our
     own bus (`bus="domain"`, EVENT_BUS) for domain events such as TicketStatusChanged."""
@@ -126,6 +148,10 @@ class FunctionSpec:
     queues_sent: tuple[str, ...] = ()  # QUEUES this function sends to (env var: QueueSpec.env_var)
     publishes_events: bool = False  # PutEvents on EVENT_BUS (env var: EVENT_BUS.env_var)
     connect_actions: tuple[str, ...] = ()  # Amazon Connect API actions on the instance, e.g. "GetContactAttributes"
+    # This function's share of each Connect action's quota (requests/s, all its instances together); every
+    # instance paces itself at share / maximum_concurrency (functions/common/pacing.py).
+    connect_rates: dict[str, float] = field(default_factory=dict)
+    connect_max_wait_seconds: float = 5.0  # longer than this for a token: the message is deferred instead
     sends_sms: bool = False  # AWS End User Messaging SMS (sms-voice:SendTextMessage)
     sends_email: bool = False  # Amazon SES v2 SendEmail from the configured identity only
     # Environment variables whose values the deployment supplies: name -> what it carries.
@@ -135,6 +161,11 @@ class FunctionSpec:
     def load_handler(self) -> Callable[[dict[str, Any], Any], Any]:
         module, _, attribute = self.handler.rpartition(".")
         return getattr(importlib.import_module(module), attribute)
+
+
+#: StartOutboundVoiceContact per second for outreach: the sender's share, and the pace the planner spreads
+#: the day's contacts at (so the queue never holds more than the sender may place).
+OUTREACH_CALLS_PER_SECOND = 1.0
 
 
 def _powertools(service: str) -> dict[str, str]:
@@ -227,13 +258,15 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="survey-dispatcher",
             handler="functions.surveys.dispatcher_handler.lambda_handler",
             description="Decides whether an ended contact gets a satisfaction survey and sends at most one",
-            source=SqsSource(queue="survey-requests", batch_size=10),
+            # Batches of 5: at the paces below a batch waits at most 5 x 1 s + 5 x 2 s for Connect, well inside 30 s.
+            source=SqsSource(queue="survey-requests", batch_size=5, maximum_concurrency=2),
             timeout_seconds=30,
             memory_mb=512,
             tables_read=("profiles", "surveys"),
             tables_written=("surveys",),
             queues_sent=("survey-requests",),
             connect_actions=("GetContactAttributes", "StartOutboundVoiceContact"),
+            connect_rates={"GetContactAttributes": 2.0, "StartOutboundVoiceContact": 1.0},
             sends_sms=True,
             wired_environment={
                 "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
@@ -265,19 +298,21 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables_read=("profiles", "outreach", "outreach_caps"),
             tables_written=("outreach",),
             queues_sent=("outreach-requests",),
-            environment=_powertools("outreach-planner"),
+            environment={**_powertools("outreach-planner"),
+                         "OUTREACH_SENDS_PER_SECOND": f"{OUTREACH_CALLS_PER_SECOND:g}"},
         ),
         FunctionSpec(
             name="outreach-sender",
             handler="functions.outreach.sender_handler.lambda_handler",
             description="Places each due proactive contact by the customer's channel, at a decent hour, within the cap",
-            source=SqsSource(queue="outreach-requests", batch_size=10),
+            source=SqsSource(queue="outreach-requests", batch_size=5, maximum_concurrency=2),
             timeout_seconds=30,
             memory_mb=512,
             tables_read=("profiles", "outreach", "outreach_caps"),
             tables_written=("outreach", "outreach_caps"),
             queues_sent=("outreach-requests",),
             connect_actions=("StartOutboundVoiceContact",),
+            connect_rates={"StartOutboundVoiceContact": OUTREACH_CALLS_PER_SECOND},
             sends_sms=True,
             wired_environment={
                 "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
@@ -401,7 +436,9 @@ def claim_lease(function: str) -> timedelta:
 
 def check_manifest() -> list[str]:
     """Cross-references that must hold; the CDK app and the tests fail on any problem listed."""
-    problems = []
+    from functions.common.pacing import connect_budget_problems  # imports nothing from here at import time
+
+    problems = connect_budget_problems()
     for rule in EVENT_RULES.values():
         if rule.bus not in ("default", "domain"):
             problems.append(f"rule {rule.name!r} is on unknown bus {rule.bus!r}")

@@ -8,7 +8,10 @@ disables SMS (surveys and outreach) and grants no SMS permission), `email_from_i
 progress e-mails, verified in SES itself or at a verified domain; unset or "" disables e-mail and grants no SES
 permission), `service_callers` (the IAM role ARNs allowed to call the tickets API's /service routes, a list in
 cdk.json or comma-separated with -c; unset or "": nobody), and the retention periods of infra/retention.py
-(`recording_retention_days`, `access_log_retention_days`, `flow_log_retention_days`).
+(`recording_retention_days`, `access_log_retention_days`, `flow_log_retention_days`), and
+`routing_reserved_concurrency` (Lambda concurrency reserved for the routing function, so the batch
+consumers can never take what calls need; unset or "" reserves nothing: a new account's concurrency quota may refuse
+any reservation; docs/capacity.md sizes it).
 """
 
 from __future__ import annotations
@@ -55,6 +58,16 @@ def _context_list(app: cdk.App, key: str) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+def _positive_int(app: cdk.App, key: str) -> int | None:
+    """A whole-number context value above 0; unset or "" is None; anything else is a clear error."""
+    value = _context(app, key)
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"context {key} must be a whole number above 0, got {value!r}")
+    return int(value)
+
+
 def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = None,
                asset_dir: Path | None = None, flow_sources: Mapping[str, Path] | None = None) -> cdk.App:
     """Build the app (not yet synthesized); the Lambda asset is built unless `asset_dir` is given.
@@ -75,6 +88,7 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         email_from_identity=_context(app, "email_from_identity"),
         service_callers=_context_list(app, SERVICE_CALLERS_KEY),
         retention=Retention.from_context(lambda key: _context(app, key)),
+        routing_reserved_concurrency=_positive_int(app, "routing_reserved_concurrency"),
         flow_sources=flow_sources,
         description=f"Serverless contact center on Amazon Connect ({stage})",
     )

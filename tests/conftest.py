@@ -20,6 +20,17 @@ def load_event(name: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8")))
 
 
+@pytest.fixture(autouse=True)
+def simulated_pacing() -> Iterator[Any]:
+    """Connect pacing (functions/common/pacing.py) on a simulated clock: no test sleeps for a token."""
+    from functions.common.pacing import SimulatedClock, restore_time_source, use_time_source
+
+    clock = SimulatedClock()
+    previous = use_time_source(clock.now, clock.sleep)
+    yield clock
+    restore_time_source(previous)
+
+
 @pytest.fixture
 def backend() -> Iterator[Any]:
     """The embedded local backend (moto), empty tables, functions configured as deployed."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.aws import aws_client, error_code, resource_id
+from functions.common.pacing import PacingDeferred, TokenBucket
 
 CONNECT = "connect"
 SMS = "pinpoint-sms-voice-v2"  # AWS End User Messaging SMS
@@ -28,15 +29,26 @@ class ChannelFailure(RuntimeError):
 
 
 class OutboundCaller:
-    """Places outbound calls into one contact flow, with the caller id of one queue."""
+    """Places outbound calls into one contact flow, with the caller id of one queue.
 
-    def __init__(self, instance_id: str, flow_id: str, caller_queue_arn: str) -> None:
+    With a `pace`, every call first takes a token from it (StartOutboundVoiceContact has an account-wide
+    quota, 2/s by default); a call that would wait too long raises ChannelFailure("voice", "PacingDeferred").
+    """
+
+    def __init__(self, instance_id: str, flow_id: str, caller_queue_arn: str,
+                 pace: TokenBucket | None = None) -> None:
         self.instance_id = instance_id
         self.flow_id = resource_id(flow_id)
         self.queue_id = resource_id(caller_queue_arn)
+        self.pace = pace
 
     def call(self, destination: str, attributes: Mapping[str, str], client_token: str) -> str:
         """The new contact's id. The same client token within 7 days is the same call to Connect."""
+        if self.pace is not None:
+            try:
+                self.pace.acquire()
+            except PacingDeferred as exc:
+                raise ChannelFailure("voice", exc.code) from None
         try:
             response = aws_client(CONNECT).start_outbound_voice_contact(
                 DestinationPhoneNumber=destination,

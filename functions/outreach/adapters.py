@@ -15,7 +15,10 @@ from datetime import date, datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.aws import aws_client
+from functions.common.clock import utc_now
 from functions.common.outbound import OutboundCaller, TextSender
+from functions.common.pacing import TokenBucket
+from functions.common.quiet_hours import SQS_MAX_DELAY_SECONDS, hop_delay_seconds
 from functions.outreach import store as outreach_data
 from functions.outreach.record import ContactCap, OutreachRecord
 from functions.outreach.requests import OutreachMessage
@@ -36,8 +39,8 @@ def client_token(invitation: OutreachInvitation) -> str:
 class VoiceOutreachCaller:
     """Places the call: the outreach flow runs when the customer answers."""
 
-    def __init__(self, instance_id: str, flow_id: str, caller_queue_arn: str) -> None:
-        self.caller = OutboundCaller(instance_id, flow_id, caller_queue_arn)
+    def __init__(self, instance_id: str, flow_id: str, caller_queue_arn: str, pace: TokenBucket | None = None) -> None:
+        self.caller = OutboundCaller(instance_id, flow_id, caller_queue_arn, pace)
 
     def send(self, invitation: OutreachInvitation) -> str:
         return self.caller.call(invitation.destination, invitation.contact_attributes(), client_token(invitation))
@@ -61,12 +64,20 @@ class SqsOutreachQueue:
         self.queue_url = queue_url
 
     def send_batch(self, messages: Sequence[OutreachMessage]) -> list[int]:
-        """SendMessageBatch (at most 10); the positions SQS did not accept (all of them if the call failed)."""
+        """SendMessageBatch (at most 10); the positions SQS did not accept (all of them if the call failed).
+
+        A message with a `not_before` (the planner's pacing) is delayed until then, or by SQS's maximum when
+        that is later (the sender sends it on again when it arrives early).
+        """
         if not messages:
             return []
         if len(messages) > 10:
             raise ValueError("SendMessageBatch takes at most 10 messages")
-        entries = [{"Id": f"m{position}", "MessageBody": message.body()} for position, message in enumerate(messages)]
+        now = utc_now()
+        entries = [{"Id": f"m{position}", "MessageBody": message.body(),
+                    "DelaySeconds": (hop_delay_seconds(message.not_before, now, SQS_MAX_DELAY_SECONDS)
+                                     if message.not_before else 0)}
+                   for position, message in enumerate(messages)]
         try:
             response = aws_client(SQS).send_message_batch(QueueUrl=self.queue_url, Entries=entries)
         except (ClientError, BotoCoreError):
@@ -75,6 +86,10 @@ class SqsOutreachQueue:
 
     def send_later(self, message: OutreachMessage, delay_seconds: int) -> None:
         aws_client(SQS).send_message(QueueUrl=self.queue_url, MessageBody=message.body(), DelaySeconds=delay_seconds)
+
+    def send_again(self, body: str, delay_seconds: int) -> None:
+        """The same body as a new message (its receive count starts again), visible after the delay."""
+        aws_client(SQS).send_message(QueueUrl=self.queue_url, MessageBody=body, DelaySeconds=delay_seconds)
 
 
 class DynamoDBOutreachStore:

@@ -14,9 +14,13 @@ A run for a campaign and a run date
    left alone (re-runs are idempotent), except a skipped one, who is screened again (consent given
    since, a cap that expired) and planned if nothing stands in the way any more.
 3. One message per planned record on the outreach queue: SendMessageBatch, 10 at a time, failed
-   entries retried once. Records still not enqueued are marked ENQUEUE_FAILED (still planned, so
-   the next run enqueues them at once) and the run raises `EnqueueIncomplete`, so the invocation
-   is reported failed and retried.
+   entries retried once. With `sends_per_second` (the sender's share of Amazon Connect's
+   StartOutboundVoiceContact quota, functions/manifest.py), the messages are spread: the n-th is not
+   to be sent before n / sends_per_second seconds after the run (SQS DelaySeconds up to 15 minutes,
+   then the sender's own hops), so the sender never finds more contacts due than it may place and
+   nothing waits on the queue long enough to be redelivered. Records still not enqueued are marked
+   ENQUEUE_FAILED (still planned, so the next run enqueues them at once) and the run raises
+   `EnqueueIncomplete`, so the invocation is reported failed and retried.
 
 Every record is created with a conditional put and changed with a conditional write on what was
 read, so two runs racing each other plan a customer once. Nobody is contacted here: the sender
@@ -29,7 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -129,12 +133,15 @@ class _Pending(StrEnum):
 
 class OutreachPlanner:
     def __init__(self, *, policy: OutreachPolicy, store: PlanningStore, due_profiles: DueProfiles,
-                 queue: OutreachQueue, clock: Callable[[], datetime]) -> None:
+                 queue: OutreachQueue, clock: Callable[[], datetime], sends_per_second: float | None = None) -> None:
+        if sends_per_second is not None and sends_per_second <= 0:
+            raise ValueError("sends_per_second must be positive (or None: no spreading)")
         self.policy = policy
         self.store = store
         self.due_profiles = due_profiles
         self.queue = queue
         self.clock = clock
+        self.sends_per_second = sends_per_second
 
     def plan(self, request: PlanRequest) -> PlanReport:
         """Plan one campaign's run; raises UnknownCampaign, OutreachStoreUnavailable, EnqueueIncomplete."""
@@ -241,7 +248,7 @@ class OutreachPlanner:
 
     # --- the queue ---------------------------------------------------------------------------------
     def _enqueue(self, records: list[OutreachRecord], report: PlanReport) -> None:
-        waiting = records
+        waiting = self._paced(records)
         for _ in range(ENQUEUE_ATTEMPTS):
             if not waiting:
                 break
@@ -251,20 +258,29 @@ class OutreachPlanner:
         if not waiting:
             return
         now = self.clock()
-        for record in waiting:
+        for record, _ in waiting:
             # Still planned (and in the pending index): the next run enqueues it without waiting.
             self.store.replace(record.moved(OutreachStatus.PLANNED, now, reason=ENQUEUE_FAILED), record)
         raise EnqueueIncomplete(len(waiting))
 
-    def _send(self, records: list[OutreachRecord]) -> list[OutreachRecord]:
+    def _paced(self, records: list[OutreachRecord]) -> list[tuple[OutreachRecord, datetime | None]]:
+        """Each record with the moment its contact may be placed: the n-th n / sends_per_second after now."""
+        if self.sends_per_second is None:
+            return [(record, None) for record in records]
+        now = self.clock()
+        return [(record, now + timedelta(seconds=position / self.sends_per_second) if position else None)
+                for position, record in enumerate(records)]
+
+    def _send(self, paced: list[tuple[OutreachRecord, datetime | None]]) -> list[
+            tuple[OutreachRecord, datetime | None]]:
         """Send in chunks of 10; return the records whose message SQS did not accept."""
-        failed: list[OutreachRecord] = []
-        for start in range(0, len(records), 10):
-            chunk = records[start:start + 10]
-            rejected = self.queue.send_batch([message_for(record) for record in chunk])
+        failed: list[tuple[OutreachRecord, datetime | None]] = []
+        for start in range(0, len(paced), 10):
+            chunk = paced[start:start + 10]
+            rejected = self.queue.send_batch([message_for(record, not_before) for record, not_before in chunk])
             failed += [chunk[position] for position in rejected]
         return failed
 
 
-def message_for(record: OutreachRecord) -> OutreachMessage:
-    return OutreachMessage(record.customer_id, record.campaign_id, record.expires)
+def message_for(record: OutreachRecord, not_before: datetime | None = None) -> OutreachMessage:
+    return OutreachMessage(record.customer_id, record.campaign_id, record.expires, not_before)

@@ -23,7 +23,7 @@ from functions.outreach.adapters import DynamoDBOutreachStore, SqsOutreachQueue
 from functions.outreach.campaigns import UnknownCampaign, load_campaigns
 from functions.outreach.planner import EnqueueIncomplete, OutreachPlanner, PlanReport
 from functions.outreach.requests import MalformedOutreachRequest, parse_plan_request
-from functions.outreach.settings import outreach_queue_url
+from functions.outreach.settings import outreach_queue_url, planner_sends_per_second
 from functions.profiles import store as profiles
 from functions.storage.tables import configure_data_access
 
@@ -44,6 +44,7 @@ def build_planner() -> OutreachPlanner:
         due_profiles=outreach_data.due_profiles,
         queue=SqsOutreachQueue(outreach_queue_url()),
         clock=utc_now,
+        sends_per_second=planner_sends_per_second(),
     )
 
 

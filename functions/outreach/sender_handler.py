@@ -5,6 +5,13 @@ and the frequency cap are explained); here are only the AWS wiring, logs and met
 fails (unparseable body, DynamoDB unavailable, a channel failure) is reported in `batchItemFailures`:
 SQS delivers it again, and after max_receive_count deliveries moves it to the dead-letter queue,
 while the rest of its batch is done.
+
+Amazon Connect's quota (functions/common/pacing.py): every StartOutboundVoiceContact takes a token of
+this function's pace first. A call Connect still throttles (after botocore's bounded retries), or one
+the pace would make wait too long, is not a failure: the message goes back on the queue as a new
+message with a delay (`OutreachRequestsDeferred`), so throttling never counts towards maxReceiveCount
+and never sends a contact to the dead-letter queue. The record it left `failed` (its cap given back)
+is claimed again by the deferred copy.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from functions.common.batches import process_batch
 from functions.common.claims import ClaimHeld
 from functions.common.clock import utc_now
 from functions.common.observability import count_metric, describe_error, logger, metrics
+from functions.common.pacing import THROTTLING_CODES, deferral_seconds, pacer
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds
 from functions.manifest import claim_lease
@@ -40,6 +48,7 @@ from functions.storage.tables import configure_data_access
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 SENDER_FUNCTION = "outreach-sender"  # its name in functions/manifest.py
+DEFERRED = "deferred"
 
 DATA_MODELS = (profiles.ProfileItem, *outreach_data.OUTREACH_MODELS)
 
@@ -56,7 +65,8 @@ def _claim_expiry() -> timedelta:
 def build_sender() -> OutreachSender:
     settings = sender_settings()
     channels: dict[str, OutreachChannel] = {
-        "voice": VoiceOutreachCaller(settings.instance_id, settings.outreach_flow_id, settings.caller_queue_arn)}
+        "voice": VoiceOutreachCaller(settings.instance_id, settings.outreach_flow_id, settings.caller_queue_arn,
+                                     pacer(SENDER_FUNCTION, "StartOutboundVoiceContact"))}
     if settings.sms_origination_identity:
         channels["sms"] = SmsOutreachSender(settings.sms_origination_identity)
     return OutreachSender(
@@ -95,7 +105,18 @@ def _observe(result: SendResult, record: SQSRecord) -> None:
         count_metric("OutreachDuplicates")
 
 
-def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
+def defer(queue: SqsOutreachQueue, record: SQSRecord, exc: OutreachSendFailed) -> str:
+    """Put the record's body back on the queue as a new message, a little later; the record is done."""
+    delay = deferral_seconds(record.message_id)
+    queue.send_again(record.body, delay)
+    logger.info("outreach request deferred: Amazon Connect's rate", extra={
+        "message_id": record.message_id, "customer_id": exc.customer_id, "cycle": exc.cycle, "error": exc.code,
+        "delay_seconds": delay})
+    count_metric("OutreachRequestsDeferred")  # the error code is in the log line
+    return DEFERRED
+
+
+def handle_record(sender: OutreachSender, record: SQSRecord, requeue: SqsOutreachQueue | None = None) -> str:
     """One SQS record: the outcome, or an exception that makes it a batch item failure."""
     try:
         message = parse_outreach_message(record.body)
@@ -106,6 +127,8 @@ def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
     try:
         result = sender.send(message)
     except OutreachSendFailed as exc:
+        if exc.code in THROTTLING_CODES and requeue is not None:
+            return defer(requeue, record, exc)
         logger.warning("outreach contact failed; the message will be retried", extra={
             "message_id": record.message_id, "customer_id": exc.customer_id, "cycle": exc.cycle,
             "channel": exc.channel, "error": exc.code, "receive_count": record.attributes.approximate_receive_count})
@@ -126,5 +149,6 @@ def handle_record(sender: OutreachSender, record: SQSRecord) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     _configure_data_access()
     sender = build_sender()
-    return process_batch(event, context, lambda record: handle_record(sender, record),
+    requeue = SqsOutreachQueue(sender_settings().queue_url)
+    return process_batch(event, context, lambda record: handle_record(sender, record, requeue),
                          requests_metric="OutreachRequests")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.common.settings import optional_env, require_env
+from functions.common.settings import number_env, optional_env, require_env
 
 QUEUE_URL = "OUTREACH_QUEUE_URL"
 
@@ -24,6 +24,12 @@ class SenderSettings:
 
 def outreach_queue_url() -> str:
     return require_env(QUEUE_URL)
+
+
+def planner_sends_per_second() -> float | None:
+    """OUTREACH_SENDS_PER_SECOND (functions/manifest.py): the pace the planner spreads contacts at; unset: none."""
+    value = number_env("OUTREACH_SENDS_PER_SECOND", 0.0, 0.0, 10_000.0)
+    return value or None
 
 
 def sender_settings() -> SenderSettings:

@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.common.aws import aws_client, error_code
 from functions.common.outbound import CONNECT, OutboundCaller, TextSender
+from functions.common.pacing import PacingDeferred, TokenBucket
 from functions.surveys import store as survey_data
 from functions.surveys.contact_event import ContactEvent
 from functions.surveys.dispatcher import ContactAttributesUnavailable, SurveyInvitation
@@ -38,12 +39,21 @@ def client_token(contact_id: str) -> str:
 
 
 class ConnectContactAttributes:
-    """The attributes the inbound flow set on the contact (customer_id, queue, reason...)."""
+    """The attributes the inbound flow set on the contact (customer_id, queue, reason...).
 
-    def __init__(self, instance_id: str) -> None:
+    With a `pace`, every read first takes a token from it (GetContactAttributes: 2/s per account by default).
+    """
+
+    def __init__(self, instance_id: str, pace: TokenBucket | None = None) -> None:
         self.instance_id = instance_id
+        self.pace = pace
 
     def __call__(self, event: ContactEvent) -> dict[str, str]:
+        if self.pace is not None:
+            try:
+                self.pace.acquire()
+            except PacingDeferred as exc:
+                raise ContactAttributesUnavailable(exc.code) from None
         try:
             response = aws_client(CONNECT).get_contact_attributes(
                 InstanceId=self.instance_id, InitialContactId=event.initial_contact_id)
@@ -60,8 +70,9 @@ class ConnectContactAttributes:
 class VoiceSurveyCaller:
     """Places the survey call: the survey flow runs when the customer answers."""
 
-    def __init__(self, instance_id: str, survey_flow_id: str, survey_queue_arn: str) -> None:
-        self.caller = OutboundCaller(instance_id, survey_flow_id, survey_queue_arn)
+    def __init__(self, instance_id: str, survey_flow_id: str, survey_queue_arn: str,
+                 pace: TokenBucket | None = None) -> None:
+        self.caller = OutboundCaller(instance_id, survey_flow_id, survey_queue_arn, pace)
 
     def send(self, invitation: SurveyInvitation) -> str:
         return self.caller.call(invitation.destination, invitation.contact_attributes(),
@@ -91,6 +102,10 @@ class SqsSurveyQueue:
             MessageBody=delayed_survey_message(envelope, not_before),
             DelaySeconds=delay_seconds,
         )
+
+    def send_again(self, body: str, delay_seconds: int) -> None:
+        """The same body as a new message (its receive count starts again), visible after the delay."""
+        aws_client(SQS).send_message(QueueUrl=self.queue_url, MessageBody=body, DelaySeconds=delay_seconds)
 
 
 class DynamoDBSurveyStore:

@@ -182,6 +182,7 @@ class Functions(Construct):
         instance: ConnectInstance,
         sms_identity: str | None = None,
         email_from: str | None = None,
+        reserved_concurrency: Mapping[str, int] | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
         bus_spec: EventBusSpec = EVENT_BUS,
     ) -> None:
@@ -197,6 +198,10 @@ class Functions(Construct):
         self.bus_spec = bus_spec
         self.sms_identity_arn = sms_identity_arn(self, sms_identity) if sms_identity else None
         self.email_identity = email_identity(self, email_from) if email_from else None
+        self.reserved_concurrency = dict(reserved_concurrency or {})
+        unknown = sorted(set(self.reserved_concurrency) - set(specs))
+        if unknown:
+            raise ValueError(f"reserved concurrency for unknown functions {', '.join(unknown)}")
         self.by_name: dict[str, lambda_.Function] = {}
         self.associations: dict[str, connect.CfnIntegrationAssociation] = {}
         self.schedules: dict[str, CampaignSchedules] = {}
@@ -305,12 +310,15 @@ class Functions(Construct):
         if source.batch_size > 10 and source.max_batching_window_seconds == 0:
             raise ValueError(f"function {spec.name!r}: a batch size above 10 needs a batching window")
         # grantConsumeMessages (inside) allows Receive/Delete/ChangeVisibility/GetAttributes on this queue
-        # and kms:Decrypt on its key, nothing else.
+        # and kms:Decrypt on its key, nothing else. maximum_concurrency caps the instances the mapping runs at
+        # once (a Connect caller's pace is its share over this number: functions/common/pacing.py); messages
+        # beyond it wait on the queue instead of being received and throttled.
         function.add_event_source(event_sources.SqsEventSource(
             queue.queue,
             batch_size=source.batch_size,
             max_batching_window=(cdk.Duration.seconds(source.max_batching_window_seconds)
                                  if source.max_batching_window_seconds else None),
+            max_concurrency=source.maximum_concurrency,
             report_batch_item_failures=True,
         ))
 
@@ -393,6 +401,9 @@ class Functions(Construct):
             log_group=log_group,
             role=role,
             environment=environment,
+            # Off unless the stack's context asks (routing_reserved_concurrency): a reservation is taken from the
+            # account's concurrency quota, which a new account may not have room for.
+            reserved_concurrent_executions=self.reserved_concurrency.get(spec.name),
         )
         acknowledge(function, "L1", runtime.WHY_NOT_THE_LATEST)
         # lambda.Function depends on its role construct, so the template says DependsOn the role (besides

@@ -103,13 +103,15 @@ ALARMED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
 }
 GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "routing": named("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),
-    "survey-dispatcher": named("SurveyRequests", "SurveyDispatchFailed"),
+    # Deferred: Amazon Connect's rate (functions/common/pacing.py); the message came back later, nothing failed.
+    "survey-dispatcher": named("SurveyRequests", "SurveyDispatchFailed", "SurveyRequestsDeferred"),
     "survey-answers": named("SurveysAnswered", "SurveyAnswersRejected", "SurveyFollowUpsOpened",
                             "SurveyEventPublishFailed"),
     "outreach-planner": named("OutreachPlanned", "OutreachRemindersPlanned", "OutreachRequeued", "OutreachEnqueued",
                               "OutreachEnqueueFailed", "MalformedOutreachSchedule"),
     "outreach-sender": (
-        *named("OutreachRequests", "OutreachDelayed", "OutreachDuplicates", "MalformedOutreachRequest"),
+        *named("OutreachRequests", "OutreachDelayed", "OutreachDuplicates", "MalformedOutreachRequest",
+               "OutreachRequestsDeferred"),
         *per_value("OutreachContacted", "channel", OUTREACH_CHANNELS),
         *per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS),
     ),

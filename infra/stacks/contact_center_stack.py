@@ -52,6 +52,7 @@ class ContactCenterStack(cdk.Stack):
         email_from_identity: str | None = None,
         service_callers: Sequence[str] = (),
         retention: Retention | None = None,
+        routing_reserved_concurrency: int | None = None,
         flow_sources: Mapping[str, Path] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -75,6 +76,7 @@ class ContactCenterStack(cdk.Stack):
             instance=ConnectInstance(arn=center.instance_arn, account=center.instance_account),
             sms_identity=sms_origination_identity,
             email_from=email_from_identity,
+            reserved_concurrency={"routing": routing_reserved_concurrency} if routing_reserved_concurrency else {},
             wired_environment={
                 "QUEUE_ARNS": self.to_json_string(center.queue_arns),
                 # arn:aws:connect:<region>:<account>:instance/<instance id>

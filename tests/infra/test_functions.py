@@ -374,6 +374,7 @@ def test_a_queue_consumer_reads_its_queue_in_batches_reporting_item_failures(
     assert mapping["BatchSize"] == spec.source.batch_size
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping.get("MaximumBatchingWindowInSeconds", 0) == spec.source.max_batching_window_seconds
+    assert mapping.get("ScalingConfig", {}).get("MaximumConcurrency") == spec.source.maximum_concurrency
     # And neither Connect nor anything else may invoke it directly
     assert _permissions(synthesized, function_id) == []
     assert _associations(synthesized, function_id) == []
@@ -385,6 +386,37 @@ def test_queue_visibility_is_at_least_six_times_its_consumer_timeout(synthesized
     assert isinstance(spec.source, SqsSource)
     queue = synthesized.resources[_queue_id(synthesized, spec.source.queue)]["Properties"]
     assert queue["VisibilityTimeout"] >= 6 * spec.timeout_seconds
+
+
+@pytest.mark.parametrize("spec", [spec for spec in SPECS if spec.connect_actions], ids=lambda spec: spec.name)
+def test_a_connect_caller_runs_at_most_the_instances_its_pace_is_divided_by(synthesized: Synthesized,
+                                                                            spec: FunctionSpec) -> None:
+    # Each instance paces at its share / maximum_concurrency: the mapping must cap the instances at that number
+    assert isinstance(spec.source, SqsSource) and spec.source.maximum_concurrency
+    function_id, _ = _function(synthesized, spec)
+    mapping = next(m["Properties"] for m in synthesized.of_type("AWS::Lambda::EventSourceMapping").values()
+                   if m["Properties"]["FunctionName"] == {"Ref": function_id})
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": spec.source.maximum_concurrency}
+
+
+def test_no_function_reserves_concurrency_unless_the_context_asks(synthesized: Synthesized) -> None:
+    functions = synthesized.of_type("AWS::Lambda::Function").values()
+    assert not [f for f in functions if "ReservedConcurrentExecutions" in f["Properties"]]
+
+
+def test_routing_reserved_concurrency_comes_from_the_context(tmp_path: Path, tiny_asset: Path) -> None:
+    reserved = synthesize(tmp_path, {"stage": "reserved", "routing_reserved_concurrency": "200"}, asset_dir=tiny_asset)
+    routing_id, routing = _function(reserved, FUNCTIONS["routing"])
+    assert routing["ReservedConcurrentExecutions"] == 200
+    others = [f for logical_id, f in reserved.of_type("AWS::Lambda::Function").items() if logical_id != routing_id]
+    assert not [f for f in others if "ReservedConcurrentExecutions" in f["Properties"]]
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many", "1.5"])
+def test_a_reservation_that_is_not_a_whole_positive_number_is_refused(tmp_path: Path, tiny_asset: Path,
+                                                                       value: str) -> None:
+    with pytest.raises(ValueError, match="routing_reserved_concurrency"):
+        synthesize(tmp_path, {"stage": "reserved", "routing_reserved_concurrency": value}, asset_dir=tiny_asset)
 
 
 def test_a_queue_visibility_below_six_consumer_timeouts_stops_the_synthesis(tiny_asset: Path) -> None:

@@ -281,3 +281,11 @@ def test_stale_claims_and_unverified_ticket_events_raise_an_alarm(synthesized: S
         {"Name": "service", "Value": spec.environment["POWERTOOLS_SERVICE_NAME"]}]]
     assert len(matches) == 1
     assert matches[0]["Threshold"] == 1 and matches[0]["AlarmActions"] == [{"Ref": _topic_id(synthesized)}]
+def test_dashboard_graphs_the_requests_deferred_by_connects_rate(synthesized: Synthesized) -> None:
+    # A deferral is not a failure (the message comes back later), but a steady stream of them means another caller
+    # is using the Connect quota, or the declared share is above what AWS grants: it is on the dashboard.
+    dashboard = next(iter(synthesized.of_type("AWS::CloudWatch::Dashboard").values()))["Properties"]
+    body = json.loads(render(dashboard["DashboardBody"]))
+    metrics = [metric for widget in body["widgets"] for metric in widget["properties"].get("metrics", [])]
+    assert any(m[:2] == ["CallCenter", "SurveyRequestsDeferred"] for m in metrics)
+    assert any(m[:2] == ["CallCenter", "OutreachRequestsDeferred"] for m in metrics)

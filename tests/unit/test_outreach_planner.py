@@ -178,3 +178,28 @@ def test_a_disabled_campaign_plans_nothing(world):
 def test_an_unknown_campaign_raises(world):
     with pytest.raises(UnknownCampaign):
         world.planner.plan(PlanRequest("no-such-campaign", RUN_DATE))
+
+
+def test_a_paced_run_spreads_the_contacts_at_the_senders_rate(world):
+    # Given 25 customers due and a planner pacing at the sender's 2 calls a second
+    world.profiles.add(*(customer(f"cust-{n:02d}") for n in range(25)))
+    planner = OutreachPlanner(policy=world.planner.policy, store=world.store, due_profiles=world.profiles.due,
+                              queue=world.queue, clock=world.clock, sends_per_second=2.0)
+    # When the campaign runs
+    report = planner.plan(WARRANTY_RUN)
+    # Then the first contact may go at once and each next one half a second after the one before
+    assert report.enqueued == 25
+    moments = sorted((m.not_before or NOON) - NOON for m in world.queue.take())
+    assert moments == [timedelta(seconds=n / 2) for n in range(25)]
+
+
+def test_an_unpaced_run_sends_every_contact_at_once(world):
+    world.profiles.add(*(customer(f"cust-{n:02d}") for n in range(3)))
+    world.planner.plan(WARRANTY_RUN)
+    assert [m.not_before for m in world.queue.take()] == [None, None, None]
+
+
+def test_a_pace_must_be_positive(world):
+    with pytest.raises(ValueError, match="sends_per_second"):
+        OutreachPlanner(policy=world.planner.policy, store=world.store, due_profiles=world.profiles.due,
+                        queue=world.queue, clock=world.clock, sends_per_second=0)
