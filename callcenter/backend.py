@@ -10,6 +10,7 @@ from policy.json, and can inject faults.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from callcenter import moto_event_paths, moto_transactions
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
 from flowlang.flow import Placeholder
 
@@ -58,6 +60,20 @@ def local_arn(placeholder: Placeholder) -> str:
     if placeholder.kind not in builders:
         raise KeyError(f"no local value for placeholder {placeholder}")
     return builders[placeholder.kind](placeholder.name)
+
+
+@functools.cache
+def local_client(service: str, account_id_endpoint_mode: str | None = None) -> Any:
+    """One client per service for the local runtime's own calls (publishing events, polling queues).
+
+    Made once per process: building a client costs far more than a request on moto, and moto answers
+    any client made after it is imported, whichever mock is active (as `_create_tables` relies on).
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(account_id_endpoint_mode=account_id_endpoint_mode) if account_id_endpoint_mode else None
+    return boto3.client(service, region_name=REGION, config=config)  # type: ignore[call-overload]
 
 
 class FaultSpecError(ValueError):
@@ -139,6 +155,8 @@ class LocalBackend:
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": self.log_level,
         })
         DynamoDBTraffic.install()
+        moto_transactions.install()  # TransactWriteItems backs up the items it touches, not whole tables
+        moto_event_paths.install()  # EventBridge parses each JSONPath once, not per event
         self.connect.activate()
         self.sqs_delays.activate()
         from moto import mock_aws
