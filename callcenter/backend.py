@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from callcenter import moto_event_paths, moto_transactions
-from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
+from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from flowlang.flow import Placeholder
 
 __all__ = ["ConnectEmulator", "DynamoDBTraffic", "LocalBackend"]
@@ -133,6 +133,7 @@ class LocalBackend:
         self.function_env: dict[str, dict[str, str]] = {}
         self.connect = ConnectEmulator()  # Connect contacts and SMS, which moto does not implement
         self.sqs_delays = SqsDelayEmulator()  # SQS DelaySeconds in simulated time
+        self.retry_waits = RetryWaits()  # botocore's retry back-off in simulated time
         self.queue_urls: dict[str, str] = {}
         self.dlq_urls: dict[str, str] = {}
         self.now: datetime | None = None  # the simulated moment; the handlers' clock is pinned to it
@@ -159,6 +160,7 @@ class LocalBackend:
         moto_event_paths.install()  # EventBridge parses each JSONPath once, not per event
         self.connect.activate()
         self.sqs_delays.activate()
+        self.retry_waits.activate()
         from moto import mock_aws
 
         self._mock = mock_aws()
@@ -172,6 +174,7 @@ class LocalBackend:
         DynamoDBTraffic.throttle = False
         self.connect.deactivate()
         self.sqs_delays.deactivate()
+        self.retry_waits.deactivate()
         if self._mock is not None:
             self._mock.stop()
         for key, value in self._saved_env.items():
@@ -300,19 +303,21 @@ class LocalBackend:
         os.environ.update(self.function_env[name])  # this function's own values where functions overlap
         context = LocalLambdaContext(name, arn, spec.memory_mb, spec.timeout_seconds)
         DynamoDBTraffic.throttle = fault == "throttle"
+        waited_before = self.retry_waits.waited_s
         started = time.perf_counter()
         emitted = io.StringIO()
         try:
             with contextlib.redirect_stdout(emitted), clock.pinned(self.now):
                 response = spec.load_handler()(json.loads(json.dumps(event)), context)
         except Exception as exc:  # a real failure of our handler: Connect takes the error branch
-            elapsed = time.perf_counter() - started
+            elapsed = time.perf_counter() - started + self.retry_waits.waited_s - waited_before
             self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
             raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
         finally:
             DynamoDBTraffic.throttle = False
             self._count_metrics(emitted.getvalue())
-        elapsed = time.perf_counter() - started
+        # What the function spent: its own work, plus the retry back-off it waited (in simulated time).
+        elapsed = time.perf_counter() - started + self.retry_waits.waited_s - waited_before
         calls = self._calls_since(calls_before)
         if elapsed > min(time_limit_seconds, spec.timeout_seconds):
             self.invocations.append(LambdaRecord(name, elapsed, "timeout", calls))
