@@ -44,11 +44,12 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), the
 	$(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-bench: $(STAMP) ## Benchmarks: routing (cold start, time, DynamoDB requests per decision), surveys, outreach, tickets API
+bench: $(STAMP) ## Benchmarks: routing (cold start, time, DynamoDB requests per decision), surveys, outreach, tickets API, simulator
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
 	$(BIN)/python benchmarks/outreach_benchmark.py
 	$(BIN)/python benchmarks/tickets_benchmark.py
+	$(BIN)/python benchmarks/simulator_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
