@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from callcenter import moto_event_paths, moto_transactions
+from callcenter import moto_speedups, moto_transactions
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from flowlang.flow import Placeholder
 
@@ -157,7 +157,7 @@ class LocalBackend:
         })
         DynamoDBTraffic.install()
         moto_transactions.install()  # TransactWriteItems backs up the items it touches, not whole tables
-        moto_event_paths.install()  # EventBridge parses each JSONPath once, not per event
+        moto_speedups.install()  # what moto recomputes per request (JSONPath parsers, method lists), once
         self.connect.activate()
         self.sqs_delays.activate()
         self.retry_waits.activate()

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import weakref
 from dataclasses import dataclass, field
@@ -53,6 +54,12 @@ def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _queue_arn(sqs: Any, url: str) -> str:
+    """A queue's ARN never changes for its URL (the URL names account, region and queue): asked once."""
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
 def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> DeliveryReport:
     """Feed every visible message of `queue` to its consumer until the queue is drained."""
     from flowlang.simulator import LambdaInvocationError
@@ -70,7 +77,7 @@ def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> Delive
                 sqs.send_message(QueueUrl=url, MessageBody=message.body)
             else:
                 backend.sqs_delays.held.append(message)
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = _queue_arn(sqs, url)
     report = DeliveryReport(queue)
     for _ in range(max_batches):
         received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=consumer.source.batch_size,
