@@ -9,8 +9,9 @@ Run with `.venv/bin/python benchmarks/tickets_benchmark.py`. Prints figures; ass
   as relative, not as Lambda latency), after a warm-up, with sample events from events/tickets/.
   Writes are real and valid: every change carries the version the previous answer returned, spread
   over a pool of tickets so no ticket nears its history limit. Each route runs on a fresh backend with
-  the same pool, because moto's TransactWriteItems deep-copies whole tables (a growing table slows
-  every later write); "excl. DDB" is the handler's own time, without the time spent in DynamoDB calls.
+  the same pool, because moto's own TransactWriteItems deep-copies whole tables (a growing table slows
+  every later write; the local backend now backs up only the touched items: callcenter/moto_transactions.py);
+  "excl. DDB" is the handler's own time, without the time spent in DynamoDB calls.
 - DynamoDB requests per call, counted at botocore's event layer (DynamoDBTraffic), by operation.
 """
 

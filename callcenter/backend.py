@@ -9,6 +9,7 @@ from policy.json, and can inject faults.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, SqsDelayEmulator
+from callcenter import moto_speedups, moto_transactions
+from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from flowlang.flow import Placeholder
 from functions.common.pacing import SimulatedClock, TimeSource, restore_time_source, use_time_source
@@ -58,6 +60,20 @@ def local_arn(placeholder: Placeholder) -> str:
     if placeholder.kind not in builders:
         raise KeyError(f"no local value for placeholder {placeholder}")
     return builders[placeholder.kind](placeholder.name)
+
+
+@functools.cache
+def local_client(service: str, account_id_endpoint_mode: str | None = None) -> Any:
+    """One client per service for the local runtime's own calls (publishing events, polling queues).
+
+    Made once per process: building a client costs far more than a request on moto, and moto answers
+    any client made after it is imported, whichever mock is active (as `_create_tables` relies on).
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(account_id_endpoint_mode=account_id_endpoint_mode) if account_id_endpoint_mode else None
+    return boto3.client(service, region_name=REGION, config=config)  # type: ignore[call-overload]
 
 
 class FaultSpecError(ValueError):
@@ -125,6 +141,7 @@ class LocalBackend:
         self.function_env: dict[str, dict[str, str]] = {}
         self.connect = ConnectEmulator()  # Connect contacts and SMS, which moto does not implement
         self.sqs_delays = SqsDelayEmulator()  # SQS DelaySeconds in simulated time
+        self.retry_waits = RetryWaits()  # botocore's retry back-off in simulated time
         self.queue_urls: dict[str, str] = {}
         self.dlq_urls: dict[str, str] = {}
         self.now: datetime | None = None  # the simulated moment; the handlers' clock is pinned to it
@@ -154,8 +171,11 @@ class LocalBackend:
         })
         DynamoDBTraffic.install()
         self._saved_time_source = use_time_source(self.pace_clock.now, self.pace_clock.sleep)
+        moto_transactions.install()  # TransactWriteItems backs up the items it touches, not whole tables
+        moto_speedups.install()  # what moto recomputes per request (JSONPath parsers, method lists), once
         self.connect.activate()
         self.sqs_delays.activate()
+        self.retry_waits.activate()
         from moto import mock_aws
 
         self._mock = mock_aws()
@@ -174,6 +194,7 @@ class LocalBackend:
             self._saved_time_source = None
         self.connect.deactivate()
         self.sqs_delays.deactivate()
+        self.retry_waits.deactivate()
         if self._mock is not None:
             self._mock.stop()
         for key, value in self._saved_env.items():
@@ -306,21 +327,25 @@ class LocalBackend:
         os.environ.update(self.function_env[name])  # this function's own values where functions overlap
         context = LocalLambdaContext(name, arn, spec.memory_mb, spec.timeout_seconds)
         DynamoDBTraffic.throttle = fault == "throttle"
+        # The function's duration is its CPU time (the process runs nothing else meanwhile, and moto answers
+        # in-process) plus the retry back-off it waited in simulated time: on a busy, shared machine the wall
+        # clock would make the same call slow one day and not the next. Only injected faults time out here.
         with HANDLER_STDOUT.capturing() as emitted:
-            started = time.perf_counter()
+            waited_before = self.retry_waits.waited_s
+            started = time.process_time()
             try:
                 handler = spec.load_handler()
-                started = time.perf_counter()  # the import (cold start) is not part of the handler's time
+                started = time.process_time()  # the import (cold start) is not part of the handler's time
                 with clock.pinned(self.now):
                     response = handler(json.loads(json.dumps(event)), context)
             except Exception as exc:  # a real failure of our handler: Connect takes the error branch
-                elapsed = time.perf_counter() - started
+                elapsed = time.process_time() - started + self.retry_waits.waited_s - waited_before
                 self.invocations.append(LambdaRecord(name, elapsed, "error", self._calls_since(calls_before)))
                 raise LambdaInvocationError("error", f"{type(exc).__name__}: {exc}") from exc
             finally:
                 DynamoDBTraffic.throttle = False
                 self._read_output(name, emitted.getvalue())
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started + self.retry_waits.waited_s - waited_before
         self.invocations.append(LambdaRecord(name, elapsed, "ok", self._calls_since(calls_before)))
         return response
 

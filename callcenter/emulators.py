@@ -8,6 +8,7 @@
   TooManyRequestsException beyond them, recording when each request came.
 - `SqsDelayEmulator` holds delayed SQS messages (SendMessage, SendMessageBatch) until the *simulated*
   clock reaches them.
+- `RetryWaits` lets botocore's retry back-off pass in simulated time: no real sleep, the wait is counted.
 
 All install themselves once per process into botocore's built-in handlers, the way moto installs
 itself, so every client created afterwards (PynamoDB's and our lazily built ones) carries them.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -80,6 +82,39 @@ class DynamoDBTraffic:
         }).encode()
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": str(uuid.uuid4())}
         return AWSResponse(request.url, 400, headers, MockRawResponse(body))
+
+
+class RetryWaits:
+    """botocore's retry back-off in simulated time: the wait is added up instead of slept.
+
+    A throttled request is retried after a jittered delay (standard mode: up to a second and more); a
+    simulated day cannot wait for real. While active, the `time` botocore's endpoint sleeps through is
+    this object: `sleep` adds the delay to `waited_s`, everything else is the `time` module's.
+    The local backend counts the wait into the invocation's duration, as the real function would spend it.
+    """
+
+    def __init__(self) -> None:
+        self.waited_s = 0.0
+        self._saved: Any = None
+
+    def sleep(self, seconds: float) -> None:
+        self.waited_s += max(0.0, float(seconds))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    def activate(self) -> None:
+        import botocore.endpoint
+
+        self._saved = botocore.endpoint.time
+        botocore.endpoint.time = self  # type: ignore[assignment]
+
+    def deactivate(self) -> None:
+        import botocore.endpoint
+
+        if self._saved is not None and botocore.endpoint.time is self:
+            botocore.endpoint.time = self._saved
+        self._saved = None
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from callcenter.backend import REGION, LocalBackend, function_arn
+from callcenter.backend import REGION, LocalBackend, function_arn, local_client
 from functions.manifest import DynamoDBStreamSource, FunctionSpec, SqsSource, consumers_of, stream_consumers_of
 
 
@@ -56,6 +54,12 @@ def _record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _queue_arn(sqs: Any, url: str) -> str:
+    """A queue's ARN never changes for its URL (the URL names account, region and queue): asked once."""
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
 def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> DeliveryReport:
     """Feed every visible message of `queue` to its consumer until the queue is drained."""
     from flowlang.simulator import LambdaInvocationError
@@ -65,7 +69,7 @@ def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> Delive
         raise ValueError(f"queue {queue!r} must have exactly one consumer in the manifest, has {len(consumers)}")
     consumer = consumers[0]
     assert isinstance(consumer.source, SqsSource)
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = local_client("sqs")
     url = backend.queue_urls[queue]
     if backend.now is not None:  # delayed messages whose (simulated) moment has come become visible
         for message in backend.sqs_delays.due(backend.now):
@@ -73,7 +77,7 @@ def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> Delive
                 sqs.send_message(QueueUrl=url, MessageBody=message.body)
             else:
                 backend.sqs_delays.held.append(message)
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = _queue_arn(sqs, url)
     report = DeliveryReport(queue)
     for _ in range(max_batches):
         received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=consumer.source.batch_size,
@@ -109,7 +113,7 @@ _stream_positions: weakref.WeakKeyDictionary[LocalBackend, dict[tuple[str, str],
 
 def _streams_client() -> Any:
     # botocore would use the account-based endpoint (<account>.streams-ddb...), which moto does not serve.
-    return boto3.client("dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled"))
+    return local_client("dynamodbstreams", account_id_endpoint_mode="disabled")
 
 
 def _stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
@@ -168,7 +172,7 @@ def deliver_stream(backend: LocalBackend, table: str) -> DeliveryReport:
     consumers = stream_consumers_of(table)
     if not consumers:
         raise ValueError(f"table {table!r} has no stream consumer in the manifest")
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb = local_client("dynamodb")
     stream_arn = dynamodb.describe_table(TableName=TABLES[table].model.Meta.table_name)["Table"].get(
         "LatestStreamArn")
     if not stream_arn:

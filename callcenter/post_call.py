@@ -13,9 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import boto3
-
-from callcenter.backend import INSTANCE_ARN, REGION, LocalBackend
+from callcenter.backend import INSTANCE_ARN, LocalBackend, local_client
 from callcenter.emulators import OutboundCall
 from flowlang.simulator import CallResult, ContactStart, FlowCoverage
 
@@ -62,7 +60,7 @@ def contact_event_detail(result: CallResult, contact_id: str, started: datetime,
 
 def publish_contact_event(detail: dict, at: datetime) -> None:
     """Publish as Amazon Connect does: source aws.connect on the default bus."""
-    events = boto3.client("events", region_name=REGION)
+    events = local_client("events")
     response = events.put_events(Entries=[{
         "Source": "aws.connect",
         "DetailType": "Amazon Connect Contact Event",

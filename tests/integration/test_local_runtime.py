@@ -97,6 +97,29 @@ def test_sms_is_recorded(backend):
     assert backend.connect.texts[0].message_id == message_id
 
 
+def test_retry_back_off_passes_in_simulated_time_and_counts_in_the_invocation(demo_backend, monkeypatch):
+    import time
+
+    from callcenter.backend import function_arn
+    from tests.conftest import load_event
+
+    # Given DynamoDB throttles the routing function's lookup (botocore retries after a jittered back-off)
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    demo_backend.faults = {"routing": "throttle"}
+    waited_before = demo_backend.retry_waits.waited_s
+
+    # When the flow invokes it
+    answer = demo_backend.invoke_lambda(function_arn("routing"), load_event("connect_inbound_voice"), 8)
+
+    # Then nothing slept for real; the back-off was counted, and is part of the invocation's duration
+    waited = demo_backend.retry_waits.waited_s - waited_before
+    assert answer["reason"] == "PROFILE_UNAVAILABLE"
+    assert slept == []
+    assert waited > 0
+    assert demo_backend.invocations[-1].elapsed_s >= waited
+
+
 # --- the simulated day's tickets -------------------------------------------------------------------------
 
 def _ticket_day(calls, seed):
