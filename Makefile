@@ -28,11 +28,14 @@ lint: $(STAMP) ## ruff
 bundle: $(STAMP) ## Build the Lambda asset (.build/lambda) locally, no docker
 	$(BIN)/python -m infra.bundling
 
+# Two workers (this project's CI machine has two cores); the CDK synth tests share one (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP) bundle lint ## The whole suite: lint, unit, flows, integration (moto), infra (synth + cdk-nag + cfn-lint)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-fast: $(STAMP) ## Tests without the CDK synth
-	$(BIN)/pytest -m "not infra"
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
 demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report
 	$(BIN)/callcenter seed demo/profiles.csv

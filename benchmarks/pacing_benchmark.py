@@ -20,9 +20,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from msgspec.structs import replace
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))

@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+from msgspec import field
 
-@dataclass(frozen=True)
-class ConnectFlowSource:
+
+class ConnectFlowSource(msgspec.Struct, frozen=True):
     """Invoked synchronously from contact flows, which refer to it as {{lambda:<function name>}}.
 
     The flow's InvocationTimeLimitSeconds must exceed the function timeout (checked by flow lint).
     """
 
 
-@dataclass(frozen=True)
-class SqsSource:
+class SqsSource(msgspec.Struct, frozen=True):
     """Consumes a queue of QUEUES in batches, reporting partial batch failures (ReportBatchItemFailures)."""
 
     queue: str
@@ -38,8 +38,7 @@ class SqsSource:
     maximum_concurrency: int | None = None
 
 
-@dataclass(frozen=True)
-class ScheduleSource:
+class ScheduleSource(msgspec.Struct, frozen=True):
     """Invoked by EventBridge Scheduler: one schedule per enabled campaign of functions/outreach/campaigns.json.
 
     Each schedule has the campaign's cron expression and IANA time zone, and passes
@@ -49,8 +48,7 @@ class ScheduleSource:
     campaigns: str = "functions/outreach/campaigns.json"
 
 
-@dataclass(frozen=True)
-class ApiSource:
+class ApiSource(msgspec.Struct, frozen=True):
     """Invoked by the REST API `api` (API Gateway), one method per route of the function's Powertools resolver.
 
     Agents call it with a Cognito user pool token (routes as declared); service callers sign with IAM
@@ -65,8 +63,7 @@ class ApiSource:
     throttle_burst: int = 100
 
 
-@dataclass(frozen=True)
-class DynamoDBStreamSource:
+class DynamoDBStreamSource(msgspec.Struct, frozen=True):
     """Consumes the stream of a table of functions.tables.TABLES (its model's Meta.stream_view_type).
 
     Batches report partial failures; a failing batch is split and retried up to `max_retries` times, then
@@ -84,8 +81,7 @@ class DynamoDBStreamSource:
 EventSource = ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource
 
 
-@dataclass(frozen=True)
-class QueueSpec:
+class QueueSpec(msgspec.Struct, frozen=True):
     """An encrypted SQS queue with its own dead-letter queue (after max_receive_count deliveries)."""
 
     name: str
@@ -97,8 +93,7 @@ class QueueSpec:
     max_receive_count: int = 5
 
 
-@dataclass(frozen=True)
-class ApiQuota:
+class ApiQuota(msgspec.Struct, frozen=True):
     """An API's request quota per account and Region: steady requests per second and burst."""
 
     rate_per_second: float
@@ -114,8 +109,7 @@ CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
 }
 
 
-@dataclass(frozen=True)
-class EventRuleSpec:
+class EventRuleSpec(msgspec.Struct, frozen=True):
     """An EventBridge rule feeding a queue: on the default bus (where Amazon Connect publishes), or on our
     own bus (`bus="domain"`, EVENT_BUS) for domain events such as TicketStatusChanged."""
 
@@ -126,8 +120,7 @@ class EventRuleSpec:
     bus: str = "default"  # "default" | "domain"
 
 
-@dataclass(frozen=True)
-class EventBusSpec:
+class EventBusSpec(msgspec.Struct, frozen=True):
     """The custom bus our functions publish domain events on (e.g. SurveyLowScore)."""
 
     name: str
@@ -135,8 +128,7 @@ class EventBusSpec:
     source: str  # the `source` of every event we publish
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
+class FunctionSpec(msgspec.Struct, frozen=True):
     name: str
     handler: str  # dotted path, "package.module.function"
     description: str

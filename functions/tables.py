@@ -8,8 +8,8 @@ Lambda handler imports it: a handler names the models it uses (functions/storage
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+import msgspec
 from pynamodb.models import Model
 
 from functions.outreach.store import ContactCapItem, OutreachItem
@@ -20,8 +20,7 @@ from functions.tickets.notification_store import TicketNotificationItem
 from functions.tickets.store import TicketItem
 
 
-@dataclass(frozen=True)
-class TableSpec:
+class TableSpec(msgspec.Struct, frozen=True):
     logical_name: str  # used in CDK construct ids and in the function manifest
     model: type[Model]
 

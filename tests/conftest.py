@@ -20,6 +20,14 @@ def load_event(name: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8")))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers), every test that synthesizes the CDK app goes to the
+    same worker, so the app is synthesized once (a session fixture) while the other worker runs the rest."""
+    for item in items:
+        if item.get_closest_marker("infra"):
+            item.add_marker(pytest.mark.xdist_group("cdk-synth"))
+
+
 @pytest.fixture(autouse=True)
 def simulated_pacing() -> Iterator[Any]:
     """Connect pacing (functions/common/pacing.py) on a simulated clock: no test sleeps for a token."""

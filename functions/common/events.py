@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import msgspec
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,8 +32,7 @@ EVENT_BUS_ENV = "EVENT_BUS_NAME"
 MAX_ENTRIES_PER_PUT = 10  # PutEvents accepts at most 10 entries per request
 
 
-@dataclass(frozen=True)
-class DomainEvent:
+class DomainEvent(msgspec.Struct, frozen=True):
     name: str  # also the EventBridge detail-type, e.g. "SurveyLowScore"
     data: Mapping[str, Any]
     correlation_id: str

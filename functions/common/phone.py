@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
+import msgspec
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
@@ -19,8 +19,7 @@ class NumberStatus(StrEnum):
 _WITHHELD_MARKERS = {"", "anonymous", "private", "restricted", "unavailable", "unknown", "withheld"}
 
 
-@dataclass(frozen=True)
-class ParsedNumber:
+class ParsedNumber(msgspec.Struct, frozen=True):
     status: NumberStatus
     e164: str | None = None
     problem: str | None = None

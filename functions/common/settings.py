@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+
+import msgspec
 
 
 class SettingsError(RuntimeError):
     """A required environment variable is missing or malformed."""
 
 
-@dataclass(frozen=True)
-class ClientBounds:
+class ClientBounds(msgspec.Struct, frozen=True):
     """How long one AWS request may take: timeouts and total attempts (standard retry mode, jitter)."""
 
     connect_timeout_s: float
@@ -25,8 +25,7 @@ class ClientBounds:
     max_attempts: int
 
 
-@dataclass(frozen=True)
-class RoutingSettings:
+class RoutingSettings(msgspec.Struct, frozen=True):
     profiles_table: str
     queue_arns: dict[str, str]
     default_region: str

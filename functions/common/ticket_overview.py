@@ -9,10 +9,12 @@ imports another's internals for it: they share this module. Plain Python, no AWS
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+import msgspec
+from msgspec import field
 
 
 class Status(StrEnum):
@@ -38,8 +40,7 @@ STATUS_PHRASES: dict[Status, str] = {
 }
 
 
-@dataclass(frozen=True)
-class TicketSummary:
+class TicketSummary(msgspec.Struct, frozen=True):
     """What the customer's profile keeps about each ticket that is not closed (the routing screen pop)."""
 
     ticket_id: str
@@ -53,8 +54,7 @@ class TicketSummary:
         return self.status in OPEN_STATUSES and now >= self.sla_due_at
 
 
-@dataclass(frozen=True)
-class TicketsOverview:
+class TicketsOverview(msgspec.Struct, frozen=True):
     """A caller's tickets as routing sees them: from the profile item, no extra read."""
 
     summaries: tuple[TicketSummary, ...] = field(default_factory=tuple)

@@ -7,10 +7,11 @@ order of the checks is the order of the reasons below: the first that applies is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from functions.common.phone import NumberStatus, parse_phone
 from functions.outreach.campaigns import Campaign
@@ -37,8 +38,7 @@ class Verdict(StrEnum):
     SKIP = "skip"
 
 
-@dataclass(frozen=True)
-class ContactDecision:
+class ContactDecision(msgspec.Struct, frozen=True):
     verdict: Verdict
     reason: Reason
     channel: str | None = None  # SEND: voice | sms

@@ -8,9 +8,11 @@ the reason, the channel or the date that came with it): that is the customer's o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+
+import msgspec
+from msgspec.structs import replace
 
 MAX_HISTORY = 50  # entries kept per record (oldest dropped first); a record sees a handful
 
@@ -51,8 +53,7 @@ def parse_cycle_key(cycle: str) -> tuple[str, date]:
     return campaign_id, date.fromisoformat(expires)
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(msgspec.Struct, frozen=True):
     at: datetime
     status: OutreachStatus
     reason: str | None = None
@@ -60,8 +61,7 @@ class HistoryEntry:
     note: str | None = None  # the outbound id, the not_before or the reminder date, ...
 
 
-@dataclass(frozen=True)
-class OutreachRecord:
+class OutreachRecord(msgspec.Struct, frozen=True):
     customer_id: str
     campaign_id: str
     expires: date
@@ -113,8 +113,7 @@ def new_record(customer_id: str, campaign_id: str, expires: date, status: Outrea
                           history=(HistoryEntry(at, status, reason),))
 
 
-@dataclass(frozen=True)
-class ContactCap:
+class ContactCap(msgspec.Struct, frozen=True):
     """The customer's last proactive contact, across campaigns (functions/outreach/store.py)."""
 
     customer_id: str

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+import msgspec
 
 from functions.outreach.record import cycle_key
 
@@ -33,15 +34,13 @@ class MalformedOutreachRequest(ValueError):
     """The event or message is not one of ours; the message says what is wrong."""
 
 
-@dataclass(frozen=True)
-class PlanRequest:
+class PlanRequest(msgspec.Struct, frozen=True):
     campaign_id: str
     run_date: date | None = None  # an explicit override
     scheduled_time: datetime | None = None  # when Scheduler meant to run it (UTC)
 
 
-@dataclass(frozen=True)
-class OutreachMessage:
+class OutreachMessage(msgspec.Struct, frozen=True):
     customer_id: str
     campaign_id: str
     expires: date

@@ -17,11 +17,12 @@ flow receives.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from functions.outreach.campaigns import Campaign, OutreachPolicy, UnknownCampaign, spoken_date
 from functions.outreach.record import (
@@ -59,8 +60,7 @@ class ResponseReason(StrEnum):
     MALFORMED_EVENT = "MALFORMED_EVENT"
 
 
-@dataclass(frozen=True)
-class OutreachAnswer:
+class OutreachAnswer(msgspec.Struct, frozen=True):
     action: ResponseAction
     customer_id: str
     campaign: Campaign
@@ -71,8 +71,7 @@ class OutreachAnswer:
         return cycle_key(self.campaign.id, self.expires)
 
 
-@dataclass(frozen=True)
-class ResponseResult:
+class ResponseResult(msgspec.Struct, frozen=True):
     recorded: bool
     reason: ResponseReason
     action: str | None = None

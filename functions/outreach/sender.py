@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+import msgspec
+from msgspec.structs import replace
 
 from functions.common.claims import SEND_UNCONFIRMED, ClaimHeld, ClaimState, Delivery, claim_state
 from functions.common.outbound import ChannelFailure
@@ -62,8 +64,7 @@ OUTREACH_DELIVERY = {"voice": Delivery.AT_LEAST_ONCE, "sms": Delivery.AT_MOST_ON
 
 # --- ports -----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class OutreachInvitation:
+class OutreachInvitation(msgspec.Struct, frozen=True):
     customer_id: str
     campaign_id: str
     expires: date
@@ -121,8 +122,7 @@ class Outcome(StrEnum):
     IGNORED = "ignored"  # nothing to do: no such record, or a campaign that no longer exists
 
 
-@dataclass(frozen=True)
-class SendResult:
+class SendResult(msgspec.Struct, frozen=True):
     outcome: Outcome
     customer_id: str
     cycle: str

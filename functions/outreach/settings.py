@@ -6,15 +6,14 @@ and the local runtime with local ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from functions.common.settings import number_env, optional_env, require_env
 
 QUEUE_URL = "OUTREACH_QUEUE_URL"
 
 
-@dataclass(frozen=True)
-class SenderSettings:
+class SenderSettings(msgspec.Struct, frozen=True):
     instance_id: str
     outreach_flow_id: str
     caller_queue_arn: str  # the Connect queue whose outbound caller id places the calls

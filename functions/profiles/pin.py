@@ -21,7 +21,8 @@ import re
 import secrets
 from datetime import timedelta
 
-PIN_PATTERN = r"^[0-9]{4,8}$"
+MIN_PIN_DIGITS, MAX_PIN_DIGITS = 4, 8
+PIN_PATTERN = rf"^[0-9]{{{MIN_PIN_DIGITS},{MAX_PIN_DIGITS}}}$"
 _PIN = re.compile(PIN_PATTERN)
 #: Wrong PINs in a row (over any number of calls) before the PIN is locked.
 MAX_FAILED_ATTEMPTS = 5

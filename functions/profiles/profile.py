@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from msgspec import field
 
 from functions.common.phone import time_zones_for
 from functions.common.ticket_overview import TicketsOverview
@@ -17,8 +19,7 @@ CHANNELS = ("voice", "sms", "email")
 MAX_ZONE_CHARS = 64
 
 
-@dataclass(frozen=True)
-class CustomerProfile:
+class CustomerProfile(msgspec.Struct, frozen=True):
     customer_id: str
     phone: str  # E.164
     name: str

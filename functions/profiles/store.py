@@ -28,9 +28,9 @@ Key design
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import msgspec
 from pynamodb.attributes import (
     BooleanAttribute,
     MapAttribute,
@@ -200,8 +200,7 @@ class ProfileNotFound(LookupError):
     """No profile with that customer id."""
 
 
-@dataclass(frozen=True)
-class PinRecord:
+class PinRecord(msgspec.Struct, frozen=True):
     """What verifying a caller needs from the profile: the name (said only once verified) and the PIN state."""
 
     customer_id: str

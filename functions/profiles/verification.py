@@ -20,10 +20,11 @@ per call.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+import msgspec
 
 from functions.profiles.pin import LOCKOUT, MAX_FAILED_ATTEMPTS, pin_matches
 from functions.profiles.store import PinRecord, ProfileStoreUnavailable
@@ -57,8 +58,7 @@ class PinStore(Protocol):
     def clear_pin_failures(self, customer_id: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class VerificationRequest:
+class VerificationRequest(msgspec.Struct, frozen=True):
     customer_id: str
     pin: str
 
@@ -74,8 +74,7 @@ class VerificationRequest:
         return cls(customer_id=text("customer_id", MAX_ID_CHARS), pin=text("pin", MAX_ENTRY_CHARS))
 
 
-@dataclass(frozen=True)
-class VerificationAnswer:
+class VerificationAnswer(msgspec.Struct, frozen=True):
     result: Result
     message: str
     customer_name: str = ""  # only when verified

@@ -9,16 +9,17 @@ whole module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
+from msgspec import field
 
 
 class MalformedContactEvent(ValueError):
     """The event is not a Connect contact-flow invocation."""
 
 
-@dataclass(frozen=True)
-class InboundContact:
+class InboundContact(msgspec.Struct, frozen=True):
     contact_id: str
     channel: str
     initiation_method: str

@@ -15,10 +15,12 @@ Evaluation order (documented in README.md, "Routing rules"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+import msgspec
+from msgspec import field
 
 from functions.common.ticket_overview import Status, TicketsOverview
 from functions.profiles.profile import CustomerProfile, customer_zone
@@ -48,8 +50,7 @@ ROUTED_INITIATIONS = ("INBOUND", "OUTBOUND", "API")
 NON_INBOUND_REASON = "NON_INBOUND_CONTACT"
 
 
-@dataclass(frozen=True)
-class CallContext:
+class CallContext(msgspec.Struct, frozen=True):
     """What the contact itself tells us, already parsed."""
 
     channel: str  # upper case: VOICE, CHAT, TASK, EMAIL, ...
@@ -61,8 +62,7 @@ class CallContext:
     menu_answered: bool = False  # the caller chose something (even what no rule knows): the menu is not offered again
 
 
-@dataclass(frozen=True)
-class CallerTickets:
+class CallerTickets(msgspec.Struct, frozen=True):
     """The caller's tickets as one call sees them: counted once, then carried in the contact attributes.
 
     The first decision takes them from the profile's screen-pop map (`profile.tickets`, read by the same
@@ -98,8 +98,7 @@ class CallerTickets:
 NO_TICKETS = CallerTickets()
 
 
-@dataclass(frozen=True)
-class RoutingDecision:
+class RoutingDecision(msgspec.Struct, frozen=True):
     queue: str
     priority: int
     reason: str

@@ -8,11 +8,11 @@ itself fails or times out, the flow's error branch sends the call to the default
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from msgspec.structs import replace
 
 from functions.common.clock import utc_now
 from functions.common.observability import count_metric, logger, metrics

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from functions.common.phone import NumberStatus, mask_phone, parse_phone
 from functions.common.ticket_overview import Status, status_message
@@ -60,8 +61,7 @@ MAX_ATTRIBUTE_ID_CHARS = 64
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 
 
-@dataclass(frozen=True)
-class Identification:
+class Identification(msgspec.Struct, frozen=True):
     status: CallerStatus
     caller_e164: str | None
     profile: CustomerProfile | None

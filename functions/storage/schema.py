@@ -3,27 +3,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from pynamodb.models import Model
 
 
-@dataclass(frozen=True)
-class KeyAttribute:
+class KeyAttribute(msgspec.Struct, frozen=True):
     name: str
     type: str  # "S" | "N" | "B"
 
 
-@dataclass(frozen=True)
-class IndexSchema:
+class IndexSchema(msgspec.Struct, frozen=True):
     name: str
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None
     projection: str  # "ALL" | "KEYS_ONLY" | "INCLUDE"
 
 
-@dataclass(frozen=True)
-class TableSchema:
+class TableSchema(msgspec.Struct, frozen=True):
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None
     global_indexes: tuple[IndexSchema, ...]

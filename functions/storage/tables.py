@@ -31,21 +31,24 @@ def bind_table_names(models: Iterable[type[Model]], environ: Mapping[str, str] |
             model.Meta.table_name = name
 
 
-_configured: set[tuple[tuple[type[Model], ...], ClientBounds]] = set()
+#: What each model's client was last configured with: (table name, bounds). In Lambda one function owns the
+#: process, so this is set once; the local runtime runs every function in one process, where functions that
+#: share a model (profiles) each get their own bounds back on their next invocation.
+_configured: dict[type[Model], tuple[str, ClientBounds]] = {}
 
 
 def configure_data_access(models: Iterable[type[Model]], default: ClientBounds) -> None:
-    """Once per execution environment and caller, on first use (never at import): bind the models' table
-    names from the environment and bound their clients (the DDB_* variables override `default`)."""
-    key = (tuple(models), default)
-    if key in _configured:
-        return
-    bind_table_names(key[0])
+    """On first use (never at import), and again whenever the model was last set up otherwise: bind the models'
+    table names from the environment and bound their clients (the DDB_* variables override `default`)."""
     bounds = dynamodb_bounds(default)
-    for model in key[0]:
+    for model in models:
+        table = os.environ.get(table_env_var(model)) or model.Meta.table_name
+        if _configured.get(model) == (table, bounds):
+            continue
+        model.Meta.table_name = table
         configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
                          max_attempts=bounds.max_attempts)
-    _configured.add(key)
+        _configured[model] = (table, bounds)
 
 
 def reset_data_access() -> None:

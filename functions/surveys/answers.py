@@ -7,10 +7,11 @@ input; every outcome is an `AnswerResult` whose reason code the survey flow rece
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+import msgspec
 
 from functions.common.events import DomainEvent, EventPublisher, EventPublishError
 from functions.surveys.policy import SurveyPolicy
@@ -42,8 +43,7 @@ class AnswerReason(StrEnum):
     MALFORMED_EVENT = "MALFORMED_EVENT"  # not a Connect contact flow event
 
 
-@dataclass(frozen=True)
-class SurveyAnswers:
+class SurveyAnswers(msgspec.Struct, frozen=True):
     contact_id: str  # the surveyed (original) contact
     score: int | None  # 1-5
     resolved: str | None  # yes | no
@@ -55,8 +55,7 @@ class InvalidAnswers(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class AnswerResult:
+class AnswerResult(msgspec.Struct, frozen=True):
     recorded: bool
     reason: AnswerReason
     contact_id: str | None = None

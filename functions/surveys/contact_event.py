@@ -10,10 +10,10 @@ contact event at all (no envelope, no detail, no contact id) is a `MalformedCont
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 
 CONTACT_EVENT_SOURCE = "aws.connect"
@@ -25,8 +25,7 @@ class MalformedContactEvent(ValueError):
     """The body is not an Amazon Connect contact event; the message says what is missing."""
 
 
-@dataclass(frozen=True)
-class ContactEvent:
+class ContactEvent(msgspec.Struct, frozen=True):
     contact_id: str
     initial_contact_id: str  # the contact itself when the event does not say otherwise
     event_type: str  # upper case: INITIATED, QUEUED, CONNECTED_TO_AGENT, DISCONNECTED, ...

@@ -48,10 +48,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
+
+import msgspec
+from msgspec.structs import replace
 
 from functions.common.claims import SEND_UNCONFIRMED, ClaimHeld, ClaimState, Delivery, claim_state
 from functions.common.clock import utc_now
@@ -82,8 +84,7 @@ class ContactAttributesUnavailable(RuntimeError):
     """Amazon Connect did not return the contact's attributes (throttled, failing); retry later."""
 
 
-@dataclass(frozen=True)
-class SurveyInvitation:
+class SurveyInvitation(msgspec.Struct, frozen=True):
     contact_id: str  # the surveyed (original) contact
     customer_id: str
     channel: str  # voice | sms
@@ -141,8 +142,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # the contact is already handled (or being handled)
 
 
-@dataclass(frozen=True)
-class DispatchResult:
+class DispatchResult(msgspec.Struct, frozen=True):
     outcome: Outcome
     contact_id: str
     reason: str | None = None  # the skip reason, or the status found for a duplicate

@@ -9,10 +9,11 @@ applies is the one recorded.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from functions.common.phone import NumberStatus, parse_phone
 from functions.profiles.profile import CustomerProfile, customer_zone
@@ -53,8 +54,7 @@ class Reason(StrEnum):
 EVENT_ONLY_REASONS = frozenset({Reason.NOT_DISCONNECTED, Reason.NOT_VOICE, Reason.NOT_INBOUND})
 
 
-@dataclass(frozen=True)
-class SurveyDecision:
+class SurveyDecision(msgspec.Struct, frozen=True):
     verdict: Verdict
     reason: Reason
     customer_id: str | None = None

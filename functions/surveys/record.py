@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
 
 
 class SurveyStatus(StrEnum):
@@ -24,8 +25,7 @@ SURVEYED_STATUSES = (SurveyStatus.DELAYED, SurveyStatus.DISPATCHING, SurveyStatu
 ANSWERABLE_STATUSES = (SurveyStatus.DISPATCHING, SurveyStatus.DISPATCHED)
 
 
-@dataclass(frozen=True)
-class SurveyRecord:
+class SurveyRecord(msgspec.Struct, frozen=True):
     """One per ended contact, keyed by the contact id."""
 
     contact_id: str
@@ -49,8 +49,7 @@ class FollowUpReason(StrEnum):
     NOT_RESOLVED = "NOT_RESOLVED"
 
 
-@dataclass(frozen=True)
-class FollowUp:
+class FollowUp(msgspec.Struct, frozen=True):
     """What a low score (or an unresolved issue) opens; the tickets feature adopts these records."""
 
     followup_id: str

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from functions.surveys.contact_event import ContactEvent, MalformedContactEvent, parse_contact_event, parse_timestamp
 
 DELAYED_SURVEY = "delayed-survey"
 
 
-@dataclass(frozen=True)
-class SurveyRequest:
+class SurveyRequest(msgspec.Struct, frozen=True):
     event: ContactEvent
     not_before: datetime | None = None  # only for a delayed survey
 

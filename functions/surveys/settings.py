@@ -7,13 +7,12 @@ means a changed environment (a test, the local runtime) is never served stale.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from functions.common.settings import optional_env, require_env
 
 
-@dataclass(frozen=True)
-class DispatcherSettings:
+class DispatcherSettings(msgspec.Struct, frozen=True):
     instance_id: str
     survey_flow_id: str
     survey_queue_arn: str

@@ -65,7 +65,7 @@ from functions.common.clock import utc_now
 from functions.common.observability import logger
 from functions.common.ticket_overview import Status
 from functions.profiles import store as profile_store
-from functions.profiles.pin import PIN_PATTERN, hash_pin
+from functions.profiles.pin import MAX_PIN_DIGITS, MIN_PIN_DIGITS, PIN_PATTERN, hash_pin
 from functions.routing.policy import load_policy
 from functions.tickets import store as ticket_store
 from functions.tickets.service import TicketService
@@ -177,7 +177,8 @@ class NoteRequest(_Request):
 
 
 class PinRequest(_Request):
-    pin: Annotated[str, Field(pattern=PIN_PATTERN, description="the customer's new phone PIN: 4 to 8 digits")]
+    pin: Annotated[str, Field(pattern=PIN_PATTERN, min_length=MIN_PIN_DIGITS, max_length=MAX_PIN_DIGITS,
+                              description="the customer's new phone PIN: 4 to 8 digits")]
 
 
 class PinSetOut(BaseModel):

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from functions.tickets.ticket import Actor, ActorKind
 
@@ -27,8 +28,7 @@ class MalformedSurveyEvent(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class FollowUpRequest:
+class FollowUpRequest(msgspec.Struct, frozen=True):
     followup_id: str
     customer_id: str
     contact_id: str
@@ -37,8 +37,7 @@ class FollowUpRequest:
     queue_arn: str | None
 
 
-@dataclass(frozen=True)
-class TicketDraft:
+class TicketDraft(msgspec.Struct, frozen=True):
     customer_id: str
     subject: str
     category: str

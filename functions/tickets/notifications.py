@@ -59,7 +59,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -69,6 +68,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Meta
+from msgspec.structs import replace
 
 from functions.common.claims import ClaimHeld, ClaimState, claim_state
 from functions.common.clock import utc_now
@@ -121,8 +121,7 @@ def load_notification_settings(path: Path = SETTINGS_FILE) -> NotificationSettin
 
 # --- the event -------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class StatusChange:
+class StatusChange(msgspec.Struct, frozen=True):
     """One stored status change of a ticket: the data of a TicketStatusChanged event."""
 
     ticket_id: str
@@ -199,8 +198,7 @@ class _ChangeData(msgspec.Struct, frozen=True, kw_only=True):
     changed_by: str | None = None
 
 
-@dataclass(frozen=True)
-class NotificationRequest:
+class NotificationRequest(msgspec.Struct, frozen=True):
     change: StatusChange
     envelope: Mapping[str, Any]  # the EventBridge event, as delivered (re-sent as is when delayed)
     not_before: datetime | None = None  # a delayed notification comes due
@@ -252,8 +250,7 @@ def delayed_message(request: NotificationRequest, not_before: datetime) -> str:
 
 # --- what is said ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Message:
+class Message(msgspec.Struct, frozen=True):
     subject: str  # the email subject (SMS sends the body only)
     body: str
 
@@ -305,8 +302,7 @@ class Reason(StrEnum):
     ELIGIBLE = "ELIGIBLE"  # SEND
 
 
-@dataclass(frozen=True)
-class NotificationDecision:
+class NotificationDecision(msgspec.Struct, frozen=True):
     verdict: Verdict
     reason: Reason
     channel: str | None = None  # sms | email
@@ -373,8 +369,7 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"  # the channel failed; the redelivered message may claim it again
 
 
-@dataclass(frozen=True)
-class NotificationRecord:
+class NotificationRecord(msgspec.Struct, frozen=True):
     ticket_id: str
     seq: int
     customer_id: str
@@ -434,8 +429,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"  # the event does not match the tickets table: nothing written or sent
 
 
-@dataclass(frozen=True)
-class NotifyResult:
+class NotifyResult(msgspec.Struct, frozen=True):
     outcome: Outcome
     ticket_id: str
     seq: int

@@ -23,9 +23,10 @@ as their last four characters.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from functions.common.ticket_overview import Status, spoken_id, status_message
 from functions.tickets.ticket import (
@@ -76,8 +77,7 @@ _MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class SelfServiceRequest:
+class SelfServiceRequest(msgspec.Struct, frozen=True):
     action: str
     customer_id: str
     ticket_id: str
@@ -101,8 +101,7 @@ class SelfServiceRequest:
                    caller_verified=caller_verified)
 
 
-@dataclass(frozen=True)
-class SelfServiceAnswer:
+class SelfServiceAnswer(msgspec.Struct, frozen=True):
     result: Result
     message: str
     ticket_id: str = ""

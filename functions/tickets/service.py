@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+import msgspec
 
 from functions.common.clock import pause, utc_now
 from functions.common.ticket_overview import Status
@@ -74,8 +75,7 @@ def note_backoff(attempt: int, uniform: Callable[[], float]) -> float:
     return uniform() * min(NOTE_BACKOFF_CAP_S, NOTE_BACKOFF_BASE_S * 2 ** (attempt - 1))
 
 
-@dataclass(frozen=True)
-class Created:
+class Created(msgspec.Struct, frozen=True):
     ticket: Ticket
     created: bool  # False: the request id had already created this ticket (a retry)
 

@@ -33,9 +33,11 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+import msgspec
+from msgspec.structs import replace
 
 from functions.common.ticket_overview import (
     OPEN_STATUSES,
@@ -152,8 +154,7 @@ class ActorKind(StrEnum):
     SYSTEM = "system"  # our own functions (survey follow-ups, the simulated day)
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(msgspec.Struct, frozen=True):
     id: str  # agent user name, IAM principal, customer id, or function name
     kind: ActorKind
     teams: frozenset[str] = frozenset()
@@ -185,8 +186,7 @@ class Actor:
             raise AccessDenied(f"ticket {ticket.ticket_id} is restricted to the {ticket.team} team")
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(msgspec.Struct, frozen=True):
     seq: int
     at: datetime
     actor: str  # Actor.label
@@ -202,8 +202,7 @@ class HistoryEntry:
         return self.to_status is not None and self.to_status != self.from_status
 
 
-@dataclass(frozen=True)
-class Ticket:
+class Ticket(msgspec.Struct, frozen=True):
     ticket_id: str
     customer_id: str
     subject: str
@@ -291,8 +290,8 @@ def _clean_note(note: str | None) -> str | None:
 
 
 def _append(ticket: Ticket, now: datetime, actor: Actor, action: str, **changes: object) -> Ticket:
-    fields = {k: v for k, v in changes.items() if k in Ticket.__dataclass_fields__}
-    entry_fields = {k: v for k, v in changes.items() if k in HistoryEntry.__dataclass_fields__}
+    fields = {k: v for k, v in changes.items() if k in Ticket.__struct_fields__}
+    entry_fields = {k: v for k, v in changes.items() if k in HistoryEntry.__struct_fields__}
     entry = HistoryEntry(seq=ticket.last_seq + 1, at=now, actor=actor.label, action=action, **entry_fields)
     return replace(ticket, **fields, updated_at=now, history=(*ticket.history, entry))
 

@@ -14,11 +14,11 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
+from msgspec.structs import replace
 
 from functions.profiles import store as profile_store
 from functions.profiles.profile import CustomerProfile

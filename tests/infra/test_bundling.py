@@ -16,6 +16,7 @@ import textwrap
 import tomllib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from functions.manifest import FUNCTIONS
@@ -196,7 +197,8 @@ def test_runtime_provided_is_boto3_and_what_it_depends_on() -> None:
 def test_modules_load_from_bytecode_in_a_read_only_lambda_layout(asset: Path) -> None:
     """A fresh interpreter with only the asset on its path: nothing under it is compiled from source, and
     phone numbers still resolve to time zones (phonenumbers' tzdata is kept), and IANA zone files load from the
-    compiled tzdata package. Pure-Python modules only: the asset's native extensions are arm64."""
+    compiled tzdata package. The asset's native extensions are arm64, so msgspec (the one functions.common.phone
+    needs) is imported first from this environment; everything else comes from the asset."""
     script = textwrap.dedent(f"""
         import importlib.machinery, json, sys
         asset = {str(asset)!r}
@@ -207,7 +209,9 @@ def test_modules_load_from_bytecode_in_a_read_only_lambda_layout(asset: Path) ->
                 compiled.append(str(path))
             return original(self, data, path, **kwargs)
         importlib.machinery.SourceFileLoader.source_to_code = source_to_code
-        sys.path.insert(0, asset)
+        sys.path.insert(0, {str(Path(msgspec.__file__).parent.parent)!r})
+        import msgspec  # native: this machine's build, not the asset's arm64 one
+        sys.path[:] = [asset, *sys.path[1:]]
         from functions.common.phone import mask_phone, time_zones_for
         from importlib.resources import files
         zone_file = files("tzdata.zoneinfo.America").joinpath("New_York").read_bytes()  # zoneinfo's fallback

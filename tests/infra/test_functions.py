@@ -420,16 +420,16 @@ def test_a_reservation_that_is_not_a_whole_positive_number_is_refused(tmp_path: 
 
 
 def test_a_queue_visibility_below_six_consumer_timeouts_stops_the_synthesis(tiny_asset: Path) -> None:
-    import dataclasses
-
     import aws_cdk as cdk
+    import msgspec
 
     from infra.constructs.functions import ConnectInstance, Functions
     from infra.constructs.messaging import Messaging
     from infra.constructs.tables import Tables
 
     # Given a survey-requests queue whose visibility timeout is only 5x the dispatcher's timeout
-    short = dataclasses.replace(QUEUES["survey-requests"], visibility_timeout_seconds=5 * DISPATCHER.timeout_seconds)
+    short = msgspec.structs.replace(QUEUES["survey-requests"],
+                                    visibility_timeout_seconds=5 * DISPATCHER.timeout_seconds)
     stack = cdk.Stack(cdk.App(), "ShortVisibility")
     messaging = Messaging(stack, "Messaging", stage="t", instance_arn="instance-arn",
                           queues={"survey-requests": short}, rules={})

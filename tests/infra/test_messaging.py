@@ -242,13 +242,12 @@ def test_domain_rule_feeds_its_queue_with_a_dead_letter_queue_and_only_it_may_se
 
 
 def test_a_rule_on_an_unknown_bus_stops_the_synthesis() -> None:
-    import dataclasses
-
     import aws_cdk as cdk
+    import msgspec
 
     from infra.constructs.messaging import Messaging
 
-    odd = dataclasses.replace(DOMAIN_RULES[0], bus="partner")
+    odd = msgspec.structs.replace(DOMAIN_RULES[0], bus="partner")
     with pytest.raises(ValueError, match="unknown bus 'partner'"):
         Messaging(cdk.Stack(cdk.App(), "Odd"), "Messaging", stage="t", instance_arn="instance-arn",
                   rules={odd.name: odd})

@@ -5,11 +5,11 @@ stops the synthesis."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from functions.manifest import FUNCTIONS, QUEUES, ScheduleSource
@@ -170,7 +170,7 @@ def _build_functions(tiny_asset: Path, campaigns: Path) -> Any:
     from infra.constructs.messaging import Messaging
     from infra.constructs.tables import Tables
 
-    planner = dataclasses.replace(PLANNER, source=ScheduleSource(campaigns=str(campaigns)))
+    planner = msgspec.structs.replace(PLANNER, source=ScheduleSource(campaigns=str(campaigns)))
     stack = cdk.Stack(cdk.App(), "Campaigns")
     messaging = Messaging(stack, "Messaging", stage="t", instance_arn="instance-arn",
                           queues={name: QUEUES[name] for name in PLANNER.queues_sent}, rules={})

@@ -104,15 +104,14 @@ def test_the_tickets_table_streams_old_and_new_images_for_ticket_events(synthesi
 
 
 def test_an_unknown_stream_view_type_stops_the_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dataclasses
-
     import aws_cdk as cdk
+    import msgspec
 
     from infra.constructs import tables
 
     # Given a model whose schema asks for a view type DynamoDB does not have
     monkeypatch.setattr(tables, "table_schema",
-                        lambda model: dataclasses.replace(table_schema(model), stream_view_type="EVERYTHING"))
+                        lambda model: msgspec.structs.replace(table_schema(model), stream_view_type="EVERYTHING"))
     # When its table is built, Then the synthesis stops with the reason
     with pytest.raises(ValueError, match="unknown stream_view_type 'EVERYTHING'"):
         tables.ModelTable(cdk.Stack(cdk.App(), "Odd"), "Odd", spec=TABLES["tickets"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.awsrequest import AWSResponse
+from msgspec.structs import replace
 
 from callcenter.backend import DynamoDBTraffic, LocalLambdaContext, queue_arn
 from functions.common import clock

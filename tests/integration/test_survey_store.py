@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from msgspec.structs import replace
 
 from functions.surveys.record import SurveyRecord, SurveyStatus
 from functions.surveys.store import create_survey, get_survey, last_survey_at, record_answers, replace_survey

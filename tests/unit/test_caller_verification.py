@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from msgspec.structs import replace
 
 from functions.profiles.pin import LOCKOUT, MAX_FAILED_ATTEMPTS, InvalidPin, hash_pin, pin_matches
 from functions.profiles.store import PinRecord, ProfileStoreUnavailable
@@ -66,7 +66,8 @@ def test_only_4_to_8_ascii_digits_make_a_pin(pin):
 
 
 @pytest.mark.parametrize("stored", ["", "x", "scrypt$14$8$1$!!$!!", "bcrypt$14$8$1$AAAA$AAAA",
-                                    HASH.replace("scrypt$14$", "scrypt$40$")])
+                                    HASH.replace("scrypt$14$", "scrypt$40$")],
+                         ids=["empty", "junk", "bad-base64", "other-scheme", "cost-too-high"])  # salts are random
 def test_a_malformed_stored_hash_matches_nothing(stored):
     assert not pin_matches("2468", stored)
 

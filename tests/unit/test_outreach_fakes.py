@@ -8,8 +8,10 @@ run the same scenarios against moto.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+
+from msgspec.structs import replace
 
 from functions.manifest import claim_lease
 from functions.outreach.campaigns import load_campaigns

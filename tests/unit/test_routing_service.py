@@ -1,13 +1,13 @@
 """Identifying the caller and shaping the Connect response, with a fake profile store."""
 
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from functions.common.phone import time_zones_for
 from functions.common.ticket_overview import Status, TicketsOverview, TicketSummary

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
+from msgspec.structs import replace
 
 from functions.common.events import InMemoryPublisher
 from functions.surveys.answers import AnswerReason, parse_answers, record_survey_answers

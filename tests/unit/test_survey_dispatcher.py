@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from functions.common.claims import SEND_UNCONFIRMED, ClaimHeld
 from functions.manifest import QUEUES, claim_lease

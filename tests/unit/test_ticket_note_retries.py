@@ -5,10 +5,10 @@ sleeper, fixed random draws. (Real interleaving of concurrent notes is the concu
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from msgspec.structs import replace
 
 from functions.tickets import api
 from functions.tickets import ticket as domain

@@ -4,12 +4,13 @@ and the notifier's once-per-change claims (with in-memory store, channels and qu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import pytest
+from msgspec.structs import replace
 
 from functions.common.claims import ClaimHeld
 from functions.common.outbound import ChannelFailure
