@@ -1,5 +1,8 @@
 """The embedded local backend: moto in-process, the real tables, the real handlers.
 
+One class, about 400 lines: starting and stopping moto, the functions' environment and invoking them are
+the one lifecycle of `LocalBackend`; the emulators, event sources and moto patches are already apart.
+
 `LocalBackend` starts moto, creates every table from its PynamoDB model
 (functions/tables.py), sets each function's environment from the manifest
 with local values, and acts as the flow simulator's ContactEnvironment: it maps

@@ -1,5 +1,9 @@
 """The agents' ticket API: routes, request and response models, identity, and how refusals look over HTTP.
 
+About 630 lines, kept whole for now: the resolver, its models and its error mapping are read together to
+review what an agent may send and get back. The pydantic models are the part to move out (an `api_models`
+module) when the agent desktop adds its routes.
+
 A Powertools `APIGatewayRestResolver` with validation: the pydantic models below are both the request
 and response validation and the source of the OpenAPI document (`openapi()`, committed as
 docs/api/tickets-openapi.json; `python -m functions.tickets.api` prints it). The routes only translate:

@@ -1,5 +1,8 @@
 """Progress updates: the customer hears about every status change of their ticket, once, at a decent hour.
 
+About 570 lines in two halves (below) that share the settings, the record and the decision types; the
+notifier half (claim, verify against the tickets table, send) is the one to move out when it grows again.
+
 Plain Python, every input passed in. Two halves:
 
 1. The event. `status_change_events(old, new)` turns one stored write of a ticket (the tickets table

@@ -1,5 +1,7 @@
 """The ticket as the domain sees it: lifecycle, SLA, history and access rules. Plain Python, no AWS.
 
+About 400 lines: one aggregate and the rules that change it; each rule is a short function beside the others.
+
 Lifecycle (every change goes through `change_status`, which refuses the transitions not listed):
 
     open ----------> in_progress, waiting_on_customer, escalated, resolved, closed
