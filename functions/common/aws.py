@@ -32,9 +32,9 @@ def aws_client(service: str) -> BaseClient:
 
 
 def reset_clients() -> None:
-    """Forget the clients and their session (tests, the local runtime), so the next use builds them afresh."""
+    """Forget the clients (tests, the local runtime), so the next use builds them afresh. The session stays:
+    it only holds the loaded service models and the credential chain, as boto3's default session does."""
     aws_client.cache_clear()
-    botocore_session.cache_clear()
 
 
 def error_code(exc: Exception) -> str:

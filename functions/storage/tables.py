@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pynamodb.models import Model
 
@@ -33,8 +34,10 @@ def bind_table_names(models: Iterable[type[Model]], environ: Mapping[str, str] |
 
 #: What each model's client was last configured with: (table name, bounds). In Lambda one function owns the
 #: process, so this is set once; the local runtime runs every function in one process, where functions that
-#: share a model (profiles) each get their own bounds back on their next invocation.
+#: share a model (profiles) each get their own bounds back on their next invocation, with the connection they
+#: had (kept in `_connections`), so switching costs no new client.
 _configured: dict[type[Model], tuple[str, ClientBounds]] = {}
+_connections: dict[tuple[type[Model], str, ClientBounds], Any] = {}
 
 
 def configure_data_access(models: Iterable[type[Model]], default: ClientBounds) -> None:
@@ -43,17 +46,23 @@ def configure_data_access(models: Iterable[type[Model]], default: ClientBounds) 
     bounds = dynamodb_bounds(default)
     for model in models:
         table = os.environ.get(table_env_var(model)) or model.Meta.table_name
-        if _configured.get(model) == (table, bounds):
+        wanted = (table, bounds)
+        current = _configured.get(model)
+        if current == wanted:
             continue
+        if current is not None and model._connection is not None:
+            _connections[(model, *current)] = model._connection
         model.Meta.table_name = table
         configure_client(model, connect_timeout=bounds.connect_timeout_s, read_timeout=bounds.read_timeout_s,
                          max_attempts=bounds.max_attempts)
-        _configured[model] = (table, bounds)
+        model._connection = _connections.get((model, *wanted))  # None: built on first use with these settings
+        _configured[model] = wanted
 
 
 def reset_data_access() -> None:
     """Tests and the local runtime: configure again on next use (e.g. after changing table names)."""
     _configured.clear()
+    _connections.clear()
 
 
 def configure_client(model: type[Model], *, connect_timeout: float, read_timeout: float, max_attempts: int) -> None:
