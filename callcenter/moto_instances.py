@@ -23,13 +23,11 @@ Only for moto 5.2.5, the version this was read from; with another moto it warns 
 from __future__ import annotations
 
 import itertools
-import warnings
 import weakref
 from collections.abc import Iterable, Iterator
-from importlib.metadata import version
 from typing import Any
 
-MOTO_VERSION = "5.2.5"
+from callcenter.moto_patches import patched_moto_installed
 
 _records: weakref.WeakKeyDictionary[type, WeakInstances] = weakref.WeakKeyDictionary()
 _installed = False
@@ -77,10 +75,8 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
-    if version("moto") != MOTO_VERSION:
-        warnings.warn(f"callcenter.moto_instances was written for moto {MOTO_VERSION}, not moto "
-                      f"{version('moto')}: moto keeps every model instance it ever made until the mock stops",
-                      stacklevel=2)
+    if not patched_moto_installed("moto_instances", "moto keeps every model instance it ever made until the "
+                                                    "mock stops"):
         return False
     from moto.core.base_backend import InstanceTrackerMeta
 

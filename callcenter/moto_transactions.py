@@ -32,11 +32,9 @@ cannot silently run a stale copy. The change is small and self-contained enough 
 from __future__ import annotations
 
 import copy
-import warnings
-from importlib.metadata import version
 from typing import Any
 
-MOTO_VERSION = "5.2.5"
+from callcenter.moto_patches import patched_moto_installed
 
 _original: Any = None
 
@@ -197,10 +195,8 @@ def install() -> bool:
 
     if _original is not None:
         return True
-    if version("moto") != MOTO_VERSION:
-        warnings.warn(f"callcenter.moto_transactions was copied from moto {MOTO_VERSION}, not moto "
-                      f"{version('moto')}: moto's own TransactWriteItems stays (it copies whole tables)",
-                      stacklevel=2)
+    if not patched_moto_installed("moto_transactions", "moto's own TransactWriteItems stays (it copies whole "
+                                                       "tables)"):
         return False
     _original = DynamoDBBackend.transact_write_items
     DynamoDBBackend.transact_write_items = transact_write_items

@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from callcenter import moto_instances
+from callcenter import moto_instances, moto_patches
 
 REGION = "us-east-1"
 
@@ -108,7 +108,7 @@ def test_the_patch_stays_out_with_a_moto_it_was_not_written_for(monkeypatch: pyt
     # Given a moto whose version differs from the one the patch was written for, and moto's own lists
     monkeypatch.delattr(InstanceTrackerMeta, "instances_tracked", raising=False)
     monkeypatch.setattr(moto_instances, "_installed", False)
-    monkeypatch.setattr(moto_instances, "version", lambda _name: "9.9.9")
+    monkeypatch.setattr(moto_patches, "version", lambda _name: "9.9.9")
 
     # When the patch is asked to install, then it warns and leaves moto's lists in place
     with pytest.warns(UserWarning, match="9.9.9"):

@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from callcenter import moto_transactions
+from callcenter import moto_patches, moto_transactions
 
 TABLE = "tx-test"
 
@@ -171,7 +171,7 @@ def test_the_patch_stays_out_with_a_moto_it_was_not_copied_from(monkeypatch: pyt
 
     monkeypatch.setattr(DynamoDBBackend, "transact_write_items", motos_own)
     monkeypatch.setattr(moto_transactions, "_original", None)
-    monkeypatch.setattr(moto_transactions, "version", lambda _name: "9.9.9")
+    monkeypatch.setattr(moto_patches, "version", lambda _name: "9.9.9")
 
     # When the patch is asked to install, then it warns and leaves moto's method as it was
     with pytest.warns(UserWarning, match="9.9.9"):
