@@ -61,3 +61,19 @@ def test_timestamps_round_trip_in_connect_forms():
     assert timestamp(T0) == "2026-11-24T09:30:00Z"
     assert parse_timestamp("2026-11-24T09:30:00Z") == T0
     assert parse_timestamp("2026-11-24T09:30:00.000+00:00") == T0
+
+
+def test_records_land_in_their_initiation_date_partition(tmp_path):
+    import json
+
+    from analytics.lake import write_jsonl
+
+    late = record(contact_id="c-2", initiated_at=T0 + timedelta(hours=15),
+                  disconnected_at=T0 + timedelta(hours=15, minutes=1))
+    files = write_jsonl([record(), late, record(contact_id="c-3")], tmp_path)
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "contact_records/dt=2026-11-24/part-00000.jsonl", "contact_records/dt=2026-11-25/part-00000.jsonl"]
+    first_day = [json.loads(line) for line in files[0].read_text().splitlines()]
+    assert [r["ContactId"] for r in first_day] == ["c-1", "c-3"]
+    write_jsonl([record(contact_id="c-4")], tmp_path)  # appends, never overwrites
+    assert len(files[0].read_text().splitlines()) == 3
