@@ -148,3 +148,14 @@ def cdk_json_context(path: Path) -> dict[str, Any]:
     if not isinstance(context, dict):
         raise ContextError(f"{path}: 'context' must be an object")
     return context
+
+
+def with_overrides(context: Mapping[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """`context` with `-c KEY=VALUE` assignments applied on top, as the CDK CLI applies them."""
+    merged = dict(context)
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ContextError(f"-c {item!r}: expected KEY=VALUE")
+        merged[key.strip()] = value
+    return merged

@@ -167,7 +167,7 @@ def _optional_findings(read: Callable[[str], str | None]) -> list[Finding]:
     except ContextError as exc:
         findings.append(_missing("VIP line", str(exc)))
     if not read("email_from_identity"):
-        findings.append(_note("e-mail", "email_from_identity is unset: ticket updates go by SMS only"))
+        findings.append(_note("e-mail", "email_from_identity is unset: ticket updates are not e-mailed"))
     if not read("sms_origination_identity"):
         findings.append(_note("SMS", "sms_origination_identity is unset: no SMS surveys, reminders or ticket updates"))
     try:

@@ -51,15 +51,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def read_context(args: argparse.Namespace) -> dict[str, Any]:
-    from infra.context import ContextError, cdk_json_context
+    from infra.context import cdk_json_context, with_overrides
 
-    context = cdk_json_context(args.context_file) if args.context_file.is_file() else {}
-    for item in args.context:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ContextError(f"-c {item!r}: expected KEY=VALUE")
-        context[key.strip()] = value
-    return context
+    return with_overrides(cdk_json_context(args.context_file) if args.context_file.is_file() else {}, args.context)
 
 
 def _region(args: argparse.Namespace) -> str | None:
