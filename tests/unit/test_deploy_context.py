@@ -12,10 +12,12 @@ from functions.routing.policy import PolicyError, load_policy, policy_with_lines
 from infra.context import (
     ContextError,
     PhoneNumberSpec,
+    cdk_json_context,
     deletion_protection,
     phone_number,
     value_reader,
     vip_line_number,
+    with_overrides,
 )
 
 NUMBER_ARN = "arn:aws:connect:us-east-1:111122223333:phone-number/5f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -93,3 +95,20 @@ def test_local_runs_take_the_vip_number_from_cdk_json_else_the_fictional_default
     assert local_line_numbers(policy, cdk_json)["vip"] == ("+18005550123",)
     # And the repository's cdk.json names no VIP number: local runs and the demo keep the fictional one
     assert local_line_numbers(policy)["vip"] == ("+18005550199",)
+
+
+def test_context_overrides_apply_on_top_of_cdk_json_as_the_cdk_cli_does(tmp_path: Path) -> None:
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"app": "x", "context": {"stage": "dev", "phone_number_type": ""}}),
+                        encoding="utf-8")
+    context = with_overrides(cdk_json_context(cdk_json), ["phone_number_type=DID", "phone_number_country=US"])
+    assert context == {"stage": "dev", "phone_number_type": "DID", "phone_number_country": "US"}
+    with pytest.raises(ContextError, match="KEY=VALUE"):
+        with_overrides({}, ["phone_number_type"])
+
+
+def test_an_unreadable_cdk_json_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "cdk.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ContextError, match="cannot read the context"):
+        cdk_json_context(broken)
