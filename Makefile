@@ -9,10 +9,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint test test-fast demo synth bundle bench deploy lock clean
+.PHONY: help install lint test test-fast demo synth bundle bench deploy deploy-check smoke-test lock clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -42,10 +42,17 @@ demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of o
 	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24
 	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv
 
-synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), then cfn-lint them
+# Context beyond cdk.json for synth, deploy-check and deploy alike: make deploy CONTEXT="phone_number_country=US ..."
+CONTEXT ?=
+CONTEXT_ARGS := $(foreach c,$(CONTEXT),-c $(c))
+
+synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside, cdk.json's context and CONTEXT), then cfn-lint them
 	rm -rf cdk.out
-	$(BIN)/python app.py
+	$(BIN)/python app.py $(CONTEXT_ARGS)
 	$(BIN)/cfn-lint cdk.out/*.template.json
+
+deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
+	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
 bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator
 	$(BIN)/python benchmarks/cold_start_benchmark.py
@@ -61,8 +68,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-deploy: $(STAMP) bundle node_modules/.installed ## cdk deploy (needs AWS credentials)
-	npx cdk deploy --all
+deploy: $(STAMP) bundle node_modules/.installed ## cdk deploy (needs AWS credentials); run make deploy-check first
+	npx cdk deploy --all $(CONTEXT_ARGS)
+
+smoke-test: $(STAMP) ## After make deploy: instance, flows, number and its flow, caller ID, a test contact (needs AWS)
+	$(BIN)/callcenter smoke-test $(CONTEXT_ARGS)
 
 lock: ## Re-resolve requirements.lock from pyproject.toml
 	rm -rf /tmp/cc-lock-venv && $(PYTHON) -m venv /tmp/cc-lock-venv

@@ -26,6 +26,7 @@ from typing import Any
 from callcenter import moto_instances, moto_speedups, moto_transactions
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
+from callcenter.lines import local_line_numbers
 from flowlang.flow import Placeholder
 from functions.common.pacing import SimulatedClock, TimeSource, restore_time_source, use_time_source
 
@@ -215,6 +216,7 @@ class LocalBackend:
         policy = load_policy()
         return {
             "QUEUE_ARNS": json.dumps({name: queue_arn(name) for name in policy.queues}),
+            "LINE_NUMBERS": json.dumps({line: list(numbers) for line, numbers in local_line_numbers(policy).items()}),
             "CONNECT_INSTANCE_ID": INSTANCE_ID,
             "SURVEY_FLOW_ID": "survey",
             "SURVEY_QUEUE_ARN": queue_arn(policy.default_queue),

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from callcenter.backend import DynamoDBTraffic, LocalBackend
 from callcenter.calls import MAIN_LINE, CallRequest, place_call
 from callcenter.event_sources import deliver
+from callcenter.lines import local_line_numbers
 from callcenter.post_call import (
     AgentOutcome,
     Respondent,
@@ -208,7 +209,7 @@ def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: da
     rng = random.Random(seed)
     policy = load_policy()
     zone = ZoneInfo(policy.center_time_zone)
-    vip_line = next(iter(policy.lines.get("vip", ())), MAIN_LINE)
+    vip_line = next(iter(local_line_numbers(policy).get("vip", ())), MAIN_LINE)
     known_phones = {p.phone for p in profiles}
     plans = []
     for index in range(calls):

@@ -237,7 +237,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             timeout_seconds=4,
             memory_mb=512,
             tables_read=("profiles",),
-            wired_environment={"QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN"},
+            wired_environment={
+                "QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN",
+                "LINE_NUMBERS": "JSON object: policy line name -> its numbers (E.164), replacing policy.json's",
+            },
             environment={
                 **_powertools("routing"),
                 "DEFAULT_PHONE_REGION": "US",

@@ -11,7 +11,9 @@ cdk.json or comma-separated with -c; unset or "": nobody), and the retention per
 (`recording_retention_days`, `access_log_retention_days`, `flow_log_retention_days`), and
 `routing_reserved_concurrency` (Lambda concurrency reserved for the routing function, so the batch
 consumers can never take what calls need; unset or "" reserves nothing: a new account's concurrency quota may refuse
-any reservation; docs/capacity.md sizes it).
+any reservation; docs/capacity.md sizes it), and the telephony and protection keys of infra/context.py
+(`phone_number_arn` or `phone_number_country` + `phone_number_type` [+ `phone_number_prefix`], `vip_line_number`,
+`deletion_protection`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from infra.bundling import build_lambda_asset
+from infra.context import deletion_protection, phone_number, vip_line_number
 from infra.retention import Retention
 from infra.stacks.contact_center_stack import ContactCenterStack
 
@@ -89,6 +92,9 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         service_callers=_context_list(app, SERVICE_CALLERS_KEY),
         retention=Retention.from_context(lambda key: _context(app, key)),
         routing_reserved_concurrency=_positive_int(app, "routing_reserved_concurrency"),
+        phone_number=phone_number(lambda key: _context(app, key)),
+        vip_line_number=vip_line_number(lambda key: _context(app, key)),
+        deletion_protection=deletion_protection(lambda key: _context(app, key)),
         flow_sources=flow_sources,
         description=f"Serverless contact center on Amazon Connect ({stage})",
     )

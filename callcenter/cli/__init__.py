@@ -11,7 +11,11 @@
   callcenter tickets --agent ana --team billing list --team billing
                                              an agent's ticket work through the ticket API (create, list,
                                              show, update); tickets are kept in .callcenter/state.json
+  callcenter deploy-check                    before `make deploy`: what the deployment is missing (reads cdk.json
+                                             and cdk.out; with AWS credentials also the account)
+  callcenter smoke-test                      after `make deploy`: the deployed center takes a call (needs AWS)
 
+Everything but deploy-check and smoke-test runs locally; those two are about a real deployment.
 One module per command group (callcenter/cli/<group>.py): each declares its arguments and calls the
 domain code (callcenter/ and functions/); this package only assembles them.
 """
@@ -22,15 +26,16 @@ import argparse
 import os
 import sys
 
-from callcenter.cli import call, outreach, seed, simulate, survey, tickets
+from callcenter.cli import call, deploy, outreach, seed, simulate, survey, tickets
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets)
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="{seed,call,simulate,survey,outreach,tickets}")
+    sub = parser.add_subparsers(
+        dest="command", metavar="{seed,call,simulate,survey,outreach,tickets,deploy-check,smoke-test}")
     for group in COMMAND_GROUPS:
         group.add_parser(sub)
     return parser

@@ -29,6 +29,8 @@ class RoutingSettings(msgspec.Struct, frozen=True):
     profiles_table: str
     queue_arns: dict[str, str]
     default_region: str
+    # The deployment's numbers for the policy's lines (LINE_NUMBERS), as (line, numbers) pairs; () keeps policy.json's.
+    line_numbers: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def require_env(name: str) -> str:
@@ -79,7 +81,23 @@ def routing_settings() -> RoutingSettings:
         profiles_table=require_env("PROFILES_TABLE_NAME"),
         queue_arns=queue_arns,
         default_region=optional_env("DEFAULT_PHONE_REGION") or "US",
+        line_numbers=_line_numbers(optional_env("LINE_NUMBERS")),
     )
+
+
+def _line_numbers(raw: str | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """LINE_NUMBERS: a JSON object of policy line name -> list of numbers (the policy checks the numbers)."""
+    if raw is None:
+        return ()
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError("LINE_NUMBERS must be a JSON object of line name to a list of numbers") from exc
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(n, str) for n in v) for k, v in value.items()
+    ):
+        raise SettingsError("LINE_NUMBERS must be a JSON object of line name to a list of numbers")
+    return tuple(sorted((line, tuple(numbers)) for line, numbers in value.items()))
 
 
 def reset_settings_cache() -> None:

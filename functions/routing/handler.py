@@ -19,7 +19,7 @@ from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds, routing_settings
 from functions.profiles import store as profiles
 from functions.routing.contact import InboundContact, MalformedContactEvent, parse_contact
-from functions.routing.policy import load_policy
+from functions.routing.policy import policy_with_lines
 from functions.routing.service import LookupFailed, decide, log_fields, to_contact_attributes
 from functions.storage.tables import configure_data_access
 
@@ -50,7 +50,7 @@ def _configure_data_access() -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     _configure_data_access()
     settings = routing_settings()
-    policy = load_policy()
+    policy = policy_with_lines(settings.line_numbers)
     try:
         contact = parse_contact(event)
     except MalformedContactEvent as exc:

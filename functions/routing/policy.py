@@ -9,6 +9,10 @@ of the caller's latest ticket (`route.queue_from: "latest_ticket_team"`, only wi
 `when.has_ticket: true`), and `overdue_ticket_priority` raises (never lowers) the priority of a
 caller who has a ticket past its SLA, whatever rule routed the call.
 
+Lines (`lines`, a rule's `when.dialed_line`): policy.json names each line with a fictional number for local
+runs; the deployment supplies the real ones (LINE_NUMBERS, from the `vip_line_number` context) through
+`policy_with_lines`.
+
 Validated with msgspec structs (functions/common/documents.py says why not pydantic); each struct checks its
 own rules in `__post_init__`, and a problem is reported with its location.
 """
@@ -212,3 +216,22 @@ def policy_document(policy: RoutingPolicy) -> dict:
 @lru_cache(maxsize=4)
 def load_policy(path: Path = POLICY_PATH) -> RoutingPolicy:
     return parse_policy(Path(path).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
+def policy_with_lines(line_numbers: tuple[tuple[str, tuple[str, ...]], ...], path: Path = POLICY_PATH) -> RoutingPolicy:
+    """The policy with the deployment's numbers for its lines (LINE_NUMBERS), validated like the file itself.
+
+    policy.json's `lines` hold fictional numbers for local runs; the deployed numbers come from the context
+    (`vip_line_number`, infra/context.py), so the file never names a real line. A line given no number
+    matches no call. Naming a line the policy does not have is an error.
+    """
+    policy = load_policy(path)
+    if not line_numbers:
+        return policy
+    unknown = sorted(set(dict(line_numbers)) - set(policy.lines))
+    if unknown:
+        raise PolicyError(f"LINE_NUMBERS names lines the policy does not have: {', '.join(unknown)}")
+    document = policy_document(policy)
+    document["lines"] = {**document.get("lines", {}), **{line: list(numbers) for line, numbers in line_numbers}}
+    return parse_policy(document)

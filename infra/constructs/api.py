@@ -23,12 +23,16 @@ an endpoint the handler does not serve cannot be deployed and one it serves cann
   which sees and changes every ticket like a supervisor. No role of this stack calls the service routes itself.
 
 Execution logging needs the account's API Gateway CloudWatch role (AWS::ApiGateway::Account, one setting per
-account and Region). Without one, the stage of a fresh account fails to deploy. CDK's `cloudWatchRole` would
-attach the managed AmazonAPIGatewayPushToCloudWatchLogs policy and delete the role with the stack, silently
-breaking execution logs of every other API in the account. So the role is ours: an inline policy limited to
-API Gateway's execution log groups, retained when the stack is deleted. The setting is account-wide: the
-last stack deployed points it at its own (equivalent) role. The execution log group of our stage is created
-here, encrypted and with a retention, before API Gateway would create a plain, never-expiring one.
+account and Region). Without one, the stage of a fresh account fails to deploy. The role carries AWS's managed
+policy for the purpose, AmazonAPIGatewayPushToCloudWatchLogs (the logs actions on "*"), and nothing narrower:
+when the setting is applied, API Gateway checks the role by writing outside the execution-log prefix and refuses a
+narrower one ("The role ARN does not have required permissions configured"), failing the stack; and the same
+role writes every REST API's access logs, whose groups (ours included) have names of their choosing. CDK's
+`cloudWatchRole` would attach the same policy but delete the role with the stack, silently breaking the logs of
+every other API in the account, so the role is ours and retained when the stack is deleted (infra/removal.py).
+The setting is account-wide: the last stack deployed points it at its own (equivalent) role. The execution log
+group of our stage is created here, encrypted and with a retention, and the stage depends on it, so it exists
+before API Gateway would create a plain, never-expiring one.
 
 The agents' directory: one Cognito user pool (users created by an administrator only, strong passwords with a
 history, TOTP MFA required, threat protection enforced on the Plus plan), a group "supervisors" and a group
@@ -60,6 +64,7 @@ from infra.constructs.keys import log_group_key
 from infra.constructs.web_acl import api_web_acl, resolver_request_body_limit
 from infra.nag import acknowledge
 from infra.naming import pascal
+from infra.removal import KEEP
 
 SUPERVISORS_GROUP = "supervisors"
 TEAM_GROUP_PREFIX = "team-"
@@ -91,10 +96,9 @@ ACCESS_LOG_FIELDS = {
     "sourceIp": "$context.identity.sourceIp",
     "xrayTraceId": "$context.xrayTraceId",
 }
-# The actions of AmazonAPIGatewayPushToCloudWatchLogs, on API Gateway's execution log groups only.
-EXECUTION_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
-                         "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents",
-                         "logs:FilterLogEvents")
+# AWS's managed policy for the account's API Gateway CloudWatch role (service-role/): logs:CreateLogGroup,
+# CreateLogStream, DescribeLogGroups, DescribeLogStreams, PutLogEvents, GetLogEvents, FilterLogEvents on "*".
+CLOUDWATCH_ROLE_POLICY = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 EXECUTION_LOG_GROUP_PREFIX = "API-Gateway-Execution-Logs_"
 
 Route = tuple[str, str]
@@ -177,7 +181,8 @@ class DeployedApi:
 class AgentDirectory(Construct):
     """The agents' user pool, its groups (supervisors, one per team) and the desktop app client."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, stage: str, teams: Sequence[str]) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, teams: Sequence[str],
+                 deletion_protection: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.user_pool = cognito.UserPool(
             self, "UserPool",
@@ -198,8 +203,9 @@ class AgentDirectory(Construct):
             # Plus plan: compromised-credential checks and adaptive authentication, enforced (not audit only).
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            # Off for the first create (a rollback could not delete a protected pool): infra/removal.py.
+            deletion_protection=deletion_protection,
+            removal_policy=KEEP,
         )
         self.groups: dict[str, cognito.UserPoolGroup] = {
             SUPERVISORS_GROUP: cognito.UserPoolGroup(
@@ -273,7 +279,7 @@ class FunctionApis(Construct):
             raise ValueError("; ".join(problems))
         scope = Construct(self, pascal(api))
         access_logs = logs.LogGroup(scope, "AccessLogs", retention=LOG_RETENTION, encryption_key=self.log_key,
-                                    removal_policy=cdk.RemovalPolicy.RETAIN)
+                                    removal_policy=KEEP)
         rest_api = apigw.RestApi(
             scope, "Api",
             rest_api_name=f"callcenter-{api}-{self.stage_name}",
@@ -298,10 +304,12 @@ class FunctionApis(Construct):
         rest_api.node.try_remove_child("Endpoint")
         stage = rest_api.deployment_stage
         stage.node.add_dependency(self._cloudwatch_account())
-        logs.LogGroup(
+        execution_logs = logs.LogGroup(
             scope, "ExecutionLogs",
             log_group_name=cdk.Fn.join("", [EXECUTION_LOG_GROUP_PREFIX, rest_api.rest_api_id, f"/{self.stage_name}"]),
-            retention=LOG_RETENTION, encryption_key=self.log_key, removal_policy=cdk.RemovalPolicy.RETAIN)
+            retention=LOG_RETENTION, encryption_key=self.log_key, removal_policy=KEEP)
+        # The stage logs to this group from its first request: it must exist (encrypted, expiring) before.
+        stage.node.add_dependency(execution_logs)
         integration = apigw.Integration(
             type=apigw.IntegrationType.AWS_PROXY,
             integration_http_method="POST",
@@ -351,26 +359,18 @@ class FunctionApis(Construct):
         """The account's API Gateway CloudWatch role (once per stack), see the module doc."""
         if self._account_role is None:
             scope = Construct(self, "CloudWatchAccount")
-            execution_logs = cdk.Stack.of(self).format_arn(
-                service="logs", resource="log-group", resource_name=f"{EXECUTION_LOG_GROUP_PREFIX}*",
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
             role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-                            description="API Gateway writes the execution logs of this account's REST APIs")
-            role.add_to_policy(iam.PolicyStatement(actions=list(EXECUTION_LOG_ACTIONS),
-                                                   resources=[execution_logs, f"{execution_logs}:log-stream:*"]))
+                            description="API Gateway writes the execution and access logs of this account's REST APIs",
+                            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                                CLOUDWATCH_ROLE_POLICY)])
+            # Plain Retain, not KEEP: the account setting points at this role from its creation on (infra/removal.py).
             role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-            acknowledge(role, f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-                              f"{EXECUTION_LOG_GROUP_PREFIX}*]",
-                        "This role is the account-wide API Gateway CloudWatch role: it writes the execution logs of "
-                        "every REST API of the account and Region, whose log groups are named "
-                        f"{EXECUTION_LOG_GROUP_PREFIX}<api id>/<stage>; the wildcard is that prefix and nothing else.")
-            acknowledge(role, f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-                              f"{EXECUTION_LOG_GROUP_PREFIX}*:log-stream:*]",
-                        "The log streams of API Gateway's execution log groups (one per API, stage and host): they "
-                        "exist only at run time; the groups are limited to the execution-log prefix.")
+            acknowledge(role, f"IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{CLOUDWATCH_ROLE_POLICY}]",
+                        "This is the account-wide API Gateway CloudWatch role. API Gateway accepts it only with what "
+                        "AWS's managed policy for the purpose grants (it checks by writing outside the execution-log "
+                        "prefix), and it writes the access logs of every REST API of the account and Region, whose "
+                        "groups are named freely; a narrower inline policy fails the deployment.")
             self._account_role = apigw.CfnAccount(scope, "Account", cloud_watch_role_arn=role.role_arn)
-            # Role: GetAtt orders the role itself; the setting must also wait for the role's policy.
-            self._account_role.node.add_dependency(role.node.find_child("DefaultPolicy"))
         return self._account_role
 
     def _log_key(self) -> kms.Key:

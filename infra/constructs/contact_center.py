@@ -11,6 +11,11 @@
   the stack declares that group before the instance exists: KMS-encrypted with a key CloudWatch Logs may use,
   kept for `flow_log_days` (infra/retention.py), retained with the stack. Left to Connect, it would be created
   without either. (An existing instance's group is its owner's: the stack cannot create it again.)
+- The instance, its flow log group, the recordings and their keys are kept when the stack is deleted, and deleted
+  only when the deployment that created them is rolled back (infra/removal.py). After a `cdk destroy` the instance
+  stays with its alias: deploy again with `connect_instance_arn`, or delete it first (README, "Teardown").
+- With the center's number (infra/constructs/phone_line.py), every queue's outbound caller ID is that number
+  (`set_outbound_caller_id`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from functions.routing.policy import WEEKDAYS, Hours, RoutingPolicy
 from infra.constructs.keys import log_group_key
 from infra.constructs.recordings import RECORDINGS_PREFIX, RecordingStorage
 from infra.naming import pascal
+from infra.removal import KEEP
 from infra.retention import Retention
 
 INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:(?P<account>\d{12}):instance/[0-9a-f-]{36}$")
@@ -94,8 +100,9 @@ class ContactCenter(Construct):
             self.hours_arns[name] = resource.attr_hours_of_operation_arn
 
         self.queue_arns: dict[str, str] = {}
+        self.queues: dict[str, connect.CfnQueue] = {}
         for name, queue in policy.queues.items():
-            resource = connect.CfnQueue(
+            resource = self.queues[name] = connect.CfnQueue(
                 self, f"Queue{pascal(name)}",
                 instance_arn=self.instance_arn,
                 name=self.resource_name(name),
@@ -106,6 +113,14 @@ class ContactCenter(Construct):
 
         for name in policy.queues:
             self._routing_profile(name)
+
+    def set_outbound_caller_id(self, number_arn: str) -> None:
+        """Every queue dials out from the center's number: the default queue places the survey and outreach calls
+        (StartOutboundVoiceContact names it), and each routing profile's default outbound queue is its own queue,
+        so an agent's outbound call from any profile shows the same number. Without a caller ID those calls fail."""
+        for queue in self.queues.values():
+            queue.outbound_caller_config = connect.CfnQueue.OutboundCallerConfigProperty(
+                outbound_caller_id_number_arn=number_arn)
 
     def resource_name(self, name: str) -> str:
         """The name of a policy queue or hours inside the Connect instance."""
@@ -119,7 +134,7 @@ class ContactCenter(Construct):
             log_group_name=cdk.Fn.join("", [FLOW_LOG_GROUP_PREFIX, instance_alias]),
             retention=self.retention.flow_log_retention,
             encryption_key=log_group_key(self, "FlowLogKey", "Encrypts the Amazon Connect flow logs"),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         instance = connect.CfnInstance(
             self, "Instance",
@@ -128,7 +143,7 @@ class ContactCenter(Construct):
             attributes=connect.CfnInstance.AttributesProperty(
                 inbound_calls=True, outbound_calls=True, contactflow_logs=True),
         )
-        instance.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        instance.apply_removal_policy(KEEP)
         # The group exists before the instance can log a flow (or Connect would create it, plain and never expiring).
         instance.node.add_dependency(self.flow_logs)
         self.recordings = RecordingStorage(self, "Recordings", retention=self.retention)

@@ -60,6 +60,7 @@ from infra.constructs.schedules import CampaignSchedules, scheduled_campaigns
 from infra.constructs.tables import ModelTable
 from infra.nag import acknowledge
 from infra.naming import pascal
+from infra.removal import KEEP
 
 # The runtime declared once in infra/runtime.py, which the bundler builds the asset and its bytecode for.
 RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, "PYTHON_" + runtime.PYTHON_VERSION.replace(".", "_"))
@@ -333,7 +334,7 @@ class Functions(Construct):
         stream_arn = table.stream_arn  # raises if the table's model declares no stream
         scope = Construct(self, f"{pascal(spec.name)}StreamFailures")
         key = kms.Key(scope, "Key", description=f"Encrypts the stream records {spec.name} could not process",
-                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+                      enable_key_rotation=True, removal_policy=KEEP)
         failures = sqs.Queue(scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
                              enforce_ssl=True, retention_period=FAILURE_RETENTION)
         acknowledge(failures, "SQS3",
@@ -373,7 +374,7 @@ class Functions(Construct):
     def _function(self, spec: FunctionSpec) -> lambda_.Function:
         scope = Construct(self, pascal(spec.name))
         log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION, encryption_key=self.log_key,
-                                  removal_policy=cdk.RemovalPolicy.RETAIN)
+                                  removal_policy=KEEP)
         role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"Runs the {spec.name} function")
         # No AWSLambdaBasicExecutionRole: write access to this function's own log group only.

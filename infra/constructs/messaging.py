@@ -40,6 +40,7 @@ from constructs import Construct
 from functions.manifest import EVENT_BUS, EVENT_RULES, QUEUES, EventBusSpec, EventRuleSpec, QueueSpec
 from infra.nag import acknowledge
 from infra.naming import pascal
+from infra.removal import KEEP
 
 DEAD_LETTER_RETENTION = cdk.Duration.days(14)  # the SQS maximum: time to investigate and redrive
 RULE_MAX_EVENT_AGE = cdk.Duration.hours(24)  # EventBridge's retry window (its default, made explicit)
@@ -129,7 +130,7 @@ class Messaging(Construct):
             description=f"Contact center domain events (source '{bus.source}'), {stage}")
         self.archive_key = kms.Key(self, "ArchiveKey",
                                    description=f"Encrypts the archive of the {self.event_bus_name} bus",
-                                   enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+                                   enable_key_rotation=True, removal_policy=KEEP)
         # Archive adds the key policy: EventBridge may use the key with this bus's encryption context only (and
         # call kms:DescribeKey). Not EventBus.archive(), which (aws-cdk-lib 2.275) drops kms_key; scoped under the
         # bus, as that method does, so the archive keeps its logical id.
@@ -152,7 +153,7 @@ class Messaging(Construct):
     def _queue(self, spec: QueueSpec) -> MessageQueue:
         scope = Construct(self, pascal(spec.name))
         key = kms.Key(scope, "Key", description=f"Encrypts the {spec.name} queue and its dead-letter queues",
-                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+                      enable_key_rotation=True, removal_policy=KEEP)
         dead_letter_queue = sqs.Queue(
             scope, "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS, encryption_master_key=key, enforce_ssl=True,

@@ -49,6 +49,7 @@ from infra.constructs.api import DeployedApi
 from infra.constructs.functions import StreamConsumer
 from infra.constructs.messaging import Messaging
 from infra.constructs.schedules import CampaignSchedules
+from infra.removal import KEEP
 
 PERIOD = cdk.Duration.minutes(1)
 QUEUE_PERIOD = cdk.Duration.minutes(5)  # SQS sends its metrics to CloudWatch every 5 minutes
@@ -179,7 +180,7 @@ class Monitoring(Construct):
         # Retained like every other key of the stack: deleting it would leave any message encrypted with it (an
         # alarm still in flight, a subscription's dead-letter queue) unreadable.
         key = kms.Key(self, "TopicKey", description="Encrypts the contact center alarm topic",
-                      enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+                      enable_key_rotation=True, removal_policy=KEEP)
         # CloudWatch publishes alarm notifications to the encrypted topic with this key.
         key.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],

@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from infra.removal import KEEP
 from infra.retention import INCOMPLETE_UPLOAD_DAYS, NONCURRENT_DAYS, Retention
 
 RECORDINGS_PREFIX = "recordings"
@@ -26,7 +27,7 @@ class RecordingStorage(Construct):
             self, "Key",
             description="Encrypts Amazon Connect call recordings",
             enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         # S3 server access logs can only be delivered to an SSE-S3 bucket. (cdk-nag's S1 does not ask a
         # log destination bucket to log itself.)
@@ -38,7 +39,7 @@ class RecordingStorage(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
             lifecycle_rules=expiry_rules(retention.access_log_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         self.bucket = s3.Bucket(
             self, "Bucket",
@@ -52,7 +53,7 @@ class RecordingStorage(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="call-recordings/",
             lifecycle_rules=expiry_rules(retention.recording_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
 
 

@@ -37,6 +37,7 @@ from functions.manifest import ScheduleSource
 from functions.outreach.campaigns import Campaign, load_campaigns
 from infra.nag import acknowledge
 from infra.naming import pascal
+from infra.removal import KEEP
 
 REPO = Path(__file__).resolve().parents[2]
 DEAD_LETTER_RETENTION = cdk.Duration.days(14)  # the SQS maximum: time to investigate and run again
@@ -109,7 +110,7 @@ class CampaignSchedules(Construct):
         self.function_name = function_name
         self.group = group
         self.key = kms.Key(self, "Key", description=f"Encrypts the failed runs of the {function_name} schedules",
-                           enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN)
+                           enable_key_rotation=True, removal_policy=KEEP)
         self.dead_letter_queue = sqs.Queue(
             self, "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS, encryption_master_key=self.key, enforce_ssl=True,

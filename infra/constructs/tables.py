@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -16,6 +15,7 @@ from constructs import Construct
 from functions.storage.schema import KeyAttribute, TableSchema, table_schema
 from functions.tables import TABLES, TableSpec
 from infra.naming import pascal
+from infra.removal import KEEP
 
 ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -39,9 +39,11 @@ def _attribute(key: KeyAttribute | None) -> dynamodb.Attribute | None:
 
 
 class ModelTable(Construct):
-    """One table from a TableSpec: on demand, its own rotating CMK, PITR, deletion protection, retained."""
+    """One table from a TableSpec: on demand, its own rotating CMK, PITR, retained except on a failed create,
+    deletion protection once the stack exists (`deletion_protection`, see infra/removal.py)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, spec: TableSpec) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, spec: TableSpec,
+                 deletion_protection: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
         self.schema: TableSchema = table_schema(spec.model)
@@ -53,7 +55,7 @@ class ModelTable(Construct):
             self, "Key",
             description=f"Encrypts the {spec.logical_name} DynamoDB table",
             enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         self.table = dynamodb.Table(
             self, "Table",
@@ -64,9 +66,9 @@ class ModelTable(Construct):
             encryption_key=self.key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
-            deletion_protection=True,
+            deletion_protection=deletion_protection,
             stream=STREAM_VIEW_TYPES[view_type] if view_type else None,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         for index in self.schema.global_indexes:
             if index.projection not in PROJECTIONS:
@@ -96,8 +98,9 @@ class Tables(Construct):
     """Every table of the product (functions.tables.TABLES), by logical name."""
 
     def __init__(self, scope: Construct, construct_id: str,
-                 *, specs: Mapping[str, TableSpec] = TABLES) -> None:
+                 *, specs: Mapping[str, TableSpec] = TABLES, deletion_protection: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, ModelTable] = {
-            name: ModelTable(self, pascal(name), spec=spec) for name, spec in specs.items()
+            name: ModelTable(self, pascal(name), spec=spec, deletion_protection=deletion_protection)
+            for name, spec in specs.items()
         }

@@ -5,10 +5,15 @@ survey dispatcher and the outreach sender need their flows' ids. Neither is invo
 are built with the others and SURVEY_FLOW_ID and OUTREACH_FLOW_ID are wired after the flows exist (no
 dependency cycle). The REST APIs come after the functions they integrate (ApiSource), with the agents' user
 pool whose groups are the policy's queues (the ticket teams); monitoring comes last, as it watches everything.
+
+The center's number (infra/constructs/phone_line.py), when the context names one, is claimed (or taken) right after
+the instance, becomes every queue's outbound caller ID, and answers with the inbound flow once the flows exist.
+The VIP line's number (`vip_line_number`) reaches the routing function as LINE_NUMBERS.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,12 +29,15 @@ from infra.constructs.flows import ContactFlows
 from infra.constructs.functions import ConnectInstance, Functions
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.phone_line import PhoneLine
 from infra.constructs.tables import Tables
+from infra.context import VIP_LINE, PhoneNumberSpec
 from infra.naming import pascal
 from infra.retention import Retention
 
 SURVEY_FLOW = "survey"  # infra/flows/survey.json: the flow the survey calls run
 OUTREACH_FLOW = "outreach"  # infra/flows/outreach.json: the flow the outreach calls run
+INBOUND_FLOW = "inbound"  # infra/flows/inbound.json: the flow the center's number answers with
 
 
 class ManifestError(ValueError):
@@ -53,6 +61,9 @@ class ContactCenterStack(cdk.Stack):
         service_callers: Sequence[str] = (),
         retention: Retention | None = None,
         routing_reserved_concurrency: int | None = None,
+        phone_number: PhoneNumberSpec | None = None,
+        vip_line_number: str | None = None,
+        deletion_protection: bool = False,
         flow_sources: Mapping[str, Path] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -64,7 +75,11 @@ class ContactCenterStack(cdk.Stack):
         center = ContactCenter(self, "ContactCenter", policy=policy, stage=stage,
                                instance_arn=connect_instance_arn, instance_alias=connect_instance_alias,
                                retention=retention)
-        tables = Tables(self, "Tables")
+        line = (PhoneLine(self, "PhoneLine", spec=phone_number, instance_arn=center.instance_arn, stage=stage)
+                if phone_number else None)
+        if line:
+            center.set_outbound_caller_id(line.number_arn)
+        tables = Tables(self, "Tables", deletion_protection=deletion_protection)
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
         functions = Functions(
             self, "Functions",
@@ -79,6 +94,8 @@ class ContactCenterStack(cdk.Stack):
             reserved_concurrency={"routing": routing_reserved_concurrency} if routing_reserved_concurrency else {},
             wired_environment={
                 "QUEUE_ARNS": self.to_json_string(center.queue_arns),
+                # No number in the context: the VIP line rule matches no call (policy.json's number is fictional).
+                "LINE_NUMBERS": json.dumps({VIP_LINE: [vip_line_number] if vip_line_number else []}),
                 # arn:aws:connect:<region>:<account>:instance/<instance id>
                 "CONNECT_INSTANCE_ID": cdk.Fn.select(1, cdk.Fn.split("/", center.instance_arn)),
                 # The default queue's outbound caller ID places the survey and the outreach calls.
@@ -99,18 +116,29 @@ class ContactCenterStack(cdk.Stack):
             name_suffix=center.name_suffix,
             sources=flow_sources,
         )
+        if line:
+            line.answer_with(flows.by_name[INBOUND_FLOW], code=functions.code, log_key=functions.log_key)
         # The domain bus takes events from the functions that publish them, and from no other principal.
         messaging.restrict_publishers([role.role_arn for role in functions.event_publishers.values()])
         functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW)})
         functions.require_wired()
         # The ticket teams are the routing policy's queues: one Cognito group per team.
-        agents = AgentDirectory(self, "Agents", stage=stage, teams=list(policy.queues))
+        agents = AgentDirectory(self, "Agents", stage=stage, teams=list(policy.queues),
+                                deletion_protection=deletion_protection)
         apis = FunctionApis(self, "Apis", stage=stage, functions=functions.api_backed, directory=agents,
                             service_callers=service_callers)
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
+        # What `callcenter smoke-test` checks after a deployment.
+        cdk.CfnOutput(self, "ContactFlowArns", value=self.to_json_string(flows.flow_arns),
+                      description="The contact flows, by name (JSON)")
+        cdk.CfnOutput(self, "OutboundQueueArn", value=center.queue_arns[policy.default_queue],
+                      description="The queue whose caller ID places the survey and outreach calls")
+        if line:
+            cdk.CfnOutput(self, "PhoneNumberArn", value=line.number_arn,
+                          description="The center's number: answers with the inbound flow, caller ID of every queue")
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)
         for name, api in apis.apis.items():

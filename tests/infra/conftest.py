@@ -21,6 +21,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 STAGE = "test"
 EXISTING_INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/0c5a4a23-7a4b-4c5e-9d1a-3f1b2c3d4e5f"
+EXISTING_NUMBER = "arn:aws:connect:us-east-1:111122223333:phone-number/5f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 
 
 @dataclass
@@ -85,9 +86,10 @@ def tiny_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def on_existing_instance(tmp_path_factory: pytest.TempPathFactory, tiny_asset: Path) -> Synthesized:
-    """A second (warm, ~1 s) synth: the stack pointed at an existing Connect instance."""
+    """A second (warm, ~1 s) synth: the stack pointed at an existing Connect instance and a number claimed to it."""
     return synthesize(tmp_path_factory.mktemp("existing"),
-                      {"stage": "shared", "connect_instance_arn": EXISTING_INSTANCE}, asset_dir=tiny_asset)
+                      {"stage": "shared", "connect_instance_arn": EXISTING_INSTANCE,
+                       "phone_number_arn": EXISTING_NUMBER}, asset_dir=tiny_asset)
 
 
 SERVICE_CALLERS = ["arn:aws:iam::111122223333:role/ticket-sync", "arn:aws:iam::111122223333:role/ops/crm-bridge"]

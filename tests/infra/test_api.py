@@ -175,22 +175,35 @@ def test_the_execution_log_group_of_the_stage_exists_encrypted_with_a_retention(
     assert "KmsKeyId" in execution and execution["RetentionInDays"] > 0
 
 
-def test_execution_logging_has_a_scoped_account_role_set_before_the_stage(synthesized: Synthesized) -> None:
+def test_the_account_role_has_what_api_gateway_checks_for_and_is_set_before_the_stage(
+        synthesized: Synthesized) -> None:
+    # Given the account-wide API Gateway CloudWatch setting the stack applies
     _, stage = _stage(synthesized)
     (account_id, account), = synthesized.of_type("AWS::ApiGateway::Account").items()
-    assert account_id in stage["DependsOn"]
     role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
     role = synthesized.resources[role_id]
-    assert role["DeletionPolicy"] == "Retain"  # other APIs of the account log through it
-    assert not role["Properties"].get("ManagedPolicyArns")
-    policies = [p["Properties"] for p in synthesized.of_type("AWS::IAM::Policy").values()
+    # Then the role carries AWS's managed policy for it: API Gateway refuses a role limited to the execution-log
+    # prefix, and the same role writes every REST API's access logs (ours included, outside that prefix)
+    assert [render(arn) for arn in role["Properties"]["ManagedPolicyArns"]] == [
+        "arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]
+    assert not [p for p in synthesized.of_type("AWS::IAM::Policy").values()
                 if {"Ref": role_id} in p["Properties"]["Roles"]]
-    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
-    assert statements
-    prefix = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:API-Gateway-Execution-Logs_*"
-    for statement in statements:
-        assert {a.split(":")[0] for a in as_list(statement["Action"])} == {"logs"}
-        assert {render(r) for r in as_list(statement["Resource"])} == {prefix, f"{prefix}:log-stream:*"}
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"}
+    assert role["DeletionPolicy"] == "Retain"  # other APIs of the account log through it, even after a rollback
+    # And the stage waits for the account setting
+    assert account_id in stage["DependsOn"]
+
+
+def test_the_stage_waits_for_the_execution_log_group_it_names(synthesized: Synthesized) -> None:
+    api_id = _api_id(synthesized)
+    stage_id, stage = _stage(synthesized)
+    (group_id,) = [logical_id for logical_id, g in synthesized.of_type("AWS::Logs::LogGroup").items()
+                   if render(g["Properties"].get("LogGroupName", "")) ==
+                   f"API-Gateway-Execution-Logs_<{api_id}>/{STAGE}"]
+    # The stage logs there from its first request: the encrypted, expiring group must exist before it
+    assert group_id in stage["DependsOn"]
+    assert stage["Properties"]["StageName"] == STAGE and stage_id
 
 
 def test_a_waf_web_acl_with_aws_managed_rules_guards_the_stage(synthesized: Synthesized) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from functions.routing.policy import load_policy
 from infra.naming import pascal
+from infra.removal import KEEP_DELETION_POLICY
 from tests.infra.conftest import CONFIGURED_RETENTION, EXISTING_INSTANCE, STAGE, Synthesized, render, synthesize
 
 pytestmark = pytest.mark.infra
@@ -83,7 +84,7 @@ def test_call_recordings_go_to_a_private_versioned_kms_bucket_that_is_retained(s
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     assert "DestinationBucketName" in bucket["Properties"]["LoggingConfiguration"]
-    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["DeletionPolicy"] == KEEP_DELETION_POLICY
     # And its policy refuses requests without TLS
     policies = [p["Properties"] for p in synthesized.of_type("AWS::S3::BucketPolicy").values()
                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
@@ -142,7 +143,7 @@ def test_connect_flow_logs_go_to_a_declared_encrypted_group_with_a_retention(syn
     assert render(group["Properties"]["LogGroupName"]) == f"/aws/connect/{alias}"
     assert group_id in instance["DependsOn"]
     assert group["Properties"]["RetentionInDays"] == 30
-    assert group["DeletionPolicy"] == "Retain"
+    assert group["DeletionPolicy"] == KEEP_DELETION_POLICY
     # And it is encrypted with a rotating key that CloudWatch Logs may use for this account's log groups only
     key = synthesized.resources[group["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]]["Properties"]
     assert key["EnableKeyRotation"] is True

@@ -10,6 +10,7 @@ import pytest
 
 from functions.manifest import EVENT_BUS, EVENT_RULES, FUNCTIONS, QUEUES, EventRuleSpec, QueueSpec, SqsSource
 from infra.naming import pascal
+from infra.removal import KEEP_DELETION_POLICY
 from tests.infra.conftest import EXISTING_INSTANCE, STAGE, Synthesized, as_list, render
 
 pytestmark = pytest.mark.infra
@@ -180,7 +181,7 @@ def test_the_domain_bus_archive_is_encrypted_with_a_retained_rotating_key_for_th
     key = synthesized.resources[key_id]
     assert key["Type"] == "AWS::KMS::Key"
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"  # archived events stay readable after the stack is gone
+    assert key["DeletionPolicy"] == KEEP_DELETION_POLICY  # archived events stay readable after the stack is gone
     # EventBridge may encrypt and decrypt with it for this bus's archive only
     for_events = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
                   if s["Principal"] == {"Service": "events.amazonaws.com"}]

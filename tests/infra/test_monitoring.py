@@ -11,6 +11,7 @@ from functions.manifest import FUNCTIONS, QUEUES
 from functions.outreach.campaigns import OUTREACH_CHANNELS
 from functions.tickets.notifications import NOTIFICATION_CHANNELS
 from infra.naming import pascal
+from infra.removal import KEEP_DELETION_POLICY
 from tests.infra.conftest import STAGE, Synthesized, render
 
 pytestmark = pytest.mark.infra
@@ -63,7 +64,8 @@ def test_alarm_topic_is_encrypted_and_requires_tls(synthesized: Synthesized) -> 
     key_id = topic["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key = synthesized.resources[key_id]["Properties"]
     assert key["EnableKeyRotation"] is True
-    assert synthesized.resources[key_id]["DeletionPolicy"] == "Retain"  # like every key: not deleted with the stack
+    # Like every key: not deleted with the stack (only if its own creation rolls back)
+    assert synthesized.resources[key_id]["DeletionPolicy"] == KEEP_DELETION_POLICY
     assert any(s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
                for s in key["KeyPolicy"]["Statement"]), "CloudWatch must be able to publish to the topic"
     policy = next(p["Properties"] for p in synthesized.of_type("AWS::SNS::TopicPolicy").values()

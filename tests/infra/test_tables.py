@@ -7,6 +7,7 @@ import pytest
 from functions.storage.schema import table_schema
 from functions.tables import TABLES, TableSpec
 from infra.naming import pascal
+from infra.removal import KEEP_DELETION_POLICY
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -70,8 +71,10 @@ def test_table_is_durable_on_demand_and_encrypted_with_a_rotating_cmk(
     properties = table["Properties"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert properties["DeletionProtectionEnabled"] is True
-    assert table["DeletionPolicy"] == "Retain"
+    # Kept on delete and replacement, deleted only if its own creation rolls back, so deletion protection is off
+    # until the first deployment has succeeded (infra/removal.py; the context switches it on)
+    assert properties["DeletionProtectionEnabled"] is False
+    assert table["DeletionPolicy"] == KEEP_DELETION_POLICY
     assert table["UpdateReplacePolicy"] == "Retain"
     sse = properties["SSESpecification"]
     assert sse["SSEEnabled"] is True
@@ -80,7 +83,7 @@ def test_table_is_durable_on_demand_and_encrypted_with_a_rotating_cmk(
     key = synthesized.resources[key_id]
     assert key["Type"] == "AWS::KMS::Key"
     assert key["Properties"]["EnableKeyRotation"] is True
-    assert key["DeletionPolicy"] == "Retain"
+    assert key["DeletionPolicy"] == KEEP_DELETION_POLICY
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.logical_name)
