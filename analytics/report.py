@@ -37,7 +37,7 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 
 def _queue_figures(row: dict[str, Any] | None, seconds: int | None, target: float | None) -> dict[str, Any]:
-    figures: dict[str, Any] = {name: int(row[name]) if row else 0 for name in COUNTS}
+    figures: dict[str, Any] = {name: int(row[name] or 0) if row else 0 for name in COUNTS}
     figures.update({name: (row[name] if row else None) for name in RATES})
     if figures["longest_wait_seconds"] is not None:
         figures["longest_wait_seconds"] = int(figures["longest_wait_seconds"])
