@@ -47,7 +47,7 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), the
 	$(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator
+bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -56,6 +56,7 @@ bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, survey
 	$(BIN)/python benchmarks/verification_benchmark.py
 	$(BIN)/python benchmarks/pacing_benchmark.py
 	$(BIN)/python benchmarks/simulator_benchmark.py
+	$(BIN)/python benchmarks/kpi_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

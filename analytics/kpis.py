@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -95,8 +96,16 @@ def compose(name: str, settings: KpiSettings, *, contacts_relation: bool = True)
     return query
 
 
-def duckdb_text(name: str, settings: KpiSettings) -> str:
-    return compose(name, settings).sql(dialect="duckdb")
+def duckdb_text(name: str, settings: KpiSettings, *, contacts_table: bool = False) -> str:
+    """The DuckDB text of query ``name``; ``contacts_table``: read ``contacts`` from a table already built from
+    ``contacts.sql`` (:func:`materialise_contacts`) instead of computing it again in this query."""
+    return compose(name, settings, contacts_relation=not contacts_table).sql(dialect="duckdb")
+
+
+def materialise_contacts(con: Any, settings: KpiSettings) -> None:
+    """Build ``contacts`` once as a temporary table on a DuckDB connection, for several queries to share."""
+    text = compose("contacts", settings, contacts_relation=False).sql(dialect="duckdb")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE contacts AS {text}").fetchall()
 
 
 def _map_lookup_for_trino(node: exp.Expression) -> exp.Expression:

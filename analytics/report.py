@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from analytics.kpis import KpiSettings, duckdb_text
+from analytics.kpis import KpiSettings, duckdb_text, materialise_contacts
 from analytics.reader import LoadReport
 
 COUNTS = ("contacts_offered", "contacts_handled", "contacts_abandoned", "callbacks_requested",
@@ -27,7 +27,7 @@ RATES = ("abandonment_rate", "service_level", "service_level_answered", "asa_sec
 
 
 def _rows(con: duckdb.DuckDBPyConnection, name: str, settings: KpiSettings) -> list[dict[str, Any]]:
-    cursor = con.execute(duckdb_text(name, settings))
+    cursor = con.execute(duckdb_text(name, settings, contacts_table=True))
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -60,6 +60,7 @@ def _days(rows: Iterable[dict[str, Any]]) -> list[date]:
 def build_report(con: duckdb.DuckDBPyConnection, load: LoadReport, settings: KpiSettings,
                  queue_names: Iterable[str]) -> dict[str, Any]:
     zone = ZoneInfo(settings.time_zone)
+    materialise_contacts(con, settings)  # the same contacts.sql, computed once for every query below
     rows = _rows(con, "queue_kpis", settings)
     overall_row = next((r for r in rows if r["queue_name"] is None), None)
     per_queue = {r["queue_name"]: r for r in rows if r["queue_name"] is not None and r["interval_start"] is None}

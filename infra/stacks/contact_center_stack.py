@@ -16,10 +16,12 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from analytics.kpis import policy_settings
 from functions.manifest import check_manifest
 from functions.routing.policy import load_policy
 from infra.constructs.api import AgentDirectory, FunctionApis
 from infra.constructs.contact_center import ContactCenter
+from infra.constructs.contact_lake import ContactLake
 from infra.constructs.flows import ContactFlows
 from infra.constructs.functions import ConnectInstance, Functions
 from infra.constructs.messaging import Messaging
@@ -65,6 +67,8 @@ class ContactCenterStack(cdk.Stack):
                                instance_arn=connect_instance_arn, instance_alias=connect_instance_alias,
                                retention=retention)
         tables = Tables(self, "Tables")
+        # Every contact record, streamed into the lake the KPI queries read (Athena; analytics/ locally).
+        ContactLake(self, "ContactLake", stage=stage, instance_arn=center.instance_arn, settings=policy_settings())
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
         functions = Functions(
             self, "Functions",
