@@ -17,12 +17,19 @@
 Retention, on purpose: contact records LAKE_RETENTION_DAYS (two years: a year-on-year comparison), Firehose's
 error output ERROR_RETENTION_DAYS, Athena results RESULT_RETENTION_DAYS, the bucket's access logs as long as the
 records. Buckets and key are retained when the stack is deleted.
+
+On an existing instance (``connect_instance_arn``) the stack does not associate the stream: Connect keeps one
+CTR stream per instance, and an instance shared by stages (or already streaming) keeps the one it has; point it
+at this stack's stream (output ``ContactRecordStreamArn``) with ``aws connect associate-instance-storage-config``
+when this stage should own the instance's records.
 """
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_connect as connect
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -31,6 +38,7 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from analytics.kpis import ATHENA_QUERIES, KpiSettings, athena_text
@@ -56,7 +64,7 @@ def _expire(rule_id: str, prefix: str, days: int) -> s3.LifecycleRule:
 
 class ContactLake(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, instance_arn: str,
-                 settings: KpiSettings) -> None:
+                 settings: KpiSettings, associate: bool = True) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.key = kms.Key(self, "Key", description="Encrypts the contact-record stream, lake and Athena results",
@@ -96,11 +104,8 @@ class ContactLake(Construct):
         acknowledge(self.stream, "KDS3", "encrypted with the lake's customer-managed key (rotated, retained), whose "
                     "policy lets Connect's service-linked role write through Kinesis only; the AWS-managed key "
                     "could not be scoped that way")
-        connect.CfnInstanceStorageConfig(
-            self, "ContactRecordStream", instance_arn=instance_arn, resource_type="CONTACT_TRACE_RECORDS",
-            storage_type="KINESIS_STREAM",
-            kinesis_stream_config=connect.CfnInstanceStorageConfig.KinesisStreamConfigProperty(
-                stream_arn=self.stream.stream_arn))
+        if associate:  # an instance has one CTR stream: one the stack did not create keeps its own (see above)
+            self._associate(instance_arn)
         self.database_name = f"contact_lake_{stage}".replace("-", "_")
         database = glue.CfnDatabase(self, "Database", catalog_id=stack.account,
                                     database_input=glue.CfnDatabase.DatabaseInputProperty(
@@ -137,6 +142,39 @@ class ContactLake(Construct):
                 description=f"analytics/sql/{name}.sql, transpiled for Athena by sqlglot",
                 query_string=athena_text(name, settings))
             query.node.add_dependency(self.workgroup, self.table)
+
+    def alarm_to(self, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
+        """Alarms where the lake would fail silently: records not delivered (the stream keeps them 24 h), late
+        deliveries, records Firehose could not convert (they land under errors/, outside the table)."""
+        period = cdk.Duration.minutes(5)
+        stream_name = {"DeliveryStreamName": self.delivery_stream.ref}
+        specs = [
+            ("IteratorAge", self.stream.metric_get_records_iterator_age_milliseconds(statistic="Maximum",
+                                                                                      period=period),
+             3_600_000, "Firehose is over an hour behind the contact-record stream (it keeps records 24 hours)"),
+            ("DataFreshness", cloudwatch.Metric(namespace="AWS/Firehose", metric_name="DeliveryToS3.DataFreshness",
+                                                dimensions_map=stream_name, statistic="Maximum", period=period),
+             900, "contact records wait more than 15 minutes to reach the lake"),
+            ("FailedConversion", cloudwatch.Metric(namespace="AWS/Firehose", metric_name="FailedConversion.Records",
+                                                   dimensions_map=stream_name, statistic="Sum", period=period),
+             1, "contact records failed the Parquet conversion: they are under errors/, outside the KPI table"),
+        ]
+        alarms = []
+        for alarm_id, metric, threshold, description in specs:
+            alarm = cloudwatch.Alarm(
+                self, f"{alarm_id}Alarm", metric=metric, threshold=threshold, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING, alarm_description=description)
+            alarm.add_alarm_action(actions.SnsAction(topic))
+            alarms.append(alarm)
+        return alarms
+
+    def _associate(self, instance_arn: str) -> None:
+        connect.CfnInstanceStorageConfig(
+            self, "ContactRecordStream", instance_arn=instance_arn, resource_type="CONTACT_TRACE_RECORDS",
+            storage_type="KINESIS_STREAM",
+            kinesis_stream_config=connect.CfnInstanceStorageConfig.KinesisStreamConfigProperty(
+                stream_arn=self.stream.stream_arn))
 
     def _delivery_stream(self, stack: cdk.Stack) -> firehose.CfnDeliveryStream:
         log_key = log_group_key(self, "LogKey", "Encrypts the contact-record delivery stream's error log")

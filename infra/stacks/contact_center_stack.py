@@ -68,7 +68,8 @@ class ContactCenterStack(cdk.Stack):
                                retention=retention)
         tables = Tables(self, "Tables")
         # Every contact record, streamed into the lake the KPI queries read (Athena; analytics/ locally).
-        ContactLake(self, "ContactLake", stage=stage, instance_arn=center.instance_arn, settings=policy_settings())
+        lake = ContactLake(self, "ContactLake", stage=stage, instance_arn=center.instance_arn,
+                           settings=policy_settings(), associate=connect_instance_arn is None)
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
         functions = Functions(
             self, "Functions",
@@ -114,7 +115,10 @@ class ContactCenterStack(cdk.Stack):
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
+        lake.alarm_to(monitoring.topic)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
+        cdk.CfnOutput(self, "ContactRecordStreamArn", value=lake.stream.stream_arn,
+                      description="The Kinesis stream Connect's contact records go to (the lake's source)")
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)
         for name, api in apis.apis.items():

@@ -23,8 +23,11 @@ def only(synthesized: Synthesized, resource_type: str) -> dict[str, Any]:
 
 
 def test_connect_streams_contact_records_to_an_encrypted_stream(synthesized):
-    config = only(synthesized, "AWS::Connect::InstanceStorageConfig")
-    assert config["ResourceType"] == "CONTACT_TRACE_RECORDS" and config["StorageType"] == "KINESIS_STREAM"
+    configs = [c["Properties"] for c in synthesized.of_type("AWS::Connect::InstanceStorageConfig").values()
+               if c["Properties"]["ResourceType"] == "CONTACT_TRACE_RECORDS"]
+    assert len(configs) == 1
+    config = configs[0]
+    assert config["StorageType"] == "KINESIS_STREAM"
     stream_id = config["KinesisStreamConfig"]["StreamArn"]["Fn::GetAtt"][0]
     stream = synthesized.resources[stream_id]["Properties"]
     assert stream["StreamEncryption"]["EncryptionType"] == "KMS"
@@ -100,3 +103,17 @@ def test_delivery_role_reads_only_its_glue_table(synthesized):
     assert glue and all("*" not in str(s["Resource"]).split("contact_records")[-1] for s in glue)
     assert all(not str(a).startswith("glue:") or a.startswith("glue:Get") for s in statements
                for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
+
+
+def test_silent_lake_failures_are_alarmed(synthesized):
+    every = [a["Properties"] for a in synthesized.of_type("AWS::CloudWatch::Alarm").values()]
+    alarms = {a["MetricName"]: a for a in every if a.get("Namespace") in ("AWS/Firehose", "AWS/Kinesis")}
+    expected = {"GetRecords.IteratorAgeMilliseconds", "DeliveryToS3.DataFreshness", "FailedConversion.Records"}
+    assert expected <= set(alarms)
+    assert all(alarm["AlarmActions"] for alarm in alarms.values())
+
+
+def test_an_existing_instance_keeps_its_contact_record_stream(on_existing_instance):
+    # Connect keeps one CTR stream per instance: the stack builds the lake but does not take the stream over.
+    assert not on_existing_instance.of_type("AWS::Connect::InstanceStorageConfig")
+    assert on_existing_instance.of_type("AWS::KinesisFirehose::DeliveryStream")
