@@ -202,7 +202,13 @@ def _validity_sql(table: Table) -> str:
 
 def load_lake(path: Path, connection: duckdb.DuckDBPyConnection | None = None
               ) -> tuple[duckdb.DuckDBPyConnection, LoadReport]:
-    """A DuckDB connection holding one table per lake table (every table, empty when absent), and the report."""
+    """A DuckDB connection with one relation per lake table (every table, empty when absent), and the report.
+
+    Each table is a view over its files (Parquet in the lake's schema read in place, in parallel and only the
+    columns a query needs; everything else normalised in Python and registered as Arrow) that leaves out the
+    rows the checks refuse. The queries read it once to build ``contacts`` (``analytics.kpis``), so nothing is
+    copied into DuckDB first.
+    """
     con = connection or duckdb.connect()
     con.execute("SET TimeZone = 'UTC'").fetchall()
     report = LoadReport()
@@ -210,23 +216,20 @@ def load_lake(path: Path, connection: duckdb.DuckDBPyConnection | None = None
     for name, table in TABLES.items():
         native = [p for p in files.get(name, []) if _native_parquet(p, table)]
         parts = [_read_file(p, table, report) for p in files.get(name, []) if p not in native]
-        data = pa.concat_tables(parts) if parts else table.schema.empty_table()
-        con.register("_staged", data)
-        source = "SELECT * FROM _staged"
-        if native:  # DuckDB's own (parallel) Parquet reader: no row passes through Python or Arrow here
+        con.register(f"_staged_{name}", pa.concat_tables(parts) if parts else table.schema.empty_table())
+        source = f"SELECT * FROM _staged_{name}"
+        if native:
             report.files += len(native)
             report.records_read[name] += sum(pq.read_metadata(p).num_rows for p in native)
             listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in native)
             source = f"SELECT * FROM read_parquet([{listed}]) UNION ALL BY NAME {source}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {_validity_sql(table)} AS _skip_reason "
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _checked_{name} AS SELECT *, {_validity_sql(table)} AS _skip_reason "
                     f"FROM ({source})").fetchall()
-        con.unregister("_staged")
-        for reason, count in con.execute("SELECT _skip_reason, COUNT(*) FROM _checked WHERE _skip_reason IS NOT NULL "
-                                         "GROUP BY 1").fetchall():
+        for reason, count in con.execute(f"SELECT _skip_reason, COUNT(*) FROM _checked_{name} "
+                                         "WHERE _skip_reason IS NOT NULL GROUP BY 1").fetchall():
             report.skipped[reason] += count
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (_skip_reason) FROM _checked "
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * EXCLUDE (_skip_reason) FROM _checked_{name} "
                     "WHERE _skip_reason IS NULL").fetchall()
-        con.execute("DROP TABLE _checked").fetchall()
     ((superseded,),) = con.execute(f"SELECT COUNT(*) - COUNT(DISTINCT ContactId) FROM {CONTACT_RECORDS}").fetchall()
     if superseded:
         report.skipped["superseded_version"] += superseded

@@ -12,51 +12,73 @@
 -- enqueue timestamp), or it started if it never queued. The half hour is the UTC instant floored to 1,800 s:
 -- exact for every zone whose offset is a whole number of half hours (the center's is America/New_York), and
 -- it keeps the two 01:00 half hours of a fall-back day apart (a DST day has 46 or 50 of them).
+WITH versions AS (
+    -- Every version of every record, flattened to what the KPIs read (the ranking window then carries
+    -- scalars, not whole records); read twice below, for the ranking and for the callbacks.
+    SELECT
+        r.contactid AS contact_id,
+        r.lastupdatetimestamp AS last_update,
+        r.channel AS channel,
+        r.initiationmethod AS initiation_method,
+        r.attributes['call_type'] AS call_type,
+        r.attributes['survey_contact_id'] AS survey_contact_id,
+        r.attributes['campaign'] AS campaign,
+        r.queue.name AS queue_name,
+        CAST(strptime(r.initiationtimestamp, '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ) AS initiated_at,
+        CAST(strptime(r.queue.enqueuetimestamp, '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ) AS enqueued_at,
+        COALESCE(r.queue.duration, 0) AS queue_seconds,
+        r.agent.connectedtoagenttimestamp IS NOT NULL AS answered,
+        r.agent.username AS agent_username,
+        COALESCE(r.agent.agentinteractionduration, 0) AS talk_seconds,
+        COALESCE(r.agent.customerholdduration, 0) AS hold_seconds,
+        COALESCE(r.agent.aftercontactworkduration, 0) AS acw_seconds,
+        r.disconnectreason AS disconnect_reason,
+        r.previouscontactid AS previous_contact_id,
+        r.transfercompletedtimestamp IS NOT NULL AS transferred_out,
+        COALESCE(r.attributes['customer_id'], r.customerendpoint.address) AS customer_key,
+        COALESCE(r.attributes['reason'], 'NONE') AS routing_reason
+    FROM contact_records AS r
+)
 SELECT
-    c.contactid AS contact_id,
-    c.channel AS channel,
-    c.initiationmethod AS initiation_method,
+    c.contact_id,
+    c.channel,
+    c.initiation_method,
     CASE
-        WHEN c.initiationmethod IN ('INBOUND', 'TRANSFER', 'QUEUE_TRANSFER', 'CALLBACK') THEN 'inbound'
-        WHEN c.attributes['call_type'] = 'survey' OR c.attributes['survey_contact_id'] IS NOT NULL THEN 'survey'
-        WHEN c.attributes['call_type'] = 'outreach' OR c.attributes['campaign'] IS NOT NULL THEN 'outreach'
+        WHEN c.initiation_method IN ('INBOUND', 'TRANSFER', 'QUEUE_TRANSFER', 'CALLBACK') THEN 'inbound'
+        WHEN c.call_type = 'survey' OR c.survey_contact_id IS NOT NULL THEN 'survey'
+        WHEN c.call_type = 'outreach' OR c.campaign IS NOT NULL THEN 'outreach'
         ELSE 'other'
     END AS kind,
-    c.queue.name AS queue_name,
-    CAST(strptime(c.initiationtimestamp, '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ) AS initiated_at,
-    CAST(strptime(c.queue.enqueuetimestamp, '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ) AS enqueued_at,
-    COALESCE(c.queue.duration, 0) AS queue_seconds,
-    c.agent.connectedtoagenttimestamp IS NOT NULL AS answered,
-    c.agent.username AS agent_username,
-    COALESCE(c.agent.agentinteractionduration, 0) AS talk_seconds,
-    COALESCE(c.agent.customerholdduration, 0) AS hold_seconds,
-    COALESCE(c.agent.aftercontactworkduration, 0) AS acw_seconds,
-    c.disconnectreason AS disconnect_reason,
-    c.previouscontactid AS previous_contact_id,
-    c.transfercompletedtimestamp IS NOT NULL AS transferred_out,
+    c.queue_name,
+    c.initiated_at,
+    c.enqueued_at,
+    c.queue_seconds,
+    c.answered,
+    c.agent_username,
+    c.talk_seconds,
+    c.hold_seconds,
+    c.acw_seconds,
+    c.disconnect_reason,
+    c.previous_contact_id,
+    c.transferred_out,
     cb.previous_contact_id IS NOT NULL AS became_callback,
-    COALESCE(c.attributes['customer_id'], c.customerendpoint.address) AS customer_key,
-    COALESCE(c.attributes['reason'], 'NONE') AS routing_reason,
-    COALESCE(c.queue.name, 'not queued') AS routed_to,
-    strftime(
-        to_timestamp(floor(epoch(CAST(strptime(COALESCE(c.queue.enqueuetimestamp, c.initiationtimestamp),
-                                               '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ)) / 1800) * 1800),
-        '%Y-%m-%dT%H:%M:%SZ') AS interval_start,
-    strftime(
-        to_timestamp(floor(epoch(CAST(strptime(COALESCE(c.queue.enqueuetimestamp, c.initiationtimestamp),
-                                               '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ)) / 1800) * 1800)
-        AT TIME ZONE s.time_zone,
-        '%Y-%m-%d') AS local_day
+    c.customer_key,
+    c.routing_reason,
+    COALESCE(c.queue_name, 'not queued') AS routed_to,
+    strftime(c.interval_utc, '%Y-%m-%dT%H:%M:%SZ') AS interval_start,
+    strftime(c.interval_utc AT TIME ZONE s.time_zone, '%Y-%m-%d') AS local_day
 FROM (
+    -- Ranked newest first per ContactId; the half hour is computed once per version.
     SELECT
-        r.*,
-        ROW_NUMBER() OVER (PARTITION BY r.contactid ORDER BY r.lastupdatetimestamp DESC) AS version_rank
-    FROM contact_records AS r
+        v.*,
+        to_timestamp(floor(epoch(COALESCE(v.enqueued_at, v.initiated_at)) / 1800) * 1800) AS interval_utc,
+        ROW_NUMBER() OVER (PARTITION BY v.contact_id ORDER BY v.last_update DESC) AS version_rank
+    FROM versions AS v
 ) AS c
 CROSS JOIN settings AS s
 LEFT JOIN (
-    SELECT DISTINCT previouscontactid AS previous_contact_id
-    FROM contact_records
-    WHERE initiationmethod = 'CALLBACK' AND previouscontactid IS NOT NULL
-) AS cb ON cb.previous_contact_id = c.contactid
+    SELECT DISTINCT previous_contact_id
+    FROM versions
+    WHERE initiation_method = 'CALLBACK' AND previous_contact_id IS NOT NULL
+) AS cb ON cb.previous_contact_id = c.contact_id
 WHERE c.version_rank = 1
