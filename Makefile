@@ -54,7 +54,7 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside, cdk.
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator
+bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -63,6 +63,7 @@ bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, survey
 	$(BIN)/python benchmarks/verification_benchmark.py
 	$(BIN)/python benchmarks/pacing_benchmark.py
 	$(BIN)/python benchmarks/simulator_benchmark.py
+	$(BIN)/python benchmarks/kpi_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -92,9 +92,18 @@ class Hours(Strict, kw_only=True):
         return None
 
 
+class ServiceLevel(Strict, kw_only=True):
+    """A queue's service-level goal: `target` (a share, 0-1) of its contacts answered within `seconds`. The
+    KPI report (analytics/) measures each queue against it, and the live metrics alarm on it."""
+
+    seconds: Annotated[int, Meta(ge=1, le=3600)] = 20
+    target: Annotated[float, Meta(gt=0, le=1)] = 0.8
+
+
 class Queue(Strict, kw_only=True):
     hours: str
     description: str = ""
+    service_level: ServiceLevel = msgspec.field(default_factory=ServiceLevel)
 
 
 class When(Strict, kw_only=True):

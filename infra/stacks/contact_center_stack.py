@@ -21,10 +21,12 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from analytics.kpis import policy_settings
 from functions.manifest import check_manifest
 from functions.routing.policy import load_policy
 from infra.constructs.api import AgentDirectory, FunctionApis
 from infra.constructs.contact_center import ContactCenter
+from infra.constructs.contact_lake import ContactLake
 from infra.constructs.flows import ContactFlows
 from infra.constructs.functions import ConnectInstance, Functions
 from infra.constructs.messaging import Messaging
@@ -80,6 +82,9 @@ class ContactCenterStack(cdk.Stack):
         if line:
             center.set_outbound_caller_id(line.number_arn)
         tables = Tables(self, "Tables", deletion_protection=deletion_protection)
+        # Every contact record, streamed into the lake the KPI queries read (Athena; analytics/ locally).
+        lake = ContactLake(self, "ContactLake", stage=stage, instance_arn=center.instance_arn,
+                           settings=policy_settings(), associate=connect_instance_arn is None)
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
         functions = Functions(
             self, "Functions",
@@ -130,6 +135,7 @@ class ContactCenterStack(cdk.Stack):
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
+        lake.alarm_to(monitoring.topic)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         # What `callcenter smoke-test` checks after a deployment.
         cdk.CfnOutput(self, "ContactFlowArns", value=self.to_json_string(flows.flow_arns),
@@ -139,6 +145,8 @@ class ContactCenterStack(cdk.Stack):
         if line:
             cdk.CfnOutput(self, "PhoneNumberArn", value=line.number_arn,
                           description="The center's number: answers with the inbound flow, caller ID of every queue")
+        cdk.CfnOutput(self, "ContactRecordStreamArn", value=lake.stream.stream_arn,
+                      description="The Kinesis stream Connect's contact records go to (the lake's source)")
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)
         for name, api in apis.apis.items():
