@@ -11,6 +11,7 @@ import sqlglot
 
 from analytics.kpis import ATHENA_QUERIES, athena_text, policy_settings
 from analytics.schema import glue_columns
+from infra.removal import KEEP_DELETION_POLICY
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -73,7 +74,7 @@ def test_lake_bucket_is_encrypted_logged_and_expires(synthesized):
     expiring = {r["Prefix"]: r["ExpirationInDays"] for r in properties["LifecycleConfiguration"]["Rules"]
                 if "Prefix" in r}
     assert expiring == {"contact_records/": 730, "errors/": 90, "athena-results/": 30}
-    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["DeletionPolicy"] == KEEP_DELETION_POLICY
 
 
 def test_athena_workgroup_enforces_encrypted_results(synthesized):
