@@ -88,9 +88,17 @@ class Hours(Strict, kw_only=True):
         return None
 
 
+class ServiceLevel(Strict, kw_only=True):
+    """The queue's service-level target: `target` (a fraction) of contacts answered within `seconds`."""
+
+    seconds: Annotated[int, Meta(ge=1, le=3600)]
+    target: Annotated[float, Meta(gt=0, le=1)]
+
+
 class Queue(Strict, kw_only=True):
     hours: str
     description: str = ""
+    service_level: ServiceLevel | None = None
 
 
 class When(Strict, kw_only=True):
