@@ -309,3 +309,35 @@ def _merged(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime
 def _threshold(policy: RoutingPolicy, queue: str) -> float:
     level = getattr(policy.queues[queue], "service_level", None)
     return level.seconds if level is not None else DEFAULT_SERVICE_LEVEL_S
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A contact reaching a queue `at_s` seconds after the model's origin."""
+
+    at_s: float
+    contact_id: str
+    queue: str
+    priority: int = 5
+
+
+def serve(offers: Iterable[Offer], staffing: Staffing, policy: RoutingPolicy, *, origin: datetime, until: datetime,
+          seed: int, handling: Handling = DEMO_HANDLING) -> list[QueueOutcome]:
+    """Run the model over contacts known in advance (in arrival order); their outcomes in the order they were
+    offered. For runs where nothing else reacts to an outcome (weeks of history, the outreach day's agents)."""
+    env = simpy.Environment()
+    model = QueueModel(env, staffing, policy, origin=origin, until=until, seed=seed, handling=handling)
+    outcomes: list[QueueOutcome | None] = []
+
+    def arrivals() -> Generator[Any, Any, None]:
+        for offer in offers:
+            if offer.at_s > env.now:
+                yield env.timeout(offer.at_s - env.now)
+            index = len(outcomes)
+            outcomes.append(None)
+            model.offer(offer.contact_id, offer.queue, offer.priority).callbacks.append(
+                lambda event, index=index: outcomes.__setitem__(index, event.value))
+
+    env.process(arrivals())
+    env.run()
+    return [outcome for outcome in outcomes if outcome is not None]
