@@ -31,16 +31,17 @@ IVR_SECONDS = 45
 AUTOMATED_BASE_SECONDS, SECONDS_PER_PROMPT = 10, 8
 
 
-def _disconnect_reason(result: CallResult, outcome: QueueOutcome | None) -> str:
+def _disconnect_reason(flow_outcome: str, outcome: QueueOutcome | None) -> str:
     if outcome is not None:
         return "CUSTOMER_DISCONNECT"  # hung up in the queue, or at the end of the conversation
-    return "CONTACT_FLOW_DISCONNECT" if result.outcome in ("disconnected", "ended") else "CUSTOMER_DISCONNECT"
+    return "CONTACT_FLOW_DISCONNECT" if flow_outcome in ("disconnected", "ended") else "CUSTOMER_DISCONNECT"
 
 
-def _legs(outcome: QueueOutcome | None, result: CallResult, moment: Any) -> tuple[Any, Any]:
-    if outcome is None:
+def _legs(outcome: QueueOutcome | None, queue_arn: str | None, moment: Callable[[float], datetime] | None
+          ) -> tuple[QueueLeg | None, AgentLeg | None]:
+    if outcome is None or moment is None:
         return None, None
-    queue = QueueLeg(name=outcome.queue, arn=result.queue_arn or QUEUE_ARN.format(outcome.queue),
+    queue = QueueLeg(name=outcome.queue, arn=queue_arn or QUEUE_ARN.format(outcome.queue),
                      enqueued_at=moment(outcome.enqueued_s), dequeued_at=moment(outcome.dequeued_s))
     agent = None
     if outcome.agent is not None:
@@ -53,31 +54,34 @@ def _legs(outcome: QueueOutcome | None, result: CallResult, moment: Any) -> tupl
 
 
 def inbound_record(*, contact_id: str, channel: str, caller: str | None, dialed: str | None, at: datetime,
-                   ended: datetime, result: CallResult, outcome: QueueOutcome | None,
-                   moment: Any) -> dict[str, Any]:
+                   ended: datetime, attributes: Mapping[str, Any], flow_outcome: str, queue_arn: str | None,
+                   outcome: QueueOutcome | None, moment: Callable[[float], datetime] | None) -> dict[str, Any]:
     """A caller's contact: the flow's attributes, and the queue and agent legs when the flow queued it.
     `moment` turns the model's seconds into aware datetimes."""
-    queue, agent = _legs(outcome, result, moment)
+    queue, agent = _legs(outcome, queue_arn, moment)
     return contact_record(
         contact_id=contact_id, instance_arn=INSTANCE_ARN, account_id=ACCOUNT_ID, channel=channel,
         initiation_method="INBOUND", initiated_at=at, disconnected_at=ended,
-        disconnect_reason=_disconnect_reason(result, outcome), customer_address=caller,
-        system_address=dialed if channel == "VOICE" else None, attributes=_strings(result.attributes),
+        disconnect_reason=_disconnect_reason(flow_outcome, outcome),
+        customer_address=caller if channel == "VOICE" else None,
+        system_address=dialed if channel == "VOICE" else None, attributes=_strings(attributes),
         queue=queue, agent=agent)
 
 
-def automated_call_record(*, contact_id: str, customer: str | None, at: datetime, result: CallResult,
-                          outcome: QueueOutcome | None = None, moment: Any = None) -> dict[str, Any]:
+def automated_call_record(*, contact_id: str, customer: str | None, at: datetime, attributes: Mapping[str, Any],
+                          prompts: int, flow_outcome: str = "ended", queue_arn: str | None = None,
+                          outcome: QueueOutcome | None = None,
+                          moment: Callable[[float], datetime] | None = None) -> dict[str, Any]:
     """One of our outbound calls (a survey or a reminder), placed through the API; it may reach an agent."""
-    ended = at + timedelta(seconds=AUTOMATED_BASE_SECONDS + SECONDS_PER_PROMPT * len(result.prompts))
-    queue, agent = _legs(outcome, result, moment) if outcome is not None else (None, None)
-    if outcome is not None:
+    ended = at + timedelta(seconds=AUTOMATED_BASE_SECONDS + SECONDS_PER_PROMPT * prompts)
+    queue, agent = _legs(outcome, queue_arn, moment)
+    if outcome is not None and moment is not None:
         ended = max(ended, moment(outcome.disconnected_s))
     return contact_record(
         contact_id=contact_id, instance_arn=INSTANCE_ARN, account_id=ACCOUNT_ID, channel="VOICE",
         initiation_method="API", initiated_at=at, disconnected_at=ended,
-        disconnect_reason=_disconnect_reason(result, outcome), customer_address=customer, system_address=None,
-        attributes=_strings(result.attributes), queue=queue, agent=agent)
+        disconnect_reason=_disconnect_reason(flow_outcome, outcome), customer_address=customer,
+        system_address=None, attributes=_strings(attributes), queue=queue, agent=agent)
 
 
 class ContactLog:
@@ -91,12 +95,14 @@ class ContactLog:
     def inbound(self, request: CallRequest, result: CallResult, queued: QueueOutcome | None, ended: datetime) -> None:
         self.records.append(inbound_record(
             contact_id=request.contact_id or "", channel=request.channel, caller=request.caller,
-            dialed=request.dialed, at=request.at, ended=ended, result=result, outcome=queued, moment=self.moment))
+            dialed=request.dialed, at=request.at, ended=ended, attributes=result.attributes,
+            flow_outcome=result.outcome, queue_arn=result.queue_arn, outcome=queued, moment=self.moment))
 
     def automated(self, start: ContactStart, result: CallResult, queued: QueueOutcome | None = None) -> None:
         self.records.append(automated_call_record(
-            contact_id=start.contact_id, customer=start.customer_address, at=start.now, result=result,
-            outcome=queued, moment=self.moment))
+            contact_id=start.contact_id, customer=start.customer_address, at=start.now, attributes=result.attributes,
+            prompts=len(result.prompts), flow_outcome=result.outcome, queue_arn=result.queue_arn, outcome=queued,
+            moment=self.moment))
 
 
 def _strings(attributes: Mapping[str, Any]) -> dict[str, str]:

@@ -130,7 +130,8 @@ def test_no_agent_on_shift_means_nobody_answers_and_a_shift_starts_taking_the_wa
     staffing = parse_staffing({"version": 1, "time_zone": "UTC",
                                "shifts": {"nine": {"start": "09:00", "end": "10:00", "days": ["MONDAY"]}},
                                "agents": [{"shift": "nine", "routing_profile": "general", "count": 1}]})
-    patient = Handling(talk=Distribution("fixed", 60), acw=Distribution("fixed", 0), patience=Distribution("fixed", 120))
+    patient = Handling(talk=Distribution("fixed", 60), acw=Distribution("fixed", 0),
+                       patience=Distribution("fixed", 120))
     nine = 9 * 3600
     offers = [Offer(nine - 500, "too-early", "general"), Offer(nine - 60, "early", "general")]
     outcomes = run(staffing, offers, patient, days=1)
