@@ -37,17 +37,22 @@ test: $(STAMP) bundle lint ## The whole suite: lint, unit, flows, integration (m
 test-fast: $(STAMP) ## Tests without the CDK synth
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
+# Where `make demo` writes the contact records of its contacts (the lake layout), for the KPI report.
+RECORDS := .callcenter/records
+
 demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report
 	$(BIN)/callcenter seed demo/profiles.csv
-	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24
-	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv
+	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --records $(RECORDS)
+	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv --records $(RECORDS)
+	@# Hook for the KPI report (issue 12): once `callcenter report` exists, the demo ends with
+	@# $(BIN)/callcenter report --from $(RECORDS) --html $(RECORDS)/report.html
 
 synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), then cfn-lint them
 	rm -rf cdk.out
 	$(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
-bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator
+bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, history
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -56,6 +61,7 @@ bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, survey
 	$(BIN)/python benchmarks/verification_benchmark.py
 	$(BIN)/python benchmarks/pacing_benchmark.py
 	$(BIN)/python benchmarks/simulator_benchmark.py
+	$(BIN)/python benchmarks/history_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

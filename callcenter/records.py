@@ -8,7 +8,7 @@ reports as InitiationMethod API. The simulator has no transfers and no callbacks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from flowlang.simulator import CallResult, ContactStart
 
 if TYPE_CHECKING:
     from callcenter.calls import CallRequest
+    from callcenter.queueing.staffing import Staffing
 
 ACCOUNT_ID = INSTANCE_ARN.split(":")[4]
 AGENT_ARN = f"{INSTANCE_ARN}/agent/{{}}"
@@ -103,6 +104,32 @@ class ContactLog:
             contact_id=start.contact_id, customer=start.customer_address, at=start.now, attributes=result.attributes,
             prompts=len(result.prompts), flow_outcome=result.outcome, queue_arn=result.queue_arn, outcome=queued,
             moment=self.moment))
+
+
+def reminder_call_records(starts: Sequence[ContactStart], results: Sequence[CallResult], staffing: Staffing,
+                          seed: int) -> list[dict[str, Any]]:
+    """The records of a day's reminder calls (InitiationMethod API). A customer who asked for an agent waits in the
+    queue model for the staffing file's agents, as the day's callers do."""
+    from callcenter.queueing.model import Offer, serve
+    from functions.routing.policy import load_policy
+
+    if not starts:
+        return []
+    policy = load_policy()
+    first = min(start.now for start in starts)
+    origin = datetime.combine(first.date(), datetime.min.time(), tzinfo=first.tzinfo)
+    pairs = sorted(zip(starts, results, strict=True), key=lambda pair: pair[0].now)
+    offers = [Offer((start.now - origin).total_seconds() + IVR_SECONDS, start.contact_id, result.queue,
+                    result.priority or 5)
+              for start, result in pairs if result.outcome == "queued" and result.queue in policy.queues]
+    last = max(start.now for start in starts)
+    outcomes = {o.contact_id: o for o in serve(offers, staffing, policy, origin=origin,
+                                                until=last + timedelta(days=1), seed=seed)}
+    log = ContactLog()
+    log.moment = lambda seconds: origin + timedelta(seconds=seconds)
+    for start, result in pairs:
+        log.automated(start, result, outcomes.get(start.contact_id))
+    return log.records
 
 
 def _strings(attributes: Mapping[str, Any]) -> dict[str, str]:

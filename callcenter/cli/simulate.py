@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if log is not None:
         files = replace_records(log.records, args.records, part=RECORDS_PART)
         out.print(f"Contact records: {len(log.records)} in {args.records} ({len(files)} file(s)); "
-                  f"KPIs: callcenter report --from {args.records}", markup=False)
+                  f"KPIs: callcenter report --from {args.records}", markup=False,
+                  soft_wrap=True)
     out.print(engineering_table(report, wall))
     if args.coverage:
         from callcenter.calls import local_flow
