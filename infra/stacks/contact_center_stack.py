@@ -24,6 +24,7 @@ from infra.constructs.flows import ContactFlows
 from infra.constructs.functions import ConnectInstance, Functions
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.queue_metrics import QueueMetrics
 from infra.constructs.tables import Tables
 from infra.naming import pascal
 from infra.retention import Retention
@@ -73,7 +74,8 @@ class ContactCenterStack(cdk.Stack):
             tables=tables.by_name,
             queues=messaging.queues,
             event_bus=messaging.event_bus,
-            instance=ConnectInstance(arn=center.instance_arn, account=center.instance_account),
+            instance=ConnectInstance(arn=center.instance_arn, account=center.instance_account,
+                                     queue_arns=tuple(center.queue_arns.values())),
             sms_identity=sms_origination_identity,
             email_from=email_from_identity,
             reserved_concurrency={"routing": routing_reserved_concurrency} if routing_reserved_concurrency else {},
@@ -110,6 +112,7 @@ class ContactCenterStack(cdk.Stack):
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
+        QueueMetrics(self, "QueueMetrics", policy=policy, dashboard=monitoring.dashboard, topic=monitoring.topic)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)
