@@ -70,6 +70,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     reader = QueueMetricsReader(aws_client("connect"), lambda action: pacer(FUNCTION, action).acquire())
     reading = read_queue_figures(reader, require_env("CONNECT_INSTANCE_ID"), _targets(), utc_now())
     published = sum(publish(figures) for figures in reading.figures)
+    metrics.add_metric(name="QueueMetricsRequests", unit=MetricUnit.Count, value=reading.requests)
     for api in reading.throttled:
         count_metric("QueueMetricsThrottled", api=api)
         logger.warning("Amazon Connect kept throttling; this run skips its figures", extra={"api": api})
