@@ -37,15 +37,12 @@ test: $(STAMP) bundle lint ## The whole suite: lint, unit, flows, integration (m
 test-fast: $(STAMP) ## Tests without the CDK synth
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
-# Where `make demo` writes the contact records of its contacts (the lake layout), for the KPI report.
-RECORDS := .callcenter/records
-
 demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report
 	$(BIN)/callcenter seed demo/profiles.csv
-	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --records $(RECORDS)
-	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv --records $(RECORDS)
-	@# Hook for the KPI report (issue 12): once `callcenter report` exists, the demo ends with
-	@# $(BIN)/callcenter report --from $(RECORDS) --html $(RECORDS)/report.html
+	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --records .callcenter/records
+	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv --records .callcenter/records
+	@# Hook for the KPI report (issue 12): the contact records are in .callcenter/records (lake layout); once
+	@# `callcenter report` exists the demo ends with: $(BIN)/callcenter report --from .callcenter/records
 
 synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside), then cfn-lint them
 	rm -rf cdk.out

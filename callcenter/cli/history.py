@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"{result.contacts:,} contact records ({', '.join(f'{k} {v:,}' for k, v in result.kinds.items())}) "
               f"for {days} days from {args.start.isoformat()} to {date.fromordinal(last).isoformat()} in {args.out}; "
               f"{result.queued:,} calls queued, {result.answered:,} answered by an agent", markup=False)
-    out.print(f"KPIs: callcenter report --from {args.out}", markup=False, soft_wrap=True)
+    out.print(f"read them with: callcenter report --from {args.out}", markup=False, soft_wrap=True)
     out.print(f"engineering: {cpu:.1f} s of CPU, {result.contacts / cpu * 60 if cpu else 0:,.0f} contacts per minute",
               markup=False)
     return 0

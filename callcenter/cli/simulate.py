@@ -88,12 +88,11 @@ def run(args: argparse.Namespace) -> int:
                                  staffing=staffing, log=log)
     wall = time.perf_counter() - started
     render_business(report, day, args.seed, out)
+    out.print(engineering_table(report, wall))
     if log is not None:
         files = replace_records(log.records, args.records, part=RECORDS_PART)
         out.print(f"Contact records: {len(log.records)} in {args.records} ({len(files)} file(s)); "
-                  f"KPIs: callcenter report --from {args.records}", markup=False,
-                  soft_wrap=True)
-    out.print(engineering_table(report, wall))
+                  f"read them with: callcenter report --from {args.records}", markup=False, soft_wrap=True)
     if args.coverage:
         from callcenter.calls import local_flow
         from flowlang.flow import flow_files
