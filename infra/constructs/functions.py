@@ -1,5 +1,5 @@
 """The Lambda functions of functions/manifest.py, each wired to its event source and granted only what
-the manifest declares. About 510 lines: one construct whose parts (role, log group, event source, grants)
+the manifest declares. About 540 lines: one construct whose parts (role, log group, event source, grants)
 are built per function in one pass; the grants are the part to split out next.
 
 Event sources: a ConnectFlowSource function is associated with the Connect instance and only that
@@ -10,13 +10,15 @@ schedules.py), and Connect cannot invoke it either; an ApiSource function is onl
 the REST API (infra/constructs/api.py) integrates it and is the only principal allowed to invoke it; a
 DynamoDBStreamSource function reads its table's stream in order, reporting partial batch failures, splitting
 a failing batch and retrying it a bounded number of times, then sending the failed records' coordinates to
-its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message).
+its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message); a
+RateSource function is run every few minutes by an EventBridge rule, without retries (the next run replaces a
+failed one; its errors alarm says so).
 
 Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
 `tables_written`, each table's key only through DynamoDB; SendMessage on `queues_sent` (and their keys
 through SQS); PutEvents on the domain bus only, with our event source only; `connect_actions` on the
-instance's contacts; SendTextMessage from the configured origination identity only; SendEmail from the
+instance's contacts (the metric APIs on the instance and its queues); SendTextMessage from the configured origination identity only; SendEmail from the
 configured SES identity only; a stream consumer reads that one table's stream (and decrypts with its key)
 and sends to its own on-failure queue. No managed policies.
 """
