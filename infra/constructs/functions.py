@@ -18,9 +18,9 @@ Least privilege, from the manifest, every statement explicit: its own log group 
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
 `tables_written`, each table's key only through DynamoDB; SendMessage on `queues_sent` (and their keys
 through SQS); PutEvents on the domain bus only, with our event source only; `connect_actions` on the
-instance's contacts (the metric APIs on the instance and its queues); SendTextMessage from the configured origination identity only; SendEmail from the
-configured SES identity only; a stream consumer reads that one table's stream (and decrypts with its key)
-and sends to its own on-failure queue. No managed policies.
+instance's contacts (the metric APIs on the instance and its queues); SendTextMessage from the configured
+origination identity only; SendEmail from the configured SES identity only; a stream consumer reads that one
+table's stream (and decrypts with its key) and sends to its own on-failure queue. No managed policies.
 """
 
 from __future__ import annotations

@@ -120,3 +120,29 @@ def test_a_bad_staffing_file_stops_simulate_with_where_and_why(tmp_path):
                    '"agents": [{"shift": "day", "routing_profile": "general", "count": 2}]}')
     with pytest.raises(SystemExit, match="unknown shift 'day'"):
         main(["simulate", "--calls", "1", "--date", DAY.isoformat(), "--staffing", str(bad)])
+
+
+def test_a_full_queue_comes_from_the_callers_already_waiting():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from callcenter.backend import LocalBackend
+    from callcenter.calls import CallRequest
+    from callcenter.day import CallPlan, run_day
+    from callcenter.records import ContactLog
+
+    # Given nobody staffed and room for one waiting caller per queue
+    staffing = parse_staffing({"version": 1, "time_zone": "UTC", "max_contacts_in_queue": 1, "shifts": {},
+                               "agents": []})
+    ten = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/New_York"))
+    plans = [CallPlan(CallRequest(caller=None, at=ten.replace(second=s), keys=(None,), contact_id=f"full-{s}"),
+                      "withheld") for s in (0, 50)]
+    log = ContactLog()
+    # When two withheld callers (the general queue) call fifty seconds apart (the first is in the queue by then)
+    with LocalBackend() as local:
+        report = run_day(local, plans, seed=1, staffing=staffing, log=log)
+    first, second = sorted(log.records, key=lambda r: r["ContactId"])
+    # Then the first waits and gives up, and the second finds the queue full and hears that everyone is busy
+    assert first["Queue"]["Name"] == "general" and first["Agent"] is None
+    assert second["Queue"] is None and report.outcomes["queued"] == 1
+    assert second["Attributes"]["routing_note"].startswith("the chosen queue was full")
