@@ -16,6 +16,8 @@ from typing import Any
 from callcenter.day import QueueWatch
 from callcenter.queueing.model import QueueStatus
 
+QUIET_REDRAW_S = 15 * 60
+
 
 def queue_table(moment: datetime, statuses: dict[str, QueueStatus], title: str) -> Any:
     from zoneinfo import ZoneInfo
@@ -47,8 +49,15 @@ def live_view(out: Any, title: str, every_s: float = 60.0) -> Iterator[QueueWatc
     """A QueueWatch that redraws the queue table in place at each simulated minute."""
     from rich.live import Live
 
+    drawn: dict[str, Any] = {"statuses": None, "at": None}
+
     with Live(console=out, auto_refresh=False, transient=False) as live:
         def show(moment: datetime, statuses: dict[str, QueueStatus]) -> None:
-            live.update(queue_table(moment, statuses, title), refresh=out.is_terminal)
+            # Redrawn when a figure changed, else every quarter hour (the clock in the title): a quiet night costs
+            # a few frames, not one per simulated minute.
+            stale = drawn["at"] is None or (moment - drawn["at"]).total_seconds() >= QUIET_REDRAW_S
+            if statuses != drawn["statuses"] or stale:
+                live.update(queue_table(moment, statuses, title), refresh=out.is_terminal)
+                drawn.update(statuses=statuses, at=moment)
 
         yield QueueWatch(show, every_s)
