@@ -39,8 +39,9 @@ test-fast: $(STAMP) ## Tests without the CDK synth
 
 demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report
 	$(BIN)/callcenter seed demo/profiles.csv
-	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24
-	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv
+	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --records .callcenter/records
+	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv --records .callcenter/records
+	$(BIN)/callcenter report --from .callcenter/records --html .callcenter/report.html
 
 # Context beyond cdk.json for synth, deploy-check and deploy alike: make deploy CONTEXT="phone_number_country=US ..."
 CONTEXT ?=
@@ -54,7 +55,7 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside, cdk.
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records
+bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -64,6 +65,7 @@ bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, survey
 	$(BIN)/python benchmarks/pacing_benchmark.py
 	$(BIN)/python benchmarks/simulator_benchmark.py
 	$(BIN)/python benchmarks/kpi_benchmark.py
+	$(BIN)/python benchmarks/history_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

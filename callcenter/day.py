@@ -5,11 +5,13 @@ from __future__ import annotations
 import random
 import statistics
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+import simpy
 
 from callcenter.backend import DynamoDBTraffic, LocalBackend
 from callcenter.calls import MAIN_LINE, CallRequest, place_call
@@ -25,12 +27,15 @@ from callcenter.post_call import (
     random_respondent,
     run_survey_calls,
 )
+from callcenter.queueing.model import QueueModel, QueueOutcome, QueueStatus
+from callcenter.records import IVR_SECONDS, ContactLog
 from flowlang.simulator import CallResult, FlowCoverage
 from functions.profiles.pin import hash_pin
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
 
 if TYPE_CHECKING:
+    from callcenter.queueing.staffing import Staffing
     from callcenter.tickets_day import TicketTally
 
 FALLBACK_REASON = "ROUTING_FALLBACK"
@@ -41,8 +46,7 @@ class CallPlan:
     request: CallRequest
     kind: str  # known, unknown, withheld, invalid, chat, vip-line
     fault: str | None = None  # routing fault to inject: error | timeout | throttle
-    queue_full: bool = False
-    agent: AgentOutcome | None = None  # what happens once the call is queued
+    queue_full: bool = False  # the default queue is full whatever the model says (queues also fill up by load)
 
 
 @dataclass
@@ -237,28 +241,28 @@ def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: da
         request = CallRequest(
             caller=caller, at=at, dialed=dialed, keys=_keys(rng), channel=channel,
             contact_id=f"sim-{seed}-{index:05d}")
-        agent = AgentOutcome(
-            answered=rng.random() < 0.9,
-            agent=f"agent-{rng.randrange(1, 13):02d}",
-            waited=timedelta(seconds=rng.randrange(5, 420)),
-            talked=timedelta(seconds=rng.randrange(90, 900)),
-        )
-        plans.append(CallPlan(request, kind, fault, queue_full=rng.random() < 0.01, agent=agent))
+        plans.append(CallPlan(request, kind, fault))
     return sorted(plans, key=lambda p: p.request.at)
 
 
 def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, report: DayReport,
-                   respondent: Respondent, coverage: FlowCoverage | None) -> datetime:
+                   respondent: Respondent, coverage: FlowCoverage | None, queued: QueueOutcome | None = None,
+                   log: ContactLog | None = None) -> datetime:
     """The contact ends: Connect publishes DISCONNECTED, the dispatcher decides, a survey call may follow.
-    Returns when the contact ended."""
-    outcome = plan.agent if result.outcome == "queued" else None
-    if outcome is not None:
+    Returns when the contact ended. `queued` is the queue model's outcome of a queued call."""
+    outcome = None
+    if queued is not None:
+        outcome = AgentOutcome(answered=queued.answered, agent=queued.agent,
+                               waited=timedelta(seconds=queued.waited_s),
+                               talked=timedelta(seconds=queued.talk_s + queued.hold_s))
         if outcome.answered:
             report.answered_by_agent += 1
         else:
             report.abandoned_in_queue += 1
     detail, ended = contact_event_detail(result, plan.request.contact_id or "", plan.request.at, outcome,
                                          channel=plan.request.channel)
+    if log is not None:
+        log.inbound(plan.request, result, queued, ended)
     publish_contact_event(detail, ended)
     first_invocation = len(backend.invocations)
     backend.now = ended
@@ -271,7 +275,8 @@ def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, re
         report.dispatcher_ms_per_message.append(sum(i.elapsed_s for i in dispatcher_runs) * 1000 / delivery.messages)
         report.dynamodb_calls_per_survey_message.append(
             sum(i.dynamodb_calls for i in dispatcher_runs) / delivery.messages)
-    report.survey_calls += len(run_survey_calls(backend, respondent, ended + timedelta(minutes=2), coverage))
+    report.survey_calls += len(run_survey_calls(backend, respondent, ended + timedelta(minutes=2), coverage,
+                                                on_call=log.automated if log is not None else None))
     return ended
 
 
@@ -284,7 +289,13 @@ def end_of_day(plans: Sequence[CallPlan]) -> datetime | None:
 
 
 def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCoverage | None = None,
-            on_call: Callable[[], None] | None = None, seed: int = 0) -> DayReport:
+            on_call: Callable[[], None] | None = None, seed: int = 0, staffing: Staffing | None = None,
+            log: ContactLog | None = None, watch: QueueWatch | None = None) -> DayReport:
+    """The day on a SimPy clock: each call arrives at its moment, runs the real flow and routing, and a queued call
+    waits in the queue model (callcenter/queueing) for an agent of the staffing file (default demo/staffing.json)
+    or hangs up; its end is published, surveyed and ticketed at the moment it ends. `log` collects the contact
+    records; `watch` sees the queues every `watch.every_s` simulated seconds (the live view)."""
+    from callcenter.queueing.staffing import load_staffing
     from callcenter.tickets_day import TicketDesk
 
     report = DayReport()
@@ -292,35 +303,68 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
     respondent = random_respondent(random.Random(seed))
     desk = TicketDesk(backend, seed, tuple(policy.queues))
     demo_pin_hash, pins_given = hash_pin(DEMO_PIN), set[str]()
-    for plan in plans:
-        desk.run_until(plan.request.at)  # the ticket work due before this call, outside its measures
-        if plan.request.keys[:1] == ("4",):
-            _give_pin(plan.request.caller, demo_pin_hash, pins_given, plan.request.at)
-        backend.faults = {"routing": plan.fault} if plan.fault else {}
-        backend.full_queues = {policy.default_queue} if plan.queue_full else set()
-        first_invocation = len(backend.invocations)
-        calls_before = DynamoDBTraffic.total_calls()
-        result = place_call(backend, plan.request, coverage)
-        invocations = backend.invocations[first_invocation:]
-        report.add(plan, result, sum(i.elapsed_s for i in invocations if i.outcome != "timeout"),
-                   DynamoDBTraffic.total_calls() - calls_before, len(invocations))
-        backend.faults, backend.full_queues = {}, set()
-        ended = after_the_call(backend, plan, result, report, respondent, coverage)
-        answered = plan.agent is not None and plan.agent.answered and result.outcome == "queued"
-        desk.after_call(plan.request.contact_id or "", result.attributes, result.queue,
-                        plan.agent.agent if answered and plan.agent else None, ended)
-        if on_call:
-            on_call()
     midnight = end_of_day(plans)
+    env = simpy.Environment()
+    if plans and midnight is not None:
+        origin = midnight - timedelta(days=1)
+        model = QueueModel(env, staffing or load_staffing(), policy, origin=origin,
+                           until=midnight + timedelta(days=1), seed=seed)
+        if log is not None:
+            log.moment = model.moment
+
+        def call(plan: CallPlan) -> Generator[Any, Any, None]:
+            yield env.timeout(max(0.0, model.seconds(plan.request.at)))
+            desk.run_until(plan.request.at)  # the ticket work due before this call, outside its measures
+            if plan.request.keys[:1] == ("4",):
+                _give_pin(plan.request.caller, demo_pin_hash, pins_given, plan.request.at)
+            backend.faults = {"routing": plan.fault} if plan.fault else {}
+            backend.full_queues = model.full_queues() | ({policy.default_queue} if plan.queue_full else set())
+            first_invocation = len(backend.invocations)
+            calls_before = DynamoDBTraffic.total_calls()
+            result = place_call(backend, plan.request, coverage)
+            invocations = backend.invocations[first_invocation:]
+            report.add(plan, result, sum(i.elapsed_s for i in invocations if i.outcome != "timeout"),
+                       DynamoDBTraffic.total_calls() - calls_before, len(invocations))
+            backend.faults, backend.full_queues = {}, set()
+            queued = None
+            if result.outcome == "queued" and result.queue in model.queues:
+                yield env.timeout(IVR_SECONDS)
+                queued = yield model.offer(plan.request.contact_id or "", result.queue, result.priority)
+                yield env.timeout(max(0.0, queued.disconnected_s - env.now))
+            ended = after_the_call(backend, plan, result, report, respondent, coverage, queued, log)
+            desk.after_call(plan.request.contact_id or "", result.attributes, result.queue,
+                            queued.agent if queued is not None else None, ended)
+            if on_call:
+                on_call()
+
+        for plan in plans:
+            env.process(call(plan))
+        if watch is not None:
+            env.process(_watched(env, model, watch, model.seconds(midnight)))
+        env.run()
     if midnight is not None:
         report.tickets = desk.finish(midnight)
     held = next_held(backend, "survey-requests")
     if plans and held is not None:  # surveys held back by quiet hours, followed into the next day
         last = max(plan.request.at for plan in plans)
-        report.survey_calls += len(deliver_survey_requests(backend, held, respondent, coverage,
-                                                           until=last + timedelta(days=1)))
+        report.survey_calls += len(deliver_survey_requests(
+            backend, held, respondent, coverage, until=last + timedelta(days=1),
+            on_call=log.automated if log is not None else None))
     report.surveys = tally_surveys()
     # A failed invocation (an error, or a timeout: injected only) took its flow's error branch or was retried as
     # its event source would; it is counted here and never ends the day.
     report.failed_invocations = Counter(f"{i.function} {i.outcome}" for i in backend.invocations if i.outcome != "ok")
     return report
+
+
+class QueueWatch:
+    """What the live view is given: every `every_s` simulated seconds, the moment and each queue's status."""
+
+    def __init__(self, show: Callable[[datetime, dict[str, QueueStatus]], None], every_s: float = 60.0) -> None:
+        self.show, self.every_s = show, every_s
+
+
+def _watched(env: simpy.Environment, model: QueueModel, watch: QueueWatch, until_s: float) -> Generator[Any, Any, None]:
+    while env.now < until_s:
+        watch.show(model.moment(env.now), model.status())
+        yield env.timeout(watch.every_s)

@@ -261,7 +261,9 @@ class ConnectEmulator(ServiceEmulator):
         if token and token in self._client_tokens:  # Connect's own idempotency: same token, same contact
             return _ok(ContactId=self._client_tokens[token])
         call = OutboundCall(
-            contact_id=f"outbound-{uuid.uuid4()}",
+            # From the token when there is one (ours always send one), so a simulated day's contact ids, and the
+            # contact records keyed by them, are the same on every run.
+            contact_id=f"outbound-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
             destination=params.get("DestinationPhoneNumber", ""),
             flow_id=params.get("ContactFlowId", ""),
             queue_id=params.get("QueueId"),

@@ -40,6 +40,7 @@ class OutreachRun:
     plans: dict[str, dict] = field(default_factory=dict)  # campaign id -> the planner's summary
     lines: list[OutreachLine] = field(default_factory=list)
     calls: list[CallResult] = field(default_factory=list)
+    starts: list[ContactStart] = field(default_factory=list)  # each reminder call's start, beside `calls`
     texts: int = 0
 
 
@@ -57,7 +58,8 @@ def respondent(rng: random.Random) -> Sequence[str | None]:
 
 
 def _run_reminder_calls(backend: LocalBackend, at: datetime, rng: random.Random,
-                        coverage: FlowCoverage | None, scripted: Sequence[str | None] | None) -> list[CallResult]:
+                        coverage: FlowCoverage | None, scripted: Sequence[str | None] | None,
+                        starts: list[ContactStart]) -> list[CallResult]:
     from callcenter.calls import local_flow, run_flow_at
 
     results = []
@@ -67,6 +69,7 @@ def _run_reminder_calls(backend: LocalBackend, at: datetime, rng: random.Random,
                              customer_address=call.destination, system_address=None,
                              attributes=dict(call.attributes), now=at)
         keys = list(scripted) if scripted is not None else list(respondent(rng))
+        starts.append(start)
         results.append(run_flow_at(backend, local_flow(OUTREACH_FLOW), start, keys, OUTREACH_FLOW, coverage))
     return results
 
@@ -102,7 +105,7 @@ def run_outreach_day(backend: LocalBackend, day: date, *, dry_run: bool = False,
                 deliver(backend, "outreach-requests")
             finally:
                 backend.now = None
-            run.calls += _run_reminder_calls(backend, moment + timedelta(minutes=1), rng, coverage, keys)
+            run.calls += _run_reminder_calls(backend, moment + timedelta(minutes=1), rng, coverage, keys, run.starts)
             moment = backend.sqs_delays.next_visible_at()
     run.texts = len(backend.connect.texts) - texts_before
     run.lines = sorted(

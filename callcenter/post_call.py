@@ -73,6 +73,7 @@ def publish_contact_event(detail: dict, at: datetime) -> None:
 
 
 Respondent = Callable[[OutboundCall], Sequence[str | None]]
+CallSeen = Callable[[ContactStart, CallResult], None]
 
 
 def scripted(keys: Sequence[str | None]) -> Respondent:
@@ -98,7 +99,7 @@ def random_respondent(rng: random.Random, unhappy: bool = False) -> Respondent:
 
 def deliver_survey_requests(backend: LocalBackend, at: datetime, respondent: Respondent,
                             coverage: FlowCoverage | None = None, until: datetime | None = None,
-                            max_hops: int = 1000) -> list[CallResult]:
+                            max_hops: int = 1000, on_call: CallSeen | None = None) -> list[CallResult]:
     """The dispatcher takes the survey queue at `at`; surveys it places are answered two minutes later.
 
     With `until`, surveys delayed by quiet hours are followed too: the clock moves to each held
@@ -116,7 +117,7 @@ def deliver_survey_requests(backend: LocalBackend, at: datetime, respondent: Res
             deliver(backend, "survey-requests")
         finally:
             backend.now = None
-        results += run_survey_calls(backend, respondent, moment + timedelta(minutes=2), coverage)
+        results += run_survey_calls(backend, respondent, moment + timedelta(minutes=2), coverage, on_call)
         moment = next_held(backend, "survey-requests")
     return results
 
@@ -132,8 +133,9 @@ def next_held(backend: LocalBackend, queue: str) -> datetime | None:
 
 
 def run_survey_calls(backend: LocalBackend, respondent: Respondent, at: datetime,
-                     coverage: FlowCoverage | None = None) -> list[CallResult]:
-    """Run every outbound survey call the dispatcher placed, through the survey flow file."""
+                     coverage: FlowCoverage | None = None, on_call: CallSeen | None = None) -> list[CallResult]:
+    """Run every outbound survey call the dispatcher placed, through the survey flow file; `on_call` sees each
+    (its start and result: the contact record)."""
     from callcenter.calls import local_flow, run_flow_at
 
     results = []
@@ -150,4 +152,6 @@ def run_survey_calls(backend: LocalBackend, respondent: Respondent, at: datetime
         )
         results.append(run_flow_at(backend, local_flow(SURVEY_FLOW), start, list(respondent(call)),
                                    SURVEY_FLOW, coverage))
+        if on_call is not None:
+            on_call(start, results[-1])
     return results

@@ -78,7 +78,18 @@ class DynamoDBStreamSource(msgspec.Struct, frozen=True):
     starting_position: str = "TRIM_HORIZON"
 
 
-EventSource = ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource
+class RateSource(msgspec.Struct, frozen=True):
+    """Invoked every `minutes` minutes by an EventBridge rule, asynchronously, without retries and dropped when
+    older than a minute: a failed or late run is replaced by the next one (the errors alarm says it failed).
+
+    The timeout stays below the rate, so runs do not pile up; a run delayed in Lambda's event queue can still
+    overlap the next, hence two instances at most for pacing (`maximum_concurrency`)."""
+
+    minutes: int = 1
+    maximum_concurrency: int = 2
+
+
+EventSource = ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource | RateSource
 
 
 class QueueSpec(msgspec.Struct, frozen=True):
@@ -106,6 +117,9 @@ class ApiQuota(msgspec.Struct, frozen=True):
 CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
     "GetContactAttributes": ApiQuota(rate_per_second=2, burst=5),
     "StartOutboundVoiceContact": ApiQuota(rate_per_second=2, burst=5),
+    # The metric APIs have their own quota, shared with the supervisors' real-time and historical reports.
+    "GetCurrentMetricData": ApiQuota(rate_per_second=5, burst=8),
+    "GetMetricDataV2": ApiQuota(rate_per_second=5, burst=8),
 }
 
 
@@ -396,6 +410,22 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             },
         ),
         FunctionSpec(
+            name="queue-metrics",
+            handler="functions.metrics.handler.lambda_handler",
+            description="Publishes each queue's live figures and 15-minute service level from Amazon Connect",
+            source=RateSource(minutes=1),
+            timeout_seconds=30,
+            memory_mb=256,
+            connect_actions=("GetCurrentMetricData", "GetMetricDataV2"),
+            # A few requests a minute; a share well under the quota leaves the rest to the supervisors' reports.
+            connect_rates={"GetCurrentMetricData": 1.0, "GetMetricDataV2": 1.0},
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN",
+            },
+            environment=_powertools("queue-metrics"),
+        ),
+        FunctionSpec(
             name="ticket-self-service",
             handler="functions.tickets.self_service_handler.lambda_handler",
             description="IVR self-service: reads the caller's latest ticket, confirms or reopens a resolved one",
@@ -453,6 +483,8 @@ def check_manifest() -> list[str]:
                 problems.append(f"function {spec.name!r}: table {spec.source.table!r} has no stream_view_type")
             if not 60 <= spec.source.max_record_age_seconds < 24 * 3600:
                 problems.append(f"function {spec.name!r}: max_record_age_seconds must be 60 s to under 24 h")
+        if isinstance(spec.source, RateSource) and spec.timeout_seconds >= 60 * spec.source.minutes:
+            problems.append(f"function {spec.name!r}: its timeout must be below its rate, or runs pile up")
         if isinstance(spec.source, ApiSource) and spec.timeout_seconds >= 29:
             problems.append(f"function {spec.name!r}: API Gateway waits 29 s at most; its timeout must be below")
         if isinstance(spec.source, SqsSource):

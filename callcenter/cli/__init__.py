@@ -8,6 +8,8 @@
   callcenter survey --contact-id ID --press 4 --press 1
                                              one answered call, its survey and the answers
   callcenter outreach --date 2026-12-01      one day of proactive outreach
+  callcenter history --weeks 8 --calls-per-day 2000 --out DIR
+                                             weeks of contact records (routing in memory, the queue model)
   callcenter tickets --agent ana --team billing list --team billing
                                              an agent's ticket work through the ticket API (create, list,
                                              show, update); tickets are kept in .callcenter/state.json
@@ -28,16 +30,17 @@ import argparse
 import os
 import sys
 
-from callcenter.cli import call, deploy, outreach, report, seed, simulate, survey, tickets
+from callcenter.cli import call, deploy, history, outreach, report, seed, simulate, survey, tickets
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, report, deploy)
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, history, report, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(
-        dest="command", metavar="{seed,call,simulate,survey,outreach,tickets,report,deploy-check,smoke-test}")
+        dest="command",
+        metavar="{seed,call,simulate,survey,outreach,tickets,history,report,deploy-check,smoke-test}")
     for group in COMMAND_GROUPS:
         group.add_parser(sub)
     return parser

@@ -10,6 +10,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEMO_PROFILES = REPO_ROOT / "demo" / "profiles.csv"
+DEMO_STAFFING = REPO_ROOT / "demo" / "staffing.json"
 #: Amazon Connect's channels and the initiation methods a contact can carry (what the flow and routing read).
 CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
 INITIATIONS = ("INBOUND", "OUTBOUND", "TRANSFER", "QUEUE_TRANSFER", "CALLBACK", "API", "DISCONNECT", "MONITOR",
@@ -123,3 +124,21 @@ def import_profiles(path: Path, out: Any, quiet: bool = False) -> Any:
 def profiles_option(parser: argparse.ArgumentParser, what: str = "profile file loaded first") -> None:
     parser.add_argument("--profiles", type=Path, default=DEMO_PROFILES, metavar="FILE",
                         help=f"{what} (default: {DEMO_PROFILES.relative_to(REPO_ROOT)})")
+
+
+# --- staffing ----------------------------------------------------------------------------------------------------
+
+def staffing_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--staffing", type=Path, default=DEMO_STAFFING, metavar="FILE",
+                        help="the agents: per shift and routing profile (default: "
+                             f"{DEMO_STAFFING.relative_to(REPO_ROOT)}; format: callcenter/queueing/staffing.py)")
+
+
+def read_staffing(path: Path) -> Any:
+    """The staffing file, validated; a bad one ends the command with what is wrong and where."""
+    from callcenter.queueing.staffing import StaffingError, load_staffing
+
+    try:
+        return load_staffing(path)
+    except StaffingError as exc:
+        raise SystemExit(f"callcenter: {exc}") from exc

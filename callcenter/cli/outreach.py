@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from callcenter.cli.common import console, import_profiles, iso_date, profiles_option
+from callcenter.cli.common import console, import_profiles, iso_date, profiles_option, read_staffing, staffing_option
+
+#: The lake part number outreach writes (simulate writes part 0), replaced by a re-run of the same day.
+RECORDS_PART = 1
 
 
 def add_parser(sub: Any) -> None:
@@ -18,6 +22,10 @@ def add_parser(sub: Any) -> None:
     outreach.add_argument("--dry-run", action="store_true", help="plan only: nothing is sent")
     outreach.add_argument("--seed", type=int, default=1, metavar="SEED",
                           help="seed of the simulated answers to reminder calls (default: 1)")
+    outreach.add_argument("--records", type=Path, metavar="DIR",
+                          help="write each reminder call's contact record (InitiationMethod API) into DIR in the "
+                               "lake layout, for `callcenter report --from DIR`")
+    staffing_option(outreach)
     outreach.set_defaults(func=run)
 
 
@@ -30,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from callcenter.outreach_day import run_outreach_day
 
     out = console()
+    staffing = read_staffing(args.staffing) if args.records else None
     with LocalBackend() as backend:
         backend.load_profiles(import_profiles(args.profiles, out, quiet=True).accepted)
         day = run_outreach_day(backend, args.date, dry_run=args.dry_run, seed=args.seed)
@@ -50,4 +59,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.dry_run:
         out.print(f"Reminder calls placed and answered through the outreach flow: {len(day.calls)}; "
                   f"texts sent: {day.texts}")
+    if args.records and staffing is not None:
+        from callcenter.records import reminder_call_records, replace_records
+
+        records = reminder_call_records(day.starts, day.calls, staffing, args.seed)
+        replace_records(records, args.records, part=RECORDS_PART)
+        out.print(f"Contact records: {len(records)} reminder call(s) in {args.records}", markup=False)
     return 0

@@ -14,7 +14,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from callcenter.cli.common import console, import_profiles, iso_date, positive, today
+from callcenter.cli.common import console, import_profiles, iso_date, positive, read_staffing, staffing_option, today
+
+#: The lake part number `simulate` writes (outreach writes its own), replaced by a re-run of the same day.
+RECORDS_PART = 0
 
 #: What the survey dispatcher's reasons mean, in the words of the report.
 SURVEY_REASONS = {
@@ -43,6 +46,13 @@ def add_parser(sub: Any) -> None:
                                "day of the week: give a date to compare runs)")
     simulate.add_argument("--coverage", action="store_true",
                           help="also print which flow actions and branches the day's calls never took")
+    staffing_option(simulate)
+    simulate.add_argument("--records", type=Path, metavar="DIR",
+                          help="write every contact's record (Amazon Connect's CTR, JSON lines) into DIR in the "
+                               "lake layout (DIR/contact_records/dt=YYYY-MM-DD/), for `callcenter report --from DIR`")
+    simulate.add_argument("--live", action="store_true",
+                          help="show each queue (contacts waiting, oldest wait, agents available, service level of "
+                               "the last 15 minutes) updating in the terminal while the day runs")
     simulate.set_defaults(func=run)
 
 
@@ -50,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from callcenter.backend import LocalBackend
+    from callcenter.cli.live import live_view
     from callcenter.day import plan_day, run_day
+    from callcenter.records import ContactLog, replace_records
     from flowlang.simulator import FlowCoverage
 
     out = console()
@@ -59,17 +71,28 @@ def run(args: argparse.Namespace) -> int:
     if args.date is None:
         out.print(f"note: no --date, so this is today ({day.isoformat()}); give --date to get the same figures "
                   "on another day", markup=False)
+    staffing = read_staffing(args.staffing)
     plans = plan_day(profiles, args.calls, args.seed, day)
     coverage = FlowCoverage()
+    log = ContactLog() if args.records else None
     started = time.perf_counter()
     with LocalBackend() as backend:
         backend.load_profiles(profiles)
-        with Progress(console=out, transient=True, disable=not out.is_terminal) as progress:
-            task = progress.add_task(f"Calls on {day.isoformat()}", total=len(plans))
-            report = run_day(backend, plans, coverage, on_call=lambda: progress.advance(task), seed=args.seed)
+        if args.live:
+            with live_view(out, f"Queues on {day.isoformat()}") as watch:
+                report = run_day(backend, plans, coverage, seed=args.seed, staffing=staffing, log=log, watch=watch)
+        else:
+            with Progress(console=out, transient=True, disable=not out.is_terminal) as progress:
+                task = progress.add_task(f"Calls on {day.isoformat()}", total=len(plans))
+                report = run_day(backend, plans, coverage, on_call=lambda: progress.advance(task), seed=args.seed,
+                                 staffing=staffing, log=log)
     wall = time.perf_counter() - started
     render_business(report, day, args.seed, out)
     out.print(engineering_table(report, wall))
+    if log is not None:
+        files = replace_records(log.records, args.records, part=RECORDS_PART)
+        out.print(f"Contact records: {len(log.records)} in {args.records} ({len(files)} file(s)); "
+                  f"read them with: callcenter report --from {args.records}", markup=False, soft_wrap=True)
     if args.coverage:
         from callcenter.calls import local_flow
         from flowlang.flow import flow_files

@@ -1,5 +1,5 @@
 """The Lambda functions of functions/manifest.py, each wired to its event source and granted only what
-the manifest declares. About 510 lines: one construct whose parts (role, log group, event source, grants)
+the manifest declares. About 540 lines: one construct whose parts (role, log group, event source, grants)
 are built per function in one pass; the grants are the part to split out next.
 
 Event sources: a ConnectFlowSource function is associated with the Connect instance and only that
@@ -10,15 +10,17 @@ schedules.py), and Connect cannot invoke it either; an ApiSource function is onl
 the REST API (infra/constructs/api.py) integrates it and is the only principal allowed to invoke it; a
 DynamoDBStreamSource function reads its table's stream in order, reporting partial batch failures, splitting
 a failing batch and retrying it a bounded number of times, then sending the failed records' coordinates to
-its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message).
+its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message); a
+RateSource function is run every few minutes by an EventBridge rule, without retries (the next run replaces a
+failed one; its errors alarm says so).
 
 Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
 `tables_written`, each table's key only through DynamoDB; SendMessage on `queues_sent` (and their keys
 through SQS); PutEvents on the domain bus only, with our event source only; `connect_actions` on the
-instance's contacts; SendTextMessage from the configured origination identity only; SendEmail from the
-configured SES identity only; a stream consumer reads that one table's stream (and decrypts with its key)
-and sends to its own on-failure queue. No managed policies.
+instance's contacts (the metric APIs on the instance and its queues); SendTextMessage from the configured
+origination identity only; SendEmail from the configured SES identity only; a stream consumer reads that one
+table's stream (and decrypts with its key) and sends to its own on-failure queue. No managed policies.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_connect as connect
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -49,6 +52,7 @@ from functions.manifest import (
     DynamoDBStreamSource,
     EventBusSpec,
     FunctionSpec,
+    RateSource,
     ScheduleSource,
     SqsSource,
 )
@@ -84,6 +88,9 @@ CONNECT_ACTION_RESOURCES: dict[str, str | None] = {
     # The reference lists no resource type and no condition key for StartOutboundVoiceContact, so a
     # statement naming the contact, flow or queue ARNs would never match: it must be "*".
     "StartOutboundVoiceContact": None,
+    # The metric APIs read the instance's queues: granted on the instance and its queues (ConnectInstance).
+    "GetCurrentMetricData": "queue",
+    "GetMetricDataV2": "queue",
 }
 # What Lambda's poller needs on a DynamoDB stream (the DynamoDB developer guide's policy for a stream consumer),
 # granted on the one stream's ARN.
@@ -165,6 +172,7 @@ class StreamConsumer:
 class ConnectInstance:
     arn: str
     account: str  # the instance's account, for the invoke permission's SourceAccount
+    queue_arns: tuple[str, ...] = ()  # the stack's queues: what the metric APIs may read
 
 
 class Functions(Construct):
@@ -208,6 +216,7 @@ class Functions(Construct):
         self.associations: dict[str, connect.CfnIntegrationAssociation] = {}
         self.schedules: dict[str, CampaignSchedules] = {}
         self.stream_consumers: dict[str, StreamConsumer] = {}
+        self.rules: dict[str, events.Rule] = {}  # RateSource functions' schedules
         self._schedule_group: scheduler.ScheduleGroup | None = None
         self._wired: dict[str, set[str]] = {}
         for name, spec in specs.items():
@@ -230,6 +239,8 @@ class Functions(Construct):
                 self._consume_stream(function, spec, spec.source)
             elif isinstance(spec.source, ApiSource):
                 pass  # the API construct integrates it and grants API Gateway (that API only) the invoke
+            elif isinstance(spec.source, RateSource):
+                self._every(function, name, spec.source)
             else:
                 raise ValueError(f"function {name!r}: unsupported event source {spec.source!r}")
         self.wire(wired_environment)
@@ -368,6 +379,18 @@ class Functions(Construct):
         )
         self.stream_consumers[spec.name] = StreamConsumer(source.table, mapping, key, failures)
 
+    def _every(self, function: lambda_.Function, name: str, source: RateSource) -> None:
+        """An EventBridge rule runs the function every `source.minutes`; a failed or late run is not retried:
+        the next one replaces it (its errors alarm says it failed)."""
+        late = cdk.Duration.seconds(60 * source.minutes)
+        function.configure_async_invoke(retry_attempts=0, max_event_age=late)
+        self.rules[name] = events.Rule(
+            self, f"{pascal(name)}Every{source.minutes}Minutes",
+            description=f"Runs {name} every {source.minutes} minute(s)",
+            schedule=events.Schedule.rate(cdk.Duration.minutes(source.minutes)),
+            targets=[targets.LambdaFunction(function, retry_attempts=0, max_event_age=late)],
+        )
+
     def _log_key(self) -> kms.Key:
         return log_group_key(self, "LogKey", "Encrypts the Lambda functions' log groups")
 
@@ -444,6 +467,15 @@ class Functions(Construct):
             raise ValueError(f"function {spec.name!r}: no known resource scope for connect:{', connect:'.join(unknown)}"
                              " (add it to CONNECT_ACTION_RESOURCES from the Service Authorization Reference)")
         on_contacts = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] == "contact")
+        on_queues = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] == "queue")
+        if on_queues:
+            if not self.instance.queue_arns:
+                raise ValueError(f"function {spec.name!r}: connect:{', connect:'.join(on_queues)} need the "
+                                 "instance's queue ARNs (ConnectInstance.queue_arns)")
+            # The instance and its queues by ARN, nothing else: no wildcard.
+            role.add_to_policy(iam.PolicyStatement(
+                actions=[f"connect:{action}" for action in on_queues],
+                resources=[self.instance.arn, *self.instance.queue_arns]))
         unscoped = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] is None)
         if on_contacts:
             contacts = f"{self.instance.arn}/contact/*"

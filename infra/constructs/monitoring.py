@@ -41,6 +41,7 @@ from functions.manifest import (
     ConnectFlowSource,
     DynamoDBStreamSource,
     FunctionSpec,
+    RateSource,
     ScheduleSource,
 )
 from functions.outreach.campaigns import OUTREACH_CHANNELS
@@ -117,6 +118,8 @@ GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
         *per_value("OutreachSendFailed", "channel", OUTREACH_CHANNELS),
     ),
     "outreach-response": named("OutreachResponses"),
+    # An API Amazon Connect kept throttling: that minute's figures are missing (functions/metrics/handler.py).
+    "queue-metrics": per_value("QueueMetricsThrottled", "api", ("GetCurrentMetricData", "GetMetricDataV2")),
     "ticket-api": named("TicketApi2xx", "TicketApi4xx", "TicketApi5xx"),
     "ticket-events": named("TicketStatusChangesPublished", "TicketEventsNotPublished", "MalformedTicketStreamRecord"),
     "ticket-notifier": (
@@ -143,6 +146,8 @@ def _failure_consequence(spec: FunctionSpec) -> str:
         return "the flow took its error branch"
     if isinstance(spec.source, ScheduleSource):
         return "the run is retried, then dead-lettered"
+    if isinstance(spec.source, RateSource):
+        return "this run's figures are missing; the next run reads afresh"
     if isinstance(spec.source, ApiSource):
         return "the agent or service got a 5XX"
     if isinstance(spec.source, DynamoDBStreamSource):
@@ -155,6 +160,8 @@ def _throttle_consequence(spec: FunctionSpec) -> str:
         return "calls fall back after Connect's retries"
     if isinstance(spec.source, ScheduleSource):
         return "the run waits in Lambda's event queue and may be dead-lettered"
+    if isinstance(spec.source, RateSource):
+        return "the run waits in Lambda's event queue and is dropped after a minute"
     if isinstance(spec.source, ApiSource):
         return "API requests fail with a 5XX"
     if isinstance(spec.source, DynamoDBStreamSource):

@@ -32,6 +32,7 @@ from infra.constructs.functions import ConnectInstance, Functions
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.phone_line import PhoneLine
+from infra.constructs.queue_metrics import QueueMetrics
 from infra.constructs.tables import Tables
 from infra.context import VIP_LINE, PhoneNumberSpec
 from infra.naming import pascal
@@ -93,7 +94,8 @@ class ContactCenterStack(cdk.Stack):
             tables=tables.by_name,
             queues=messaging.queues,
             event_bus=messaging.event_bus,
-            instance=ConnectInstance(arn=center.instance_arn, account=center.instance_account),
+            instance=ConnectInstance(arn=center.instance_arn, account=center.instance_account,
+                                     queue_arns=tuple(center.queue_arns.values())),
             sms_identity=sms_origination_identity,
             email_from=email_from_identity,
             reserved_concurrency={"routing": routing_reserved_concurrency} if routing_reserved_concurrency else {},
@@ -136,6 +138,7 @@ class ContactCenterStack(cdk.Stack):
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
         lake.alarm_to(monitoring.topic)
+        QueueMetrics(self, "QueueMetrics", policy=policy, dashboard=monitoring.dashboard, topic=monitoring.topic)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         # What `callcenter smoke-test` checks after a deployment.
         cdk.CfnOutput(self, "ContactFlowArns", value=self.to_json_string(flows.flow_arns),

@@ -28,6 +28,10 @@ def demo_simulate_args(calls: int) -> list[str]:
     (line,) = [line for line in recipe.splitlines() if "callcenter simulate" in line]
     args = shlex.split(line)[1:]
     args[args.index("--calls") + 1] = str(calls)
+    if "--records" in args:  # the demo's records folder: a temporary one here
+        import tempfile
+
+        args[args.index("--records") + 1] = tempfile.mkdtemp(prefix="demo-records-")
     return args
 
 

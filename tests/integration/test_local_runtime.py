@@ -147,7 +147,7 @@ def _figures(tally):
 
 @pytest.fixture(scope="module")
 def ticket_day():
-    return _ticket_day(120, 5)
+    return _ticket_day(160, 5)
 
 
 def test_the_day_opens_works_and_leaves_tickets_and_the_figures_add_up(ticket_day):
@@ -184,7 +184,7 @@ def test_the_days_tickets_come_from_its_calls_and_are_told_to_customers(ticket_d
 
 def test_the_same_seed_gives_the_same_tickets(ticket_day):
     report, stored = ticket_day
-    again, stored_again = _ticket_day(120, 5)
+    again, stored_again = _ticket_day(160, 5)
     assert _figures(again.tickets) == _figures(report.tickets)
     assert [(t.ticket_id, t.status, t.team, t.version) for t in stored_again] == [
         (t.ticket_id, t.status, t.team, t.version) for t in stored]
