@@ -1,8 +1,16 @@
 """Static checks of a contact flow, before CDK deploys it or the simulator runs it.
 
-Each check has its own finding code; messages name the action Identifier. The rules follow the
-Amazon Connect Flow language (flowlang.language) plus this project's own: no instance-specific
-ARNs in flow files (placeholders only), every failure handled, every path ends somewhere.
+Each check has its own finding code (the rule); messages name the action Identifier. Every finding
+says where its rule comes from:
+
+- source "connect": the Amazon Connect Flow language reference (flowlang/reference/, dated): what
+  Connect itself would refuse (an unknown action Type, a malformed transition, conditions an action
+  does not take, a Lambda time limit outside 1-8 s...). These hold for any flow, ours or a user's.
+- source "policy": this project's house rules: no instance-specific ARNs in flow files (placeholders
+  only), every failure handled, every action reachable, every path ends somewhere. On for our flows;
+  for a foreign file only when asked (`LintContext.policy`, `callcenter flow lint --policy`).
+
+Severity "error" fails the lint (and synthesis); "warning" is reported only.
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ from flowlang.flow import (
     strings_in,
 )
 from flowlang.language import (
+    ACTION_SPECS,
+    ACTION_TYPES,
     COMPARE_OPERATORS,
-    CONDITION_ACTION_TYPES,
     DTMF_KEYS,
     FORBIDDEN_IDENTIFIER_CHARACTERS,
     MAX_ACTIONS,
@@ -35,10 +44,10 @@ from flowlang.language import (
     MIN_LAMBDA_TIME_LIMIT,
     NUMBER_OPERATORS,
     OUTCOME_ACTION_TYPES,
+    REFERENCE_DATE,
     REQUIRED_ERRORS,
     RESERVED_IDENTIFIERS,
     RESPONSE_TYPES,
-    SUPPORTED_ACTION_TYPES,
     TERMINAL_ACTION_TYPES,
     Condition,
     declared_edges,
@@ -58,15 +67,38 @@ PROMPT_PARAMETERS = {
 }
 
 
+CONNECT, POLICY = "connect", "policy"
+ERROR, WARNING = "error", "warning"
+
+#: Rules of the house policy (every other rule is Connect's own), and the rules that only warn.
+POLICY_RULES = frozenset({
+    "unreachable-action", "no-way-out", "missing-error-branch", "lambda-arn", "invocation-time-limit-vs-timeout",
+    "queue-id", "hardcoded-arn", "bad-placeholder", "unknown-placeholder",
+})
+WARNING_RULES = frozenset({"unreachable-action", "unknown-error-type"})
+
+
 @dataclass(frozen=True)
 class Finding:
     flow: str
     action: str | None
-    code: str
+    code: str  # the rule
     message: str
+
+    @property
+    def source(self) -> str:
+        return POLICY if self.code in POLICY_RULES else CONNECT
+
+    @property
+    def severity(self) -> str:
+        return WARNING if self.code in WARNING_RULES else ERROR
 
     def __str__(self) -> str:
         return f"{self.flow}: {self.message} [{self.code}]"
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"flow": self.flow, "action": self.action, "rule": self.code, "severity": self.severity,
+                "source": self.source, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -75,6 +107,8 @@ class LintContext:
     lambda_timeouts: dict[str, int] | None = None
     # When given, every placeholder in a flow must be one of these.
     known_placeholders: set[Placeholder] | None = None
+    # House-policy rules on (our flows) or off (a user's flow: only what Connect would refuse).
+    policy: bool = True
 
 
 class FlowLintError(Exception):
@@ -85,9 +119,10 @@ class FlowLintError(Exception):
 
 
 def require_clean(findings: Iterable[Finding]) -> None:
-    findings = list(findings)
-    if findings:
-        raise FlowLintError(findings)
+    """Raise on any finding that is an error (warnings do not stop a deployment)."""
+    errors = [finding for finding in findings if finding.severity == ERROR]
+    if errors:
+        raise FlowLintError(errors)
 
 
 def lint_files(paths: dict[str, Path] | None = None, context: LintContext | None = None) -> list[Finding]:
@@ -107,12 +142,13 @@ def lint_flow(flow: dict[str, Any], name: str, context: LintContext | None = Non
     structure = _structure_findings(flow, name)
     if any(finding.code == "invalid-flow" for finding in structure):
         return structure
-    scope = _Scope(name, flow, context or LintContext())
+    context = context or LintContext()
+    scope = _Scope(name, flow, context)
     findings = structure + [finding for check in FLOW_CHECKS for finding in check(scope)]
     for action in flow["Actions"]:
         for action_check in ACTION_CHECKS:
             findings += action_check(scope, action)
-    return findings
+    return [finding for finding in findings if context.policy or finding.source == CONNECT]
 
 
 # --- scope and helpers -----------------------------------------------------------------------------
@@ -231,9 +267,9 @@ def _check_identifier(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding
 
 
 def _check_type(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    if action["Type"] not in SUPPORTED_ACTION_TYPES:
+    if action["Type"] not in ACTION_TYPES:
         yield scope.finding(action, "unsupported-action-type",
-                            f"Type {action['Type']!r} is unknown or not supported by this project")
+                            f"Type {action['Type']!r} is not in the Flow language reference ({REFERENCE_DATE})")
 
 
 def _check_transition_targets(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
@@ -266,15 +302,30 @@ def _check_error_branches(scope: _Scope, action: dict[str, Any]) -> Iterator[Fin
     for error_type in _required_errors(action):
         if transitions.error_target(error_type) is None:
             yield scope.finding(action, "missing-error-branch", f"no Errors transition for {error_type}")
+    spec = ACTION_SPECS.get(action["Type"])
+    for branch in transitions.errors:
+        if spec is not None and branch.error_type not in spec.errors:
+            yield scope.finding(action, "unknown-error-type",
+                                f"error type {branch.error_type!r} is not one the reference gives for "
+                                f"{action['Type']} ({', '.join(spec.errors) or 'none'}); it can never be taken")
 
 
 # --- per-action checks: conditions -----------------------------------------------------------------
 
 def _check_conditions(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
     conditions = read_transitions(action).conditions
-    if conditions and action["Type"] not in CONDITION_ACTION_TYPES:
+    spec = ACTION_SPECS.get(action["Type"])
+    if conditions and spec is not None and not spec.takes_conditions:
         yield scope.finding(action, "unexpected-conditions", f"{action['Type']} takes no Conditions")
         return
+    if spec is not None and spec.operators and action["Type"] not in CONDITION_CHECKS:
+        for condition in conditions:
+            if condition.operator not in spec.operators or (
+                    spec.operands is not None and condition.operands and condition.operands[0] not in spec.operands):
+                yield scope.finding(action, "condition-not-allowed",
+                                    f"condition {condition.label!r}: {action['Type']} allows "
+                                    f"{' or '.join(sorted(spec.operators))} on "
+                                    f"{', '.join(sorted(spec.operands or [])) or 'any operand'}")
     labels: set[str] = set()
     for condition in conditions:
         if condition.label in labels:
@@ -343,7 +394,9 @@ def _check_lambda_parameters(
     scope: _Scope, action: dict[str, Any], parameters: dict[str, Any]
 ) -> Iterator[Finding]:
     function = _placeholder_in(parameters.get("LambdaFunctionARN"))
-    if not parameters.get("LambdaFunctionARN") or (function and function.kind != "lambda"):
+    if not parameters.get("LambdaFunctionARN"):
+        yield scope.finding(action, "missing-parameter", "LambdaFunctionARN is missing")
+    elif function is not None and function.kind != "lambda":
         yield scope.finding(action, "lambda-arn", "LambdaFunctionARN must be a {{lambda:NAME}} placeholder")
     written_limit = parameters.get("InvocationTimeLimitSeconds")
     limit = static_int(written_limit)
@@ -382,7 +435,11 @@ def _check_target_queue_parameters(
 ) -> Iterator[Finding]:
     queue = parameters.get("QueueId")
     placeholder = _placeholder_in(queue)
-    if not is_jsonpath(queue) and not (placeholder and placeholder.kind == "queue"):
+    if queue is None and "AgentId" in parameters:
+        return
+    if not queue:
+        yield scope.finding(action, "missing-parameter", "QueueId (or AgentId) is missing")
+    elif not is_jsonpath(queue) and not (placeholder and placeholder.kind == "queue"):
         yield scope.finding(action, "queue-id",
                             "QueueId must be a {{queue:NAME}} placeholder or one whole JSONPath "
                             f"like $.Attributes.queue_arn, got {queue!r}")

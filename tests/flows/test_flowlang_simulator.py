@@ -440,14 +440,13 @@ def test_settings_actions_are_recorded():
 
 # --- what the simulator refuses ------------------------------------------------------------------------
 
-def test_every_executed_action_type_is_in_the_shared_support_list():
-    assert set(ACTION_HANDLERS) <= SUPPORTED_ACTION_TYPES
+def test_every_action_type_of_the_reference_has_a_handler():
+    assert set(ACTION_HANDLERS) == SUPPORTED_ACTION_TYPES
 
 
-@pytest.mark.parametrize(("action_type", "reason"), [("Loop", "is not executed"), ("Wait", "is unknown")])
-def test_an_action_the_simulator_does_not_execute_is_an_error_naming_it(action_type: str, reason: str):
-    document = flow(say("hi", "Hello", next_action="odd"), act("odd", action_type, next_action="bye"))
-    with pytest.raises(UnsupportedAction, match=f"action 'odd': Type '{action_type}' {reason}"):
+def test_only_a_type_outside_the_reference_is_unsupported():
+    document = flow(say("hi", "Hello", next_action="odd"), act("odd", "PlayPrompt", next_action="bye"))
+    with pytest.raises(UnsupportedAction, match="action 'odd': Type 'PlayPrompt' is unknown"):
         run(document)
 
 
