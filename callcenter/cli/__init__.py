@@ -11,6 +11,8 @@
   callcenter tickets --agent ana --team billing list --team billing
                                              an agent's ticket work through the ticket API (create, list,
                                              show, update); tickets are kept in .callcenter/state.json
+  callcenter flow lint FILE...               lint any exported flow file (Connect's rules; ours also the house policy)
+  callcenter flow run FILE --press 1         run any flow file with stand-ins (ours also with --real)
 
 One module per command group (callcenter/cli/<group>.py): each declares its arguments and calls the
 domain code (callcenter/ and functions/); this package only assembles them.
@@ -22,15 +24,15 @@ import argparse
 import os
 import sys
 
-from callcenter.cli import call, outreach, seed, simulate, survey, tickets
+from callcenter.cli import call, flow, outreach, seed, simulate, survey, tickets
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets)
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, flow)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="{seed,call,simulate,survey,outreach,tickets}")
+    sub = parser.add_subparsers(dest="command", metavar="{seed,call,simulate,survey,outreach,tickets,flow}")
     for group in COMMAND_GROUPS:
         group.add_parser(sub)
     return parser
