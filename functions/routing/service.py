@@ -164,9 +164,10 @@ def accepted_intent(parameters: Mapping[str, str], policy: RoutingPolicy) -> str
 
 
 def chosen_language(parameters: Mapping[str, str]) -> str | None:
-    """The language the caller chose in the IVR (the flow's `language` parameter), if it looks like one."""
+    """The language the caller chose in the IVR (the flow's `language` parameter), if it looks like one: its
+    primary subtag ("es" for "es-US"), as the profiles and the policy's rules name languages."""
     raw = parameters.get(LANGUAGE_PARAMETER, "").strip().lower()
-    return raw if _LANGUAGE.match(raw) else None
+    return raw.split("-", 1)[0] if _LANGUAGE.match(raw) else None
 
 
 def decide(
