@@ -29,6 +29,7 @@ class ActionSpec:
     operands: frozenset[str] | None  # None: any operand (or no conditions at all)
     errors: tuple[str, ...]
     terminal: bool = False
+    required: tuple[str, ...] = ()  # parameters the reference says must be given
 
     @property
     def takes_conditions(self) -> bool:
@@ -45,7 +46,7 @@ def _load_reference(path: Path = REFERENCE_FILE) -> tuple[str, dict[str, ActionS
             operators = frozenset() if conditions["operators"] == "*" else frozenset(conditions["operators"])
             operands = None if conditions["operands"] == "*" else frozenset(conditions["operands"])
         specs[name] = ActionSpec(name, entry["category"], operators, operands, tuple(entry["errors"]),
-                                 bool(entry.get("terminal")))
+                                 bool(entry.get("terminal")), tuple(entry.get("required", ())))
     return document["retrieved"], specs
 
 

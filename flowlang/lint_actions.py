@@ -171,6 +171,15 @@ CONDITION_CHECKS: dict[str, ConditionCheck] = {
 # --- per-action checks: parameters -----------------------------------------------------------------
 
 def _check_parameters(scope: Scope, action: dict[str, Any]) -> Iterator[Finding]:
+    spec = ACTION_SPECS.get(action["Type"])
+    given = parameters_of(action)
+    for name in spec.required if spec is not None else ():
+        if given.get(name) in (None, "", {}, []):
+            yield scope.finding(action, "missing-parameter", f"{name} is missing (the reference requires it)")
+    if action["Type"] == "UpdateFlowLoggingBehavior" and given.get("FlowLoggingBehavior") not in (
+            None, "Enabled", "Disabled"):
+        yield scope.finding(action, "parameter-value",
+                            f"FlowLoggingBehavior must be Enabled or Disabled, got {given['FlowLoggingBehavior']!r}")
     check = PARAMETER_CHECKS.get(action["Type"])
     if check:
         yield from check(scope, action, parameters_of(action))

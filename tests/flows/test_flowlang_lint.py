@@ -499,3 +499,15 @@ def test_an_error_type_the_action_cannot_raise_is_a_warning():
               errors={"NoMatchingError": "bye", "QueueAtCapacity": "bye"})
     findings = lint(flow(odd, disconnect()))
     assert {(f.code, f.severity) for f in findings} == {("unknown-error-type", "warning")}
+
+
+@pytest.mark.parametrize(("action_type", "parameter"), [("Loop", "LoopCount"), ("InvokeFlowModule", "FlowModuleId"),
+                                                        ("UpdateContactTextToSpeechVoice", "TextToSpeechVoice"),
+                                                        ("Compare", "ComparisonValue")])
+def test_a_parameter_the_reference_requires_is_what_connect_would_refuse_without(action_type: str, parameter: str):
+    bare = act("bare", action_type, {}, next_action="bye", errors={"NoMatchingError": "bye",
+                                                                    "NoMatchingCondition": "bye"})
+    findings = [f for f in lint_flow(flow(bare, disconnect()), "f", LintContext(policy=False))
+                if f.code == "missing-parameter"]
+    assert [(f.action, f.source) for f in findings] == [("bare", "connect")]
+    assert parameter in findings[0].message
