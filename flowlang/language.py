@@ -1,5 +1,9 @@
 """What the Amazon Connect Flow language allows, declared once for the linter and the simulator.
 
+Every action Type, with the conditions and error types the published reference gives it, comes from a
+dated copy of the reference (flowlang/reference/flow-language-actions.json, REFERENCE_DATE); the rules
+this project adds on top (REQUIRED_ERRORS) are the house policy.
+
 Also the shared reading of an action's Transitions (default next action, conditions, errors) into
 edges of the flow graph, and the small value parsers both sides need (static integers, numbers,
 JSONPath references).
