@@ -11,6 +11,7 @@ from typing import Any
 
 from callcenter.backend import INSTANCE_ARN, LocalBackend, local_arn
 from flowlang.flow import flow_files, load_flow, substitute
+from flowlang.prompts import localize
 from flowlang.simulator import CallResult, ContactStart, FlowCoverage, run_flow
 
 MAIN_LINE = "+18005550100"
@@ -24,11 +25,12 @@ class KeyPressError(ValueError):
 
 @lru_cache(maxsize=8)
 def _local_flow(name: str) -> dict[str, Any]:
-    return substitute(load_flow(flow_files()[name]), local_arn)
+    return substitute(localize(load_flow(flow_files()[name])), local_arn)
 
 
 def local_flow(name: str = INBOUND_FLOW) -> dict[str, Any]:
-    """The flow file exactly as CDK deploys it, with local ARNs in place of the placeholders."""
+    """The flow file exactly as CDK deploys it (prompts from the catalogs), with local ARNs in place of the
+    other placeholders."""
     return _local_flow(name)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "infra" / "flows"
 FLOW_VERSION = "2019-10-30"
-PLACEHOLDER_KINDS = ("lambda", "queue", "hours", "flow", "prompt")
+PLACEHOLDER_KINDS = ("lambda", "queue", "hours", "flow", "prompt", "voice")
 PLACEHOLDER = re.compile(r"\{\{(?P<kind>[a-z]+):(?P<name>[a-z0-9_-]+)\}\}")
 
 
@@ -110,3 +110,20 @@ def substitute(flow: dict[str, Any], resolve: Callable[[Placeholder], str]) -> d
 
 def actions_by_id(flow: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {action["Identifier"]: action for action in flow["Actions"]}
+
+
+def format_flow(flow: dict[str, Any], width: int = 110) -> str:
+    """The flow as our files are written: a value on one line when it fits in `width`, else one entry per line."""
+
+    def render(value: Any, indent: int) -> str:
+        inline = json.dumps(value, ensure_ascii=False)
+        if len(inline) + indent <= width or not isinstance(value, dict | list) or not value:
+            return inline
+        pad = " " * (indent + 2)
+        if isinstance(value, dict):
+            items = [f"{pad}{json.dumps(key, ensure_ascii=False)}: {render(item, indent + 2)}"
+                     for key, item in value.items()]
+            return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+        return "[\n" + ",\n".join(pad + render(item, indent + 2) for item in value) + "\n" + " " * indent + "]"
+
+    return render(flow, 0) + "\n"

@@ -1,5 +1,9 @@
 """What the Amazon Connect Flow language allows, declared once for the linter and the simulator.
 
+Every action Type, with the conditions and error types the published reference gives it, comes from a
+dated copy of the reference (flowlang/reference/flow-language-actions.json, REFERENCE_DATE); the rules
+this project adds on top (REQUIRED_ERRORS) are the house policy.
+
 Also the shared reading of an action's Transitions (default next action, conditions, errors) into
 edges of the flow graph, and the small value parsers both sides need (static integers, numbers,
 JSONPath references).
@@ -7,41 +11,64 @@ JSONPath references).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Action types this project may use. The linter rejects any other Type; the simulator executes
-# most of these and raises UnsupportedAction for the rest (see simulator.ACTION_HANDLERS).
-SUPPORTED_ACTION_TYPES = frozenset({
-    "UpdateFlowLoggingBehavior",
-    "UpdateContactRecordingBehavior",
-    "MessageParticipant",
-    "GetParticipantInput",
-    "InvokeLambdaFunction",
-    "UpdateContactAttributes",
-    "Compare",
-    "UpdateContactTargetQueue",
-    "UpdateContactRoutingBehavior",
-    "CheckHoursOfOperation",
-    "TransferContactToQueue",
-    "DisconnectParticipant",
-    "EndFlowExecution",
-    "UpdateContactEventHooks",
-    "Loop",
-    "InvokeFlowModule",
-    "TransferToFlow",
-})
+REFERENCE_FILE = Path(__file__).resolve().parent / "reference" / "flow-language-actions.json"
 
-# Actions with no transitions at all: the contact leaves the flow here.
-TERMINAL_ACTION_TYPES = frozenset({"DisconnectParticipant", "EndFlowExecution"})
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """What the published reference says about one action Type (flowlang/reference/, dated)."""
+
+    type: str
+    category: str
+    operators: frozenset[str] | None  # None: the action takes no Conditions; empty: any operator
+    operands: frozenset[str] | None  # None: any operand (or no conditions at all)
+    errors: tuple[str, ...]
+    terminal: bool = False
+    required: tuple[str, ...] = ()  # parameters the reference says must be given
+
+    @property
+    def takes_conditions(self) -> bool:
+        return self.operators is not None
+
+
+def _load_reference(path: Path = REFERENCE_FILE) -> tuple[str, dict[str, ActionSpec]]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    specs = {}
+    for name, entry in document["actions"].items():
+        conditions = entry["conditions"]
+        operators = operands = None
+        if conditions is not None:
+            operators = frozenset() if conditions["operators"] == "*" else frozenset(conditions["operators"])
+            operands = None if conditions["operands"] == "*" else frozenset(conditions["operands"])
+        specs[name] = ActionSpec(name, entry["category"], operators, operands, tuple(entry["errors"]),
+                                 bool(entry.get("terminal")), tuple(entry.get("required", ())))
+    return document["retrieved"], specs
+
+
+#: The date the reference was copied, and every action Type it lists. Lint rejects any other Type.
+REFERENCE_DATE, ACTION_SPECS = _load_reference()
+ACTION_TYPES = frozenset(ACTION_SPECS)
+# Kept for callers written before the whole language was supported: every Type is supported now.
+SUPPORTED_ACTION_TYPES = ACTION_TYPES
+
+# Actions with no transitions at all: the contact leaves the flow (or the module) here.
+TERMINAL_ACTION_TYPES = frozenset(name for name, spec in ACTION_SPECS.items() if spec.terminal)
 # Actions where a contact's path through this flow can end well (a successful transfer ends it too).
-OUTCOME_ACTION_TYPES = TERMINAL_ACTION_TYPES | {"TransferContactToQueue", "TransferToFlow"}
+OUTCOME_ACTION_TYPES = TERMINAL_ACTION_TYPES | {
+    "TransferContactToQueue", "TransferToFlow", "TransferContactToAgent", "DequeueContactAndTransferToQueue",
+}
 
-# Error branches an action of each type must declare, because Connect can take them.
+# House policy: error branches an action of each type must declare, because Connect can take them and a
+# caller must never be left without a path (the reference makes most of them optional).
 REQUIRED_ERRORS: dict[str, tuple[str, ...]] = {
     "InvokeLambdaFunction": ("NoMatchingError",),
     "TransferContactToQueue": ("QueueAtCapacity", "NoMatchingError"),
@@ -51,13 +78,15 @@ REQUIRED_ERRORS: dict[str, tuple[str, ...]] = {
     "MessageParticipant": ("NoMatchingError",),
     "CheckHoursOfOperation": ("NoMatchingError",),
     "UpdateContactEventHooks": ("NoMatchingError",),
+    "UpdateContactTextToSpeechVoice": ("NoMatchingError",),
+    "UpdateContactData": ("NoMatchingError",),
     "Compare": ("NoMatchingCondition",),
 }
 
-# Types whose branch is chosen by Transitions.Conditions. For these the default NextAction is not a
-# branch of its own (no match is the NoMatchingCondition error; CheckHoursOfOperation's True/False
-# are exhaustive), except GetParticipantInput with StoreInput "True", which has no conditions.
-CONDITION_ACTION_TYPES = frozenset({"Compare", "GetParticipantInput", "CheckHoursOfOperation", "Loop"})
+# Types whose branch may be chosen by Transitions.Conditions. When such an action declares conditions, its
+# default NextAction is not a branch of its own (no match is the NoMatchingCondition error; CheckHoursOfOperation's
+# True/False are exhaustive); exports write one anyway.
+CONDITION_ACTION_TYPES = frozenset(name for name, spec in ACTION_SPECS.items() if spec.takes_conditions)
 
 NUMBER_OPERATORS = frozenset({
     "NumberGreaterThan", "NumberGreaterOrEqualTo", "NumberLessThan", "NumberLessOrEqualTo",
@@ -222,7 +251,9 @@ def takes_next_action(action: dict[str, Any]) -> bool:
     """Whether a contact can leave by the default NextAction (see CONDITION_ACTION_TYPES)."""
     if action["Type"] == "GetParticipantInput":
         return is_truthy_flag((action.get("Parameters") or {}).get("StoreInput"))
-    return action["Type"] not in CONDITION_ACTION_TYPES
+    if action["Type"] == "CheckHoursOfOperation":
+        return False
+    return action["Type"] not in CONDITION_ACTION_TYPES or not read_transitions(action).conditions
 
 
 def branch_edges(action: dict[str, Any]) -> list[Edge]:

@@ -1,93 +1,46 @@
 """Static checks of a contact flow, before CDK deploys it or the simulator runs it.
 
-Each check has its own finding code; messages name the action Identifier. The rules follow the
-Amazon Connect Flow language (flowlang.language) plus this project's own: no instance-specific
-ARNs in flow files (placeholders only), every failure handled, every path ends somewhere.
+Each check has its own finding code (the rule); messages name the action Identifier. Every finding
+says where its rule comes from:
+
+- source "connect": the Amazon Connect Flow language reference (flowlang/reference/, dated): what
+  Connect itself would refuse (an unknown action Type, a malformed transition, conditions an action
+  does not take, a Lambda time limit outside 1-8 s...). These hold for any flow, ours or a user's.
+- source "policy": this project's house rules: no instance-specific ARNs in flow files (placeholders
+  only), every failure handled, every action reachable, every path ends somewhere. On for our flows;
+  for a foreign file only when asked (`LintContext.policy`, `callcenter flow lint --policy`).
+
+Severity "error" fails the lint (and synthesis); "warning" is reported only.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flowlang.flow import (
-    FLOW_VERSION,
-    PLACEHOLDER,
-    PLACEHOLDER_KINDS,
-    FlowFormatError,
-    Placeholder,
-    flow_files,
-    parse_flow,
-    strings_in,
+from flowlang.findings import (
+    CONNECT,
+    ERROR,
+    POLICY,
+    POLICY_RULES,
+    WARNING,
+    WARNING_RULES,
+    Finding,
+    FlowLintError,
+    LintContext,
+    Scope,
+    require_clean,
+    structure_findings,
+    walk,
 )
-from flowlang.language import (
-    COMPARE_OPERATORS,
-    CONDITION_ACTION_TYPES,
-    DTMF_KEYS,
-    FORBIDDEN_IDENTIFIER_CHARACTERS,
-    MAX_ACTIONS,
-    MAX_IDENTIFIER_LENGTH,
-    MAX_LAMBDA_TIME_LIMIT,
-    MIN_LAMBDA_TIME_LIMIT,
-    NUMBER_OPERATORS,
-    OUTCOME_ACTION_TYPES,
-    REQUIRED_ERRORS,
-    RESERVED_IDENTIFIERS,
-    RESPONSE_TYPES,
-    SUPPORTED_ACTION_TYPES,
-    TERMINAL_ACTION_TYPES,
-    Condition,
-    declared_edges,
-    is_jsonpath,
-    is_truthy_flag,
-    parse_number,
-    read_transitions,
-    static_int,
-)
+from flowlang.flow import flow_files
+from flowlang.language import MAX_ACTIONS, OUTCOME_ACTION_TYPES
+from flowlang.lint_actions import ACTION_CHECKS
 
-ARN = re.compile(r"\barn:")
-BRACES = re.compile(r"\{\{.*?\}\}")
-KEY_OPERANDS = frozenset((key,) for key in DTMF_KEYS)
-PROMPT_PARAMETERS = {
-    "MessageParticipant": ("Text", "SSML", "PromptId", "Media"),
-    "GetParticipantInput": ("Text", "SSML", "PromptId"),
-}
-
-
-@dataclass(frozen=True)
-class Finding:
-    flow: str
-    action: str | None
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.flow}: {self.message} [{self.code}]"
-
-
-@dataclass(frozen=True)
-class LintContext:
-    # Function name -> its timeout in seconds (functions/manifest.py), for {{lambda:NAME}} ARNs.
-    lambda_timeouts: dict[str, int] | None = None
-    # When given, every placeholder in a flow must be one of these.
-    known_placeholders: set[Placeholder] | None = None
-
-
-class FlowLintError(Exception):
-    def __init__(self, findings: Iterable[Finding]) -> None:
-        self.findings = list(findings)
-        lines = "\n".join(f"  {finding}" for finding in self.findings)
-        super().__init__(f"{len(self.findings)} flow lint finding(s):\n{lines}")
-
-
-def require_clean(findings: Iterable[Finding]) -> None:
-    findings = list(findings)
-    if findings:
-        raise FlowLintError(findings)
+__all__ = ["CONNECT", "ERROR", "POLICY", "POLICY_RULES", "WARNING", "WARNING_RULES", "Finding", "FlowLintError",
+           "LintContext", "lint_files", "lint_flow", "require_clean"]
 
 
 def lint_files(paths: dict[str, Path] | None = None, context: LintContext | None = None) -> list[Finding]:
@@ -104,83 +57,32 @@ def lint_files(paths: dict[str, Path] | None = None, context: LintContext | None
 
 
 def lint_flow(flow: dict[str, Any], name: str, context: LintContext | None = None) -> list[Finding]:
-    structure = _structure_findings(flow, name)
+    structure = structure_findings(flow, name)
     if any(finding.code == "invalid-flow" for finding in structure):
         return structure
-    scope = _Scope(name, flow, context or LintContext())
+    context = context or LintContext()
+    scope = Scope(name, flow, context)
     findings = structure + [finding for check in FLOW_CHECKS for finding in check(scope)]
     for action in flow["Actions"]:
         for action_check in ACTION_CHECKS:
             findings += action_check(scope, action)
-    return findings
-
-
-# --- scope and helpers -----------------------------------------------------------------------------
-
-class _Scope:
-    """One flow being linted: its actions, their graph and the lint context."""
-
-    def __init__(self, name: str, flow: dict[str, Any], context: LintContext) -> None:
-        self.name = name
-        self.flow = flow
-        self.context = context
-        self.actions: list[dict[str, Any]] = flow["Actions"]
-        self.by_id = {action["Identifier"]: action for action in self.actions}
-        self.successors = {
-            identifier: {edge.target for edge in declared_edges(action) if edge.target in self.by_id}
-            for identifier, action in self.by_id.items()
-        }
-
-    def flow_finding(self, code: str, message: str) -> Finding:
-        return Finding(self.name, None, code, message)
-
-    def finding(self, action: dict[str, Any], code: str, detail: str) -> Finding:
-        identifier = action["Identifier"]
-        return Finding(self.name, identifier, code, f"action {identifier!r} ({action['Type']}): {detail}")
-
-
-def _structure_findings(flow: Any, name: str) -> list[Finding]:
-    findings = []
-    if isinstance(flow, dict) and flow.get("Version") != FLOW_VERSION:
-        findings.append(Finding(name, None, "unsupported-version",
-                                f"Version must be {FLOW_VERSION!r}, got {flow.get('Version')!r}"))
-        flow = {**flow, "Version": FLOW_VERSION}
-    try:
-        parse_flow(flow, source=name)
-    except FlowFormatError as exc:
-        findings.append(Finding(name, None, "invalid-flow", str(exc)))
-    return findings
-
-
-def _parameters(action: dict[str, Any]) -> dict[str, Any]:
-    parameters = action.get("Parameters")
-    return parameters if isinstance(parameters, dict) else {}
-
-
-def _walk(start: Iterable[str], successors: dict[str, set[str]]) -> set[str]:
-    seen, pending = set(start), list(start)
-    while pending:
-        for following in successors.get(pending.pop(), ()):
-            if following not in seen:
-                seen.add(following)
-                pending.append(following)
-    return seen
+    return [finding for finding in findings if context.policy or finding.source == CONNECT]
 
 
 # --- flow-level checks -----------------------------------------------------------------------------
 
-def _check_action_count(scope: _Scope) -> Iterator[Finding]:
+def _check_action_count(scope: Scope) -> Iterator[Finding]:
     if len(scope.actions) > MAX_ACTIONS:
         yield scope.flow_finding("too-many-actions", f"{len(scope.actions)} actions; at most {MAX_ACTIONS}")
 
 
-def _check_start_action(scope: _Scope) -> Iterator[Finding]:
+def _check_start_action(scope: Scope) -> Iterator[Finding]:
     if scope.flow["StartAction"] not in scope.by_id:
         yield scope.flow_finding(
             "unknown-start-action", f"StartAction {scope.flow['StartAction']!r} is not an action Identifier")
 
 
-def _check_unique_identifiers(scope: _Scope) -> Iterator[Finding]:
+def _check_unique_identifiers(scope: Scope) -> Iterator[Finding]:
     seen: set[str] = set()
     for action in scope.actions:
         if action["Identifier"] in seen:
@@ -188,257 +90,27 @@ def _check_unique_identifiers(scope: _Scope) -> Iterator[Finding]:
         seen.add(action["Identifier"])
 
 
-def _check_reachable(scope: _Scope) -> Iterator[Finding]:
+def _check_reachable(scope: Scope) -> Iterator[Finding]:
     start = scope.flow["StartAction"]
-    reachable = _walk([start] if start in scope.by_id else [], scope.successors)
+    reachable = walk([start] if start in scope.by_id else [], scope.successors)
     for identifier, action in scope.by_id.items():
         if identifier not in reachable:
             yield scope.finding(action, "unreachable-action", "no path from StartAction leads here")
 
 
-def _check_way_out(scope: _Scope) -> Iterator[Finding]:
+def _check_way_out(scope: Scope) -> Iterator[Finding]:
     predecessors: dict[str, set[str]] = {identifier: set() for identifier in scope.by_id}
     for source, targets in scope.successors.items():
         for target in targets:
             predecessors[target].add(source)
     outcomes = [i for i, action in scope.by_id.items() if action["Type"] in OUTCOME_ACTION_TYPES]
-    can_finish = _walk(outcomes, predecessors)
+    can_finish = walk(outcomes, predecessors)
     for identifier, action in scope.by_id.items():
         if identifier not in can_finish:
             yield scope.finding(action, "no-way-out",
                                 "no path from here reaches a disconnect, an end or a transfer (dead loop)")
 
 
-FLOW_CHECKS: tuple[Callable[[_Scope], Iterator[Finding]], ...] = (
+FLOW_CHECKS: tuple[Callable[[Scope], Iterator[Finding]], ...] = (
     _check_action_count, _check_start_action, _check_unique_identifiers, _check_reachable, _check_way_out,
-)
-
-
-# --- per-action checks: identity and transitions ---------------------------------------------------
-
-def _check_identifier(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    identifier = action["Identifier"]
-    if len(identifier) > MAX_IDENTIFIER_LENGTH:
-        yield scope.finding(action, "identifier-too-long",
-                            f"Identifier has {len(identifier)} characters; at most {MAX_IDENTIFIER_LENGTH}")
-    forbidden = "".join(sorted(set(identifier) & FORBIDDEN_IDENTIFIER_CHARACTERS))
-    if not identifier:
-        yield scope.finding(action, "identifier-characters", "Identifier is empty")
-    elif forbidden:
-        yield scope.finding(action, "identifier-characters", f"Identifier contains forbidden {forbidden}")
-    if identifier in RESERVED_IDENTIFIERS:
-        yield scope.finding(action, "identifier-reserved", "Identifier is a reserved name")
-
-
-def _check_type(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    if action["Type"] not in SUPPORTED_ACTION_TYPES:
-        yield scope.finding(action, "unsupported-action-type",
-                            f"Type {action['Type']!r} is unknown or not supported by this project")
-
-
-def _check_transition_targets(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    for problem in read_transitions(action).problems:
-        yield scope.finding(action, "malformed-transition", problem)
-    for edge in declared_edges(action):
-        if edge.target not in scope.by_id:
-            yield scope.finding(action, "unknown-next-action",
-                                f"transition {edge.label!r} goes to unknown action {edge.target!r}")
-
-
-def _check_terminal_shape(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    if action["Type"] in TERMINAL_ACTION_TYPES:
-        if action.get("Transitions"):
-            yield scope.finding(action, "terminal-with-transitions", "Transitions must be empty")
-    elif not declared_edges(action):
-        yield scope.finding(action, "no-transition", "the action has no outgoing transition")
-
-
-def _required_errors(action: dict[str, Any]) -> tuple[str, ...]:
-    required = REQUIRED_ERRORS.get(action["Type"], ())
-    if action["Type"] == "GetParticipantInput" and is_truthy_flag(_parameters(action).get("StoreInput")):
-        # Stored input has no conditions, so no NoMatchingCondition either.
-        return tuple(error for error in required if error != "NoMatchingCondition")
-    return required
-
-
-def _check_error_branches(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    transitions = read_transitions(action)
-    for error_type in _required_errors(action):
-        if transitions.error_target(error_type) is None:
-            yield scope.finding(action, "missing-error-branch", f"no Errors transition for {error_type}")
-
-
-# --- per-action checks: conditions -----------------------------------------------------------------
-
-def _check_conditions(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    conditions = read_transitions(action).conditions
-    if conditions and action["Type"] not in CONDITION_ACTION_TYPES:
-        yield scope.finding(action, "unexpected-conditions", f"{action['Type']} takes no Conditions")
-        return
-    labels: set[str] = set()
-    for condition in conditions:
-        if condition.label in labels:
-            yield scope.finding(action, "duplicate-condition", f"condition {condition.label!r} appears twice")
-        labels.add(condition.label)
-    check = CONDITION_CHECKS.get(action["Type"])
-    if check:
-        yield from check(scope, action, conditions)
-
-
-def _check_hours_conditions(
-    scope: _Scope, action: dict[str, Any], conditions: tuple[Condition, ...]
-) -> Iterator[Finding]:
-    if sorted(condition.label for condition in conditions) != ["Equals False", "Equals True"]:
-        yield scope.finding(action, "hours-conditions",
-                            'needs exactly the conditions Equals "True" and Equals "False"')
-
-
-def _check_menu_conditions(
-    scope: _Scope, action: dict[str, Any], conditions: tuple[Condition, ...]
-) -> Iterator[Finding]:
-    if is_truthy_flag(_parameters(action).get("StoreInput")):
-        return
-    for condition in conditions:
-        if condition.operator != "Equals" or condition.operands not in KEY_OPERANDS:
-            yield scope.finding(action, "menu-condition",
-                                f"condition {condition.label!r}: a key menu allows only Equals 0-9, * or #")
-
-
-def _check_compare_conditions(
-    scope: _Scope, action: dict[str, Any], conditions: tuple[Condition, ...]
-) -> Iterator[Finding]:
-    for condition in conditions:
-        if condition.operator not in COMPARE_OPERATORS or len(condition.operands) != 1:
-            yield scope.finding(action, "compare-condition",
-                                f"condition {condition.label!r}: needs one of {sorted(COMPARE_OPERATORS)} "
-                                "with exactly one operand")
-        elif condition.operator in NUMBER_OPERATORS and parse_number(condition.operands[0]) is None:
-            yield scope.finding(action, "non-numeric-operand",
-                                f"condition {condition.label!r}: {condition.operator} needs a number")
-
-
-ConditionCheck = Callable[[_Scope, dict[str, Any], tuple[Condition, ...]], Iterator[Finding]]
-CONDITION_CHECKS: dict[str, ConditionCheck] = {
-    "CheckHoursOfOperation": _check_hours_conditions,
-    "GetParticipantInput": _check_menu_conditions,
-    "Compare": _check_compare_conditions,
-}
-
-
-# --- per-action checks: parameters -----------------------------------------------------------------
-
-def _check_parameters(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    check = PARAMETER_CHECKS.get(action["Type"])
-    if check:
-        yield from check(scope, action, _parameters(action))
-
-
-def _placeholder_in(value: Any) -> Placeholder | None:
-    """The placeholder when the whole value is exactly one placeholder."""
-    match = PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
-    return Placeholder(match["kind"], match["name"]) if match else None
-
-
-def _check_lambda_parameters(
-    scope: _Scope, action: dict[str, Any], parameters: dict[str, Any]
-) -> Iterator[Finding]:
-    function = _placeholder_in(parameters.get("LambdaFunctionARN"))
-    if not parameters.get("LambdaFunctionARN") or (function and function.kind != "lambda"):
-        yield scope.finding(action, "lambda-arn", "LambdaFunctionARN must be a {{lambda:NAME}} placeholder")
-    written_limit = parameters.get("InvocationTimeLimitSeconds")
-    limit = static_int(written_limit)
-    if limit is None or not MIN_LAMBDA_TIME_LIMIT <= limit <= MAX_LAMBDA_TIME_LIMIT:
-        yield scope.finding(
-            action, "invocation-time-limit",
-            "InvocationTimeLimitSeconds must be a static integer "
-            f"{MIN_LAMBDA_TIME_LIMIT}-{MAX_LAMBDA_TIME_LIMIT}, got {written_limit!r}")
-    elif function and function.kind == "lambda":
-        timeout = (scope.context.lambda_timeouts or {}).get(function.name)
-        if timeout is not None and limit <= timeout:
-            yield scope.finding(
-                action, "invocation-time-limit-vs-timeout",
-                f"InvocationTimeLimitSeconds {limit} must exceed the {function.name} function's timeout "
-                f"({timeout} s), so the function gives up first and the flow sees a clean error")
-    validation = parameters.get("ResponseValidation")
-    if validation is not None and (not isinstance(validation, dict)
-                                   or validation.get("ResponseType") not in RESPONSE_TYPES):
-        yield scope.finding(action, "response-type",
-                            f"ResponseValidation.ResponseType must be one of {sorted(RESPONSE_TYPES)}")
-
-
-def _check_routing_parameters(
-    scope: _Scope, action: dict[str, Any], parameters: dict[str, Any]
-) -> Iterator[Finding]:
-    if "QueuePriority" in parameters:
-        priority = static_int(parameters["QueuePriority"])
-        if priority is None or priority < 1:
-            yield scope.finding(
-                action, "queue-priority",
-                f"QueuePriority must be a static positive integer, got {parameters['QueuePriority']!r}")
-
-
-def _check_target_queue_parameters(
-    scope: _Scope, action: dict[str, Any], parameters: dict[str, Any]
-) -> Iterator[Finding]:
-    queue = parameters.get("QueueId")
-    placeholder = _placeholder_in(queue)
-    if not is_jsonpath(queue) and not (placeholder and placeholder.kind == "queue"):
-        yield scope.finding(action, "queue-id",
-                            "QueueId must be a {{queue:NAME}} placeholder or one whole JSONPath "
-                            f"like $.Attributes.queue_arn, got {queue!r}")
-
-
-def _check_prompt_parameters(
-    scope: _Scope, action: dict[str, Any], parameters: dict[str, Any]
-) -> Iterator[Finding]:
-    allowed = PROMPT_PARAMETERS[action["Type"]]
-    given = [name for name in allowed if name in parameters]
-    if len(given) != 1:
-        yield scope.finding(action, "message-content",
-                            f"needs exactly one of {', '.join(allowed)}; has {', '.join(given) or 'none'}")
-
-
-ParameterCheck = Callable[[_Scope, dict[str, Any], dict[str, Any]], Iterator[Finding]]
-PARAMETER_CHECKS: dict[str, ParameterCheck] = {
-    "InvokeLambdaFunction": _check_lambda_parameters,
-    "UpdateContactRoutingBehavior": _check_routing_parameters,
-    "UpdateContactTargetQueue": _check_target_queue_parameters,
-    "MessageParticipant": _check_prompt_parameters,
-    "GetParticipantInput": _check_prompt_parameters,
-}
-
-
-# --- per-action checks: instance-specific values ---------------------------------------------------
-
-def _check_instance_values(scope: _Scope, action: dict[str, Any]) -> Iterator[Finding]:
-    known = scope.context.known_placeholders
-    for text in strings_in(action):
-        if ARN.search(text):
-            yield scope.finding(action, "hardcoded-arn", f"{text!r} holds an ARN; use a placeholder")
-        for token in BRACES.findall(text):
-            problem = _placeholder_problem(token, known)
-            if problem:
-                yield scope.finding(action, *problem)
-
-
-def _placeholder_problem(token: str, known: set[Placeholder] | None) -> tuple[str, str] | None:
-    match = PLACEHOLDER.fullmatch(token)
-    if not match:
-        return "bad-placeholder", f"{token} is not {{{{kind:name}}}} in lower-case letters, digits, _ and -"
-    if match["kind"] not in PLACEHOLDER_KINDS:
-        return "bad-placeholder", f"{token} has unknown kind {match['kind']!r} (known: {', '.join(PLACEHOLDER_KINDS)})"
-    if known is not None and Placeholder(match["kind"], match["name"]) not in known:
-        return "unknown-placeholder", f"{token} does not name a known resource"
-    return None
-
-
-ACTION_CHECKS: tuple[Callable[[_Scope, dict[str, Any]], Iterator[Finding]], ...] = (
-    _check_identifier,
-    _check_type,
-    _check_transition_targets,
-    _check_terminal_shape,
-    _check_error_branches,
-    _check_conditions,
-    _check_parameters,
-    _check_instance_values,
 )

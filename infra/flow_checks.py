@@ -4,13 +4,21 @@ The routing Lambda returns a priority and the flow turns it into a queue priorit
 `UpdateContactRoutingBehavior` branch per value; the flow's menu sets an `intent` the policy's rules
 match on. Neither file can see the other, so a new rule priority or a renamed menu intent would
 silently fall through. These checks fail the synthesis instead.
+
+Also what the stack can resolve in a flow file (`lint_context`), without importing CDK, so the
+`callcenter flow lint` command lints our flow files exactly as the synthesis does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from flowlang.flow import Placeholder
 from flowlang.language import static_int
+from flowlang.lint import LintContext
+from flowlang.prompts import load_catalogs
+from functions.manifest import FUNCTIONS, ConnectFlowSource, FunctionSpec
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy
 
 INBOUND_FLOW = "inbound"
@@ -69,3 +77,18 @@ def require_consistent(flows: dict[str, dict[str, Any]], policy: RoutingPolicy) 
         problems.append(f"there is no {INBOUND_FLOW!r} flow to carry the policy's priorities")
     if problems:
         raise FlowPolicyMismatch(problems)
+
+
+def lint_context(policy: RoutingPolicy, flow_names: set[str],
+                 specs: Mapping[str, FunctionSpec] = FUNCTIONS) -> LintContext:
+    """What the stack can resolve: flow-invoked functions (with their timeouts), policy queues and hours."""
+    specs = {name: spec for name, spec in specs.items() if isinstance(spec.source, ConnectFlowSource)}
+    known = (
+        load_catalogs().placeholders()
+        | {Placeholder("lambda", name) for name in specs}
+        | {Placeholder("queue", name) for name in policy.queues}
+        | {Placeholder("hours", name) for name in policy.hours}
+        | {Placeholder("flow", name) for name in flow_names}
+    )
+    return LintContext(lambda_timeouts={name: spec.timeout_seconds for name, spec in specs.items()},
+                       known_placeholders=known)

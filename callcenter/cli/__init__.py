@@ -18,6 +18,8 @@
   callcenter deploy-check                    before `make deploy`: what the deployment is missing (reads cdk.json
                                              and cdk.out; with AWS credentials also the account)
   callcenter smoke-test                      after `make deploy`: the deployed center takes a call (needs AWS)
+  callcenter flow lint FILE...               lint any exported flow file (Connect's rules; ours also the house policy)
+  callcenter flow run FILE --press 1         run any flow file with stand-ins (ours also with --real)
 
 Everything but deploy-check and smoke-test runs locally; those two are about a real deployment.
 One module per command group (callcenter/cli/<group>.py): each declares its arguments and calls the
@@ -30,19 +32,18 @@ import argparse
 import os
 import sys
 
-from callcenter.cli import call, deploy, history, outreach, report, seed, simulate, survey, tickets
+from callcenter.cli import call, deploy, flow, history, outreach, report, seed, simulate, survey, tickets
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, history, report, deploy)
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, flow, history, report, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(
-        dest="command",
-        metavar="{seed,call,simulate,survey,outreach,tickets,history,report,deploy-check,smoke-test}")
+    sub = parser.add_subparsers(dest="command")
     for group in COMMAND_GROUPS:
         group.add_parser(sub)
+    sub.metavar = "{" + ",".join(sub.choices) + "}"  # the commands, without each alias argparse would list
     return parser
 
 

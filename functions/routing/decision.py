@@ -60,6 +60,7 @@ class CallContext(msgspec.Struct, frozen=True):
     now: datetime  # aware
     intent: str | None = None  # a menu choice or the outreach flow's "renewal": only intents the policy knows
     menu_answered: bool = False  # the caller chose something (even what no rule knows): the menu is not offered again
+    chosen_language: str | None = None  # the language the caller chose in the IVR ("es"): it wins over the profile's
 
 
 class CallerTickets(msgspec.Struct, frozen=True):
@@ -110,6 +111,7 @@ class RoutingDecision(msgspec.Struct, frozen=True):
     notes: tuple[str, ...] = field(default_factory=tuple)
     tickets: CallerTickets = NO_TICKETS  # what the decision knew of the caller's tickets (the screen pop)
     intent: str | None = None  # the intent the decision was made on (one the policy knows), echoed to the flow
+    language: str = ""  # the caller's language: the profile's, else the one chosen in the IVR, echoed to the flow
 
     @property
     def explanation(self) -> str:
@@ -126,15 +128,17 @@ def _matches(rule: Rule, ctx: CallContext, profile: CustomerProfile | None, poli
     # A ticket whose team is no longer a queue cannot be followed up there: the rule does not match.
     if when.has_ticket and not (tickets.has_latest and tickets.latest_team in policy.queues):
         return False
-    needs_profile = (when.tier_in, when.min_recent_complaints, when.language_in)
+    # The language the caller chose in the IVR, else the profile's.
+    language = ctx.chosen_language or (profile.language if profile is not None else None)
+    if when.language_in is not None and language not in when.language_in:
+        return False
+    needs_profile = (when.tier_in, when.min_recent_complaints)
     if any(condition is not None for condition in needs_profile) and profile is None:
         return False
     if profile is not None:
         if when.tier_in is not None and profile.tier not in when.tier_in:
             return False
         if when.min_recent_complaints is not None and profile.recent_complaints < when.min_recent_complaints:
-            return False
-        if when.language_in is not None and profile.language not in when.language_in:
             return False
     return True
 
@@ -213,11 +217,18 @@ def route_call(
         notes=tuple(notes),
         tickets=tickets,
         intent=ctx.intent,
+        language=ctx.chosen_language or (profile.language if profile is not None else ""),
     )
 
 
+SPANISH_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
 def after_hours_message(decision: RoutingDecision) -> str:
-    """What the caller hears when the queue is closed: the next opening in their own time zone."""
+    """What the caller hears when the queue is closed: the next opening in their own time zone, in their language
+    (Spanish or English, the languages the IVR speaks)."""
+    if decision.language == "es":
+        return _after_hours_message_es(decision)
     if decision.opens_at_local is None:
         return "Thank you for calling. We are closed right now. Please call again later. Goodbye."
     when = decision.opens_at_local
@@ -226,4 +237,15 @@ def after_hours_message(decision: RoutingDecision) -> str:
     return (
         "Thank you for calling. We are closed right now. "
         f"We open again on {day} at {clock}, your time. Goodbye."
+    )
+
+
+def _after_hours_message_es(decision: RoutingDecision) -> str:
+    if decision.opens_at_local is None:
+        return "Gracias por llamar. En este momento estamos cerrados. Llame de nuevo más tarde. Adiós."
+    when = decision.opens_at_local
+    day = SPANISH_DAYS[when.weekday()]
+    return (
+        "Gracias por llamar. En este momento estamos cerrados. "
+        f"Abrimos de nuevo el {day} a las {when.strftime('%H:%M')}, su hora local. Adiós."
     )

@@ -55,6 +55,7 @@ ATTRIBUTE_KEYS = (
 )
 #: The contact attribute that carries the caller's menu choice into the second routing call.
 INTENT_PARAMETER = "intent"
+LANGUAGE_PARAMETER = "language"
 MAX_NOTE_CHARS = 240
 #: Values read back from the contact attributes are only trusted in these shapes (anything else: as if absent).
 MAX_ATTRIBUTE_ID_CHARS = 64
@@ -162,6 +163,13 @@ def accepted_intent(parameters: Mapping[str, str], policy: RoutingPolicy) -> str
     return intent if intent in policy.intents else None
 
 
+def chosen_language(parameters: Mapping[str, str]) -> str | None:
+    """The language the caller chose in the IVR (the flow's `language` parameter), if it looks like one: its
+    primary subtag ("es" for "es-US"), as the profiles and the policy's rules name languages."""
+    raw = parameters.get(LANGUAGE_PARAMETER, "").strip().lower()
+    return raw.split("-", 1)[0] if _LANGUAGE.match(raw) else None
+
+
 def decide(
     contact: InboundContact,
     policy: RoutingPolicy,
@@ -184,6 +192,7 @@ def decide(
         now=now,
         intent=accepted_intent(contact.parameters, policy),
         menu_answered=bool(contact.parameters.get(INTENT_PARAMETER, "").strip()),
+        chosen_language=chosen_language(contact.parameters),
     )
     return route_call(policy, ctx, who.profile, who.status, who.remembered_tickets), who
 
@@ -199,7 +208,7 @@ def to_contact_attributes(
     attributes = {
         "customer_id": profile.customer_id if profile else "",
         "tier": profile.tier if profile else "",
-        "language": profile.language if profile else "",
+        "language": decision.language,
         "time_zone": decision.caller_time_zone,
         "recent_complaints": str(profile.recent_complaints) if profile else "",
         "caller_status": who.status.value,

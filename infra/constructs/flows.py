@@ -2,9 +2,11 @@
 
 Synthesis fails (FlowLintError, FlowPolicyMismatch) before any flow reaches Connect if a flow breaks a
 lint rule, disagrees with the routing policy, or names a placeholder nothing in the stack provides.
-Placeholders are replaced by the deployed ARNs: `{{lambda:NAME}}` by the function (only functions whose
-source is ConnectFlowSource: a queue consumer is not for flows), `{{queue:NAME}}` and `{{hours:NAME}}` by
-the policy's queue and hours, `{{flow:NAME}}` by another flow of this stack.
+Prompts (`{{prompt:NAME}}`, `{{voice:...}}`) come from the catalogs in infra/flows/prompts/ (one per language,
+see flowlang/prompts.py); the other placeholders are replaced by the deployed ARNs: `{{lambda:NAME}}` by the
+function (only functions whose source is ConnectFlowSource: a queue consumer is not for flows),
+`{{queue:NAME}}` and `{{hours:NAME}}` by the policy's queue and hours, `{{flow:NAME}}` by another flow of
+this stack.
 
 `flow_id(NAME)` is the deployed flow's id (what StartOutboundVoiceContact takes), cut from its ARN
 (`.../instance/<instance id>/contact-flow/<flow id>`).
@@ -24,34 +26,26 @@ from aws_cdk import aws_connect as connect
 from constructs import Construct
 
 from flowlang.flow import Placeholder, flow_files, load_flow, placeholders, substitute
-from flowlang.lint import LintContext, lint_files, require_clean
-from functions.manifest import FUNCTIONS, ConnectFlowSource, FunctionSpec
+from flowlang.lint import lint_files, lint_flow, require_clean
+from flowlang.prompts import load_catalogs, localize
+from functions.manifest import FUNCTIONS, FunctionSpec
 from functions.routing.policy import RoutingPolicy
-from infra.flow_checks import require_consistent
+from infra.flow_checks import lint_context, require_consistent
 from infra.naming import pascal
-
-
-def lint_context(policy: RoutingPolicy, flow_names: set[str],
-                 specs: Mapping[str, FunctionSpec] = FUNCTIONS) -> LintContext:
-    """What the stack can resolve: flow-invoked functions (with their timeouts), policy queues and hours."""
-    specs = {name: spec for name, spec in specs.items() if isinstance(spec.source, ConnectFlowSource)}
-    known = (
-        {Placeholder("lambda", name) for name in specs}
-        | {Placeholder("queue", name) for name in policy.queues}
-        | {Placeholder("hours", name) for name in policy.hours}
-        | {Placeholder("flow", name) for name in flow_names}
-    )
-    return LintContext(lambda_timeouts={name: spec.timeout_seconds for name, spec in specs.items()},
-                       known_placeholders=known)
 
 
 def checked_flows(sources: Mapping[str, Path], policy: RoutingPolicy,
                   specs: Mapping[str, FunctionSpec] = FUNCTIONS) -> dict[str, dict[str, Any]]:
-    """Lint the flow files and check them against the policy; raise on any finding, else load them."""
-    require_clean(lint_files(dict(sources), lint_context(policy, set(sources), specs)))
+    """Lint the flow files and check them against the policy; raise on any finding, else load them with their
+    prompts put in from the catalogs (flowlang/prompts.py), linted again as deployed."""
+    context = lint_context(policy, set(sources), specs)
+    require_clean(lint_files(dict(sources), context))
     flows = {name: load_flow(path) for name, path in sources.items()}
     require_consistent(flows, policy)
-    return flows
+    catalogs = load_catalogs()
+    localized = {name: localize(flow, catalogs) for name, flow in flows.items()}
+    require_clean([finding for name, flow in localized.items() for finding in lint_flow(flow, name, context)])
+    return localized
 
 
 def _deploy_order(flows: Mapping[str, dict[str, Any]]) -> list[str]:

@@ -11,9 +11,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     from callcenter.backend import local_arn
     from flowlang.flow import substitute
+    from flowlang.prompts import localize
 
     terminalreporter.section("contact flow coverage")
     for name, path in flow_files().items():
-        flow = substitute(load_flow(path), local_arn)
+        flow = substitute(localize(load_flow(path)), local_arn)
         for line in GLOBAL_COVERAGE.report(name, flow).format_report():
             terminalreporter.write_line(line)

@@ -10,6 +10,7 @@ import pytest
 
 from flowlang.flow import Placeholder, flow_files, load_flow, placeholders
 from flowlang.lint import Finding, FlowLintError, LintContext, lint_files, lint_flow, require_clean
+from flowlang.prompts import LOCALIZED_KINDS, load_catalogs
 from functions.manifest import FUNCTIONS
 from functions.routing.policy import load_policy
 
@@ -92,7 +93,7 @@ def assert_only(findings: list[Finding], code: str, action: str | None) -> None:
 
 
 def project_context() -> LintContext:
-    known = {Placeholder("lambda", name) for name in FUNCTIONS}
+    known = {Placeholder("lambda", name) for name in FUNCTIONS} | load_catalogs().placeholders()
     known |= {Placeholder("queue", name) for name in load_policy().queues}
     return LintContext(lambda_timeouts={name: spec.timeout_seconds for name, spec in FUNCTIONS.items()},
                        known_placeholders=known)
@@ -109,7 +110,7 @@ def test_the_shipped_flows_lint_clean_against_the_manifest_and_the_policy():
 def test_the_inbound_flow_lints_clean_and_uses_only_known_placeholders():
     inbound = load_flow(flow_files()["inbound"])
     assert lint_flow(inbound, "inbound", project_context()) == []
-    assert placeholders(inbound) == {
+    assert {p for p in placeholders(inbound) if p.kind not in LOCALIZED_KINDS} == {
         Placeholder("lambda", "routing"), Placeholder("lambda", "ticket-self-service"),
         Placeholder("lambda", "caller-verification"), Placeholder("queue", "general")}
 
@@ -225,10 +226,18 @@ def test_other_actions_need_an_outgoing_transition():
     assert [f.action for f in findings if f.code == "no-transition"] == ["log"]
 
 
-@pytest.mark.parametrize("action_type", ["Wait", "CheckMetricData", "Bogus"])
-def test_unknown_or_unsupported_action_types_are_reported(action_type: str):
+@pytest.mark.parametrize("action_type", ["Bogus", "PlayPrompt", "compare"])
+def test_action_types_not_in_the_reference_are_reported(action_type: str):
     odd = act("odd", action_type, next_action="bye")
     assert_only(lint(flow(odd, disconnect())), "unsupported-action-type", "odd")
+    assert [f.source for f in lint(flow(odd, disconnect()))] == ["connect"]
+
+
+@pytest.mark.parametrize("action_type", ["Wait", "CheckMetricData", "InvokeFlowModule", "ShowView", "CreateCase",
+                                         "UpdateContactTextToSpeechVoice", "GetCustomerProfile"])
+def test_every_action_type_of_the_reference_is_known(action_type: str):
+    later = act("later", action_type, next_action="bye")
+    assert "unsupported-action-type" not in codes(lint(flow(later, disconnect())))
 
 
 def test_malformed_transition_entries_are_reported():
@@ -363,9 +372,14 @@ def test_lambda_response_type_is_string_map_or_json(validation: Any):
     assert_only(lint(flow(lambda_call(ResponseValidation=validation), disconnect())), "response-type", "ask")
 
 
-@pytest.mark.parametrize("arn", ["", "{{queue:general}}"])
-def test_lambda_arn_is_a_lambda_placeholder(arn: str):
-    assert_only(lint(flow(lambda_call(LambdaFunctionARN=arn), disconnect())), "lambda-arn", "ask")
+def test_lambda_arn_is_a_lambda_placeholder():
+    assert_only(lint(flow(lambda_call(LambdaFunctionARN="{{queue:general}}"), disconnect())), "lambda-arn", "ask")
+
+
+def test_a_lambda_without_its_arn_is_what_connect_refuses():
+    findings = lint(flow(lambda_call(LambdaFunctionARN=""), disconnect()))
+    assert_only(findings, "missing-parameter", "ask")
+    assert findings[0].source == "connect"
 
 
 @pytest.mark.parametrize("priority", ["0", "-1", "high", "$.Attributes.priority", 1.5])
@@ -447,11 +461,53 @@ def test_require_clean_passes_without_findings():
     require_clean([])
 
 
-def test_require_clean_raises_with_every_finding_listed():
-    findings = lint(flow(message(), disconnect(), message("orphan"), message("stray")))
+def test_require_clean_raises_with_every_error_listed():
+    findings = lint(flow(message(), disconnect(), message("orphan", next_action="nowhere"), message("stray")))
     with pytest.raises(FlowLintError) as error:
         require_clean(findings)
-    assert error.value.findings == findings
-    assert "2 flow lint finding(s)" in str(error.value)
-    assert "'orphan'" in str(error.value) and "'stray'" in str(error.value)
-    assert "[unreachable-action]" in str(error.value)
+    assert error.value.findings == [f for f in findings if f.severity == "error"]
+    assert "'orphan'" in str(error.value) and "[unknown-next-action]" in str(error.value)
+    assert "[unreachable-action]" not in str(error.value)  # a warning does not stop a deployment
+
+
+def test_warnings_alone_are_clean():
+    findings = lint(flow(message(), disconnect(), message("orphan")))
+    assert {(f.code, f.severity, f.source) for f in findings} == {("unreachable-action", "warning", "policy")}
+    require_clean(findings)
+
+
+def test_policy_rules_are_off_for_a_foreign_flow():
+    arn = "arn:aws:lambda:us-east-1:111122223333:function:lookup"
+    lookup = act("ask", "InvokeLambdaFunction", {"LambdaFunctionARN": arn, "InvocationTimeLimitSeconds": "8"},
+                 next_action="bye")
+    foreign = flow(lookup, disconnect(), message("orphan"))
+    assert {f.code for f in lint(foreign)} >= {"hardcoded-arn", "missing-error-branch", "unreachable-action"}
+    assert lint_flow(foreign, "theirs", LintContext(policy=False)) == []
+
+
+def test_conditions_the_reference_allows_are_not_false_alarms():
+    hold = act("hold", "MessageParticipantIteratively", {"Messages": [{"Text": "Please hold"}]},
+               conditions=[when("bye", "MessagesInterrupted")], errors={"NoMatchingError": "bye"})
+    assert lint_flow(flow(hold, disconnect()), "queue", LintContext(policy=False)) == []
+    loop = act("loop", "Loop", {"LoopCount": "3"}, conditions=[when("hold", "ContinueLooping"), when("bye", "Maybe")])
+    assert_only(lint_flow(flow(loop, hold, disconnect()), "queue", LintContext(policy=False)),
+                "condition-not-allowed", "loop")
+
+
+def test_an_error_type_the_action_cannot_raise_is_a_warning():
+    odd = act("hello", "MessageParticipant", {"Text": "Hello"}, next_action="bye",
+              errors={"NoMatchingError": "bye", "QueueAtCapacity": "bye"})
+    findings = lint(flow(odd, disconnect()))
+    assert {(f.code, f.severity) for f in findings} == {("unknown-error-type", "warning")}
+
+
+@pytest.mark.parametrize(("action_type", "parameter"), [("Loop", "LoopCount"), ("InvokeFlowModule", "FlowModuleId"),
+                                                        ("UpdateContactTextToSpeechVoice", "TextToSpeechVoice"),
+                                                        ("Compare", "ComparisonValue")])
+def test_a_parameter_the_reference_requires_is_what_connect_would_refuse_without(action_type: str, parameter: str):
+    bare = act("bare", action_type, {}, next_action="bye", errors={"NoMatchingError": "bye",
+                                                                    "NoMatchingCondition": "bye"})
+    findings = [f for f in lint_flow(flow(bare, disconnect()), "f", LintContext(policy=False))
+                if f.code == "missing-parameter"]
+    assert [(f.action, f.source) for f in findings] == [("bare", "connect")]
+    assert parameter in findings[0].message

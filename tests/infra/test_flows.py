@@ -10,6 +10,7 @@ import pytest
 
 from flowlang.flow import flow_files, load_flow
 from flowlang.lint import FlowLintError
+from flowlang.prompts import load_catalogs, localize
 from functions.manifest import FUNCTIONS, ConnectFlowSource
 from functions.routing.policy import load_policy
 from infra.flow_checks import FlowPolicyMismatch
@@ -37,8 +38,9 @@ def test_deployed_flow_has_no_placeholders_or_hardcoded_arns(synthesized: Synthe
 
 @pytest.mark.parametrize("name", sorted(flow_files()))
 def test_deployed_flow_is_the_flow_file_with_placeholders_resolved(synthesized: Synthesized, name: str) -> None:
-    # Given the flow file and the deployed content with each ARN rendered as <LogicalId.Attribute>
-    source = load_flow(flow_files()[name])
+    # Given the flow file with its prompts put in from the catalogs (per-language branches: flowlang/prompts.py),
+    # and the deployed content with each ARN rendered as <LogicalId.Attribute>
+    source = localize(load_flow(flow_files()[name]))
     deployed = _rendered_content(synthesized, name)
     # Then the structure is unchanged: same actions, types and transitions
     assert deployed["StartAction"] == source["StartAction"]
@@ -64,6 +66,16 @@ def test_inbound_flow_invokes_the_routing_function_and_falls_back_to_the_general
     fallback = {a["Parameters"]["QueueId"] for a in actions if a["Type"] == "UpdateContactTargetQueue"
                 and not a["Parameters"]["QueueId"].startswith("$.")}
     assert fallback == {f"<{general}.QueueArn>"}
+
+
+def test_the_deployed_inbound_flow_speaks_both_languages_with_their_voices(synthesized: Synthesized) -> None:
+    actions = _rendered_content(synthesized, "inbound")["Actions"]
+    texts = {a["Parameters"].get("Text") for a in actions if a["Type"] == "MessageParticipant"}
+    voices = {a["Parameters"]["TextToSpeechVoice"] for a in actions if a["Type"] == "UpdateContactTextToSpeechVoice"}
+    catalogs = load_catalogs()
+    assert {catalog.prompts["welcome"] for catalog in catalogs.languages.values()} <= texts
+    assert voices == {catalog.voice["name"] for catalog in catalogs.languages.values()}
+    assert len(actions) <= 250
 
 
 def test_survey_flow_stores_answers_through_the_survey_answers_function(synthesized: Synthesized) -> None:

@@ -19,6 +19,7 @@ from botocore.awsrequest import AWSResponse
 
 from callcenter.backend import LocalLambdaContext
 from flowlang.flow import flow_files, load_flow, substitute
+from flowlang.prompts import localize
 from flowlang.simulator import CallResult, ContactStart, run_flow
 from functions.common import clock
 from functions.common.aws import aws_client, reset_clients
@@ -349,7 +350,7 @@ class FlowEnvironment:
 
 def answer_call(call: dict[str, Any], *keys: str | None, at: datetime = NOON) -> tuple[CallResult, FlowEnvironment]:
     """The customer picks up the call the sender placed: the outreach flow runs with its attributes."""
-    flow = substitute(load_flow(flow_files()["outreach"]), lambda p: f"arn:fake:{p.kind}/{p.name}")
+    flow = substitute(localize(load_flow(flow_files()["outreach"])), lambda p: f"arn:fake:{p.kind}/{p.name}")
     env = FlowEnvironment(at)
     start = ContactStart(contact_id=f"call-{call['ClientToken']}", initiation_method="API",
                          customer_address=call["DestinationPhoneNumber"], attributes=call["Attributes"], now=at)

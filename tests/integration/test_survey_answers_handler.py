@@ -12,6 +12,7 @@ import pytest
 
 from callcenter.backend import LOCAL_EVENT_BUS, DynamoDBTraffic, LocalLambdaContext, local_arn
 from flowlang.flow import flow_files, load_flow, substitute
+from flowlang.prompts import localize
 from flowlang.simulator import ContactStart, run_flow
 from functions.common import clock
 from functions.common.aws import reset_clients
@@ -152,7 +153,7 @@ def test_an_unhappy_customer_from_hang_up_to_follow_up(demo_backend, connect, lo
     assert dispatch(sqs_record(json.dumps(envelope))) == {"batchItemFailures": []}
     [call] = connect.sent("StartOutboundVoiceContact")
     # When the survey call runs the survey flow and she presses 0 (not a score), then 1, then 2 (not resolved)
-    flow = substitute(load_flow(flow_files()["survey"]), local_arn)
+    flow = substitute(localize(load_flow(flow_files()["survey"])), local_arn)
     start = ContactStart(contact_id="survey-call-1", initiation_method="API",
                          customer_address=call["DestinationPhoneNumber"], attributes=call["Attributes"], now=NOW)
     demo_backend.now = NOW

@@ -15,6 +15,7 @@ import pytest
 
 from flowlang.flow import Placeholder, flow_files, load_flow, placeholders, substitute
 from flowlang.lint import LintContext, lint_flow
+from flowlang.prompts import LOCALIZED_KINDS, load_catalogs, localize, written_id
 from flowlang.simulator import CallResult, ContactStart, LambdaInvocationError, run_flow
 from functions.manifest import FUNCTIONS
 from functions.routing.policy import load_policy
@@ -29,7 +30,7 @@ def fake_arn(placeholder: Placeholder) -> str:
     return f"arn:aws:lambda:fake:{placeholder.kind}/{placeholder.name}"
 
 
-OUTREACH = substitute(load_flow(flow_files()["outreach"]), fake_arn)
+OUTREACH = substitute(localize(load_flow(flow_files()["outreach"])), fake_arn)
 RESPONSE_ARN = fake_arn(Placeholder("lambda", "outreach-response"))
 ROUTING_ARN = fake_arn(Placeholder("lambda", "routing"))
 QUEUES = {fake_arn(Placeholder("queue", name)): name for name in ("general", "sales")}
@@ -90,11 +91,12 @@ def test_the_outreach_flow_lints_clean_once_its_function_is_in_the_manifest():
     # Given the manifest's functions plus the outreach-response function the lead adds (4 s, like survey-answers)
     timeouts = {name: spec.timeout_seconds for name, spec in FUNCTIONS.items()} | {"outreach-response": 4}
     known = {Placeholder("lambda", name) for name in timeouts} | {
-        Placeholder("queue", name) for name in load_policy().queues}
+        Placeholder("queue", name) for name in load_policy().queues} | load_catalogs().placeholders()
     flow = load_flow(flow_files()["outreach"])
     # Then it is clean, and it names only these resources
     assert lint_flow(flow, "outreach", LintContext(lambda_timeouts=timeouts, known_placeholders=known)) == []
-    assert placeholders(flow) == {Placeholder("lambda", "outreach-response"), Placeholder("lambda", "routing"),
+    resources = {p for p in placeholders(flow) if p.kind not in LOCALIZED_KINDS}
+    assert resources == {Placeholder("lambda", "outreach-response"), Placeholder("lambda", "routing"),
                                   Placeholder("queue", "general")}
 
 
@@ -170,7 +172,8 @@ def test_one_reprompt_after_a_wrong_key_or_silence(keys, expected):
     env = OutreachCallEnvironment()
     result = outreach_call(env, *keys)
     assert actions(env) == expected
-    asked = [step.action_id for step in result.steps if step.action_type == "GetParticipantInput"]
+    # the prompts asked, named as the flow file names them (without their language copy's suffix)
+    asked = [written_id(step.action_id) for step in result.steps if step.action_type == "GetParticipantInput"]
     assert asked == ["offer", "offer-again"]
 
 

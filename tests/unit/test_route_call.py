@@ -60,7 +60,29 @@ def test_two_complaints_are_not_yet_repeat_complaints():
 
 def test_language_match_sends_spanish_speakers_to_spanish_agents():
     decision = route_call(POLICY, call(), profile(language="es"), CallerStatus.KNOWN)
-    assert (decision.queue, decision.reason) == ("spanish", "LANGUAGE_MATCH")
+    assert (decision.queue, decision.reason, decision.language) == ("spanish", "LANGUAGE_MATCH", "es")
+
+
+def test_a_caller_who_chose_spanish_in_the_ivr_reaches_spanish_agents_with_or_without_a_profile():
+    # Given an unknown caller, and a customer whose profile says English, who both pressed 9 for Spanish
+    chose = CallContext(channel="VOICE", initiation_method="INBOUND", caller_e164="+16175550199", dialed_e164=MAIN,
+                        now=OPEN, chosen_language="es")
+    unknown = route_call(POLICY, chose, None, CallerStatus.UNKNOWN)
+    english_profile = route_call(POLICY, chose, profile(language="en"), CallerStatus.KNOWN)
+    # Then the choice decides, and is echoed to the flow; without it an unknown caller has no language
+    for decision in (unknown, english_profile):
+        assert (decision.queue, decision.reason, decision.language, decision.offer_menu) == (
+            "spanish", "LANGUAGE_MATCH", "es", False)
+    assert route_call(POLICY, call(caller="+16175550199"), None, CallerStatus.UNKNOWN).language == ""
+
+
+def test_the_after_hours_message_is_in_the_callers_language():
+    chose = CallContext(channel="VOICE", initiation_method="INBOUND", caller_e164="+16175550199", dialed_e164=MAIN,
+                        now=CLOSED, chosen_language="es")
+    decision = route_call(POLICY, chose, profile(time_zone="America/Los_Angeles"), CallerStatus.KNOWN)
+    assert after_hours_message(decision) == (
+        "Gracias por llamar. En este momento estamos cerrados. "
+        "Abrimos de nuevo el miércoles a las 05:00, su hora local. Adiós.")
 
 
 @pytest.mark.parametrize(("intent", "queue"), [("billing", "billing"), ("support", "support"), ("sales", "sales")])

@@ -15,7 +15,7 @@ from functions.profiles.profile import CustomerProfile
 from functions.routing.contact import MalformedContactEvent, parse_contact
 from functions.routing.decision import CallerStatus
 from functions.routing.policy import load_policy
-from functions.routing.service import ATTRIBUTE_KEYS, LookupFailed, decide, to_contact_attributes
+from functions.routing.service import ATTRIBUTE_KEYS, LookupFailed, chosen_language, decide, to_contact_attributes
 from tests.conftest import load_event
 
 NOW = datetime(2026, 11, 24, 11, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -242,6 +242,12 @@ def test_only_intents_named_by_a_rule_are_accepted(intent):
     decision, _ = run(menu_choice(first_call(FakeStore(EDSGER)), intent), FakeStore(EDSGER))
     known = intent.strip().lower() in load_policy().intents
     assert decision.intent == (intent.strip().lower() if known else None)
+
+
+@pytest.mark.parametrize(("raw", "chosen"), [("es", "es"), (" ES ", "es"), ("es-US", "es"), ("", None),
+                                             ("spanish please", None), ("x" * 40_000, None)])
+def test_the_language_the_caller_chose_is_taken_only_when_it_looks_like_one(raw, chosen):
+    assert chosen_language({"language": raw}) == chosen
 
 
 def test_a_time_zone_from_the_attributes_that_is_not_a_zone_is_not_trusted():

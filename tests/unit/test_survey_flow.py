@@ -10,6 +10,7 @@ import pytest
 
 from flowlang.flow import Placeholder, flow_files, load_flow, placeholders, substitute
 from flowlang.lint import LintContext, lint_flow
+from flowlang.prompts import LOCALIZED_KINDS, load_catalogs, localize, written_id
 from flowlang.simulator import CallResult, ContactStart, LambdaInvocationError, run_flow
 from functions.manifest import FUNCTIONS
 
@@ -23,7 +24,7 @@ def fake_arn(placeholder: Placeholder) -> str:
     return f"arn:aws:lambda:fake:{placeholder.kind}/{placeholder.name}"
 
 
-SURVEY = substitute(load_flow(flow_files()["survey"]), fake_arn)
+SURVEY = substitute(localize(load_flow(flow_files()["survey"])), fake_arn)
 ANSWERS_ARN = fake_arn(Placeholder("lambda", "survey-answers"))
 
 
@@ -60,10 +61,12 @@ def survey_call(env: SurveyCallEnvironment, *keys: str | None, attributes: dict[
 
 def test_the_survey_flow_lints_clean_against_the_manifest():
     context = LintContext(lambda_timeouts={name: spec.timeout_seconds for name, spec in FUNCTIONS.items()},
-                          known_placeholders={Placeholder("lambda", name) for name in FUNCTIONS})
+                          known_placeholders={Placeholder("lambda", name) for name in FUNCTIONS}
+                          | load_catalogs().placeholders())
     flow = load_flow(flow_files()["survey"])
     assert lint_flow(flow, "survey", context) == []
-    assert placeholders(flow) == {Placeholder("lambda", "survey-answers")}
+    resources = {p for p in placeholders(flow) if p.kind not in LOCALIZED_KINDS}
+    assert resources == {Placeholder("lambda", "survey-answers")}
 
 
 @pytest.mark.parametrize(("keys", "score", "resolved"), [
@@ -88,7 +91,8 @@ def test_the_answers_reach_the_lambda_and_the_call_ends_with_thanks(keys, score,
 
 def test_each_question_is_asked_at_most_twice():
     result = survey_call(SurveyCallEnvironment(), "#", "#", "#", "#")
-    asked = [step.action_id for step in result.steps if step.action_type == "GetParticipantInput"]
+    # the prompts asked, named as the flow file names them (without their language copy's suffix)
+    asked = [written_id(step.action_id) for step in result.steps if step.action_type == "GetParticipantInput"]
     assert asked == ["ask-score", "ask-score-again", "ask-resolved", "ask-resolved-again"]
 
 
