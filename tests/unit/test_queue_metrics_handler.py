@@ -63,13 +63,23 @@ def current_request(next_token=None):
     return {**request, "NextToken": next_token} if next_token else request
 
 
-def levels_request():
+def levels_request(queue_ids, threshold):
+    """One GetMetricDataV2 request per distinct threshold in the policy: vip answers within 10 s, the others 20 s."""
     end = NOW.replace(second=0, microsecond=0)
     return {"ResourceArn": INSTANCE, "StartTime": end - timedelta(minutes=15), "EndTime": end,
-            "Filters": [{"FilterKey": "QUEUE", "FilterValues": ["q-general", "q-vip", "q-billing"]},
+            "Filters": [{"FilterKey": "QUEUE", "FilterValues": queue_ids},
                         {"FilterKey": "CHANNEL", "FilterValues": ["VOICE"]}],
             "Groupings": ["QUEUE"],
-            "Metrics": [{"Name": "SERVICE_LEVEL", "Threshold": [{"Comparison": "LTE", "ThresholdValue": 20}]}]}
+            "Metrics": [{"Name": "SERVICE_LEVEL", "Threshold": [{"Comparison": "LTE", "ThresholdValue": threshold}]}]}
+
+
+def expect_levels(connect, results):
+    """The service-level requests in the order the handler makes them (ascending threshold)."""
+    connect.add_response("get_metric_data_v2", {"MetricResults": [r for r in results if r["Dimensions"]["QUEUE"]
+                                                                  == "q-vip"]}, levels_request(["q-vip"], 10))
+    connect.add_response("get_metric_data_v2", {"MetricResults": [r for r in results if r["Dimensions"]["QUEUE"]
+                                                                  != "q-vip"]},
+                         levels_request(["q-general", "q-billing"], 20))
 
 
 def current_result(queue_id, in_queue, oldest, available, staffed):
@@ -106,8 +116,7 @@ def test_each_queues_figures_are_published_with_its_queue_dimension(connect, clo
     connect.add_response("get_current_metric_data", {
         "MetricResults": [current_result("q-vip", 0, 0, 1, 1), current_result("q-billing", 2, 30, 1, 3)]},
         current_request("page-2"))
-    connect.add_response("get_metric_data_v2", {
-        "MetricResults": [level_result("q-general", 71.5), level_result("q-vip", 100.0)]}, levels_request())
+    expect_levels(connect, [level_result("q-general", 71.5), level_result("q-vip", 100.0)])
     # When the run happens
     answer = handler.lambda_handler({"source": "aws.events"}, Context())
     # Then each figure is a metric of its queue; billing, which nobody left in 15 minutes, has no service level
@@ -117,17 +126,17 @@ def test_each_queues_figures_are_published_with_its_queue_dimension(connect, clo
     assert metrics[("ServiceLevel15m", "general")] == pytest.approx(71.5)
     assert metrics[("ServiceLevel15m", "vip")] == 100 and metrics[("ContactsInQueue", "billing")] == 2
     assert ("ServiceLevel15m", "billing") not in metrics
-    assert answer == {"queues": 3, "metrics": 14, "requests": 3, "throttled": []}
-    # And the second page waited for its token: this function's share of the quota is 1 request/s over 2 instances
-    assert clock.seconds == pytest.approx(2.0)
+    assert answer == {"queues": 3, "metrics": 14, "requests": 4, "throttled": []}
+    # And the second request to each API (the second page; the second threshold) waited for its token: this
+    # function's share of each API's quota is 1 request/s over 2 instances, so 2 s each, the two waits in sequence
+    assert clock.seconds == pytest.approx(4.0)
 
 
 def test_a_throttled_api_is_skipped_for_the_run_and_counted(connect, capsys):
     # Given Connect throttles the real-time figures (after the client's own retries)
     connect.add_client_error("get_current_metric_data", "TooManyRequestsException", http_status_code=429,
                              expected_params=current_request())
-    connect.add_response("get_metric_data_v2", {"MetricResults": [level_result("q-general", 50.0)]},
-                         levels_request())
+    expect_levels(connect, [level_result("q-general", 50.0)])
     # When the run happens, it does not fail: the service levels are still published, the throttle counted
     answer = handler.lambda_handler({}, Context())
     metrics = emitted(capsys)
