@@ -124,8 +124,10 @@ class LocalLambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 
 
-@dataclass
+@dataclass(slots=True)
 class LambdaRecord:
+    """One invocation (a simulated day keeps a few per call: slots keep each small)."""
+
     function: str
     elapsed_s: float
     outcome: str  # "ok" | "error" | "timeout"
