@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from callcenter import moto_instances, moto_serialization, moto_speedups, moto_transactions
+from callcenter import moto_instances, moto_serialization, moto_speedups, moto_sqs, moto_transactions
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from flowlang.flow import Placeholder
@@ -180,6 +180,7 @@ class LocalBackend:
         moto_speedups.install()  # what moto recomputes per request (JSONPath parsers, method lists), once
         moto_instances.install()  # moto's record of every model it made holds them weakly: dropped ones are freed
         moto_serialization.install()  # DynamoDB items written to JSON directly, not through the generic shape walk
+        moto_sqs.install()  # a queue remembers the receipt handles of its last deletions, not of every one
         self.connect.activate()
         self.sqs_delays.activate()
         self.retry_waits.activate()
