@@ -9,6 +9,9 @@ Neither changes what moto answers, only how often it recomputes the same thing:
 - `moto.core.responses.method_names_from_class` memoized by class. moto lists a response class's
   methods with `inspect.getmembers` on every request, to check the action is one of them; a class's
   methods do not change while the process runs.
+- `camelcase_to_underscores` memoized by argument (a pure function of a string). moto's SQS builds a
+  queue's attribute map by converting each attribute name on every GetQueueAttributes, three times over
+  for a request that names one attribute, and again for each message it checks against the retention period.
 - DynamoDB's `Table.all_items` (moto 5.2.5 only, `callcenter.moto_patches`) sorted by the keys' Python
   values instead of moto's `DynamoType` objects. Every Query (on the table or an index) and every Scan
   sorts the whole table by (hash key, range key); comparing two `DynamoType`s recomputes both values
@@ -60,6 +63,14 @@ def install() -> None:
 
     jsonpath_ng.ext.parse = cached_parse
     moto.core.responses.method_names_from_class = cached_method_names  # type: ignore[assignment]
+    import moto.core.utils
+    import moto.sqs.models
+
+    underscores = moto.core.utils.camelcase_to_underscores
+    cached_underscores = lru_cache(maxsize=2048)(underscores)
+    for module in (moto.core.utils, moto.core.responses, moto.sqs.models):
+        if getattr(module, "camelcase_to_underscores", None) is underscores:
+            module.camelcase_to_underscores = cached_underscores  # type: ignore[attr-defined]
     if patched_moto_installed("moto_speedups", "moto's Table.all_items stays (it sorts by DynamoType objects)"):
         from moto.dynamodb.models.table import Table
 

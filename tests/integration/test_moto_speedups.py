@@ -57,3 +57,19 @@ def test_items_come_in_motos_order_for_numbers_and_strings(backend: Any) -> None
         assert [id(i) for i in table.all_items()] == [id(i) for i in _motos_own_order(table)]
     scanned = client.scan(TableName="order-n")["Items"]
     assert [i["pk"]["N"] for i in scanned] == ["-3", "-0.5", "0", "2.5", "9", "10", "100"]
+
+
+def test_sqs_attribute_names_are_converted_once_and_answered_as_before(backend: Any) -> None:
+    import moto.core.utils
+    import moto.sqs.models
+
+    convert = moto.sqs.models.camelcase_to_underscores
+    assert convert is moto.core.utils.camelcase_to_underscores and hasattr(convert, "cache_info")
+    assert [convert(n) for n in ("MessageRetentionPeriod", "ApproximateNumberOfMessages", "QueueArn", "")] == \
+        ["message_retention_period", "approximate_number_of_messages", "queue_arn", ""]
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="names-test", Attributes={"MessageRetentionPeriod": "120"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MessageRetentionPeriod",
+                                                                     "ApproximateNumberOfMessages"])
+    assert answer["Attributes"] == {"MessageRetentionPeriod": "120", "ApproximateNumberOfMessages": "1"}
