@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from callcenter import moto_instances, moto_serialization, moto_speedups, moto_sqs, moto_transactions
+from callcenter import (
+    moto_instances,
+    moto_items,
+    moto_serialization,
+    moto_speedups,
+    moto_sqs,
+    moto_transactions,
+)
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from flowlang.flow import Placeholder
@@ -181,6 +188,7 @@ class LocalBackend:
         moto_instances.install()  # moto's record of every model it made holds them weakly: dropped ones are freed
         moto_serialization.install()  # DynamoDB items written to JSON directly, not through the generic shape walk
         moto_sqs.install()  # a queue remembers the receipt handles of its last deletions, not of every one
+        moto_items.install()  # DynamoDB items share their attribute names instead of a copy in each
         self.connect.activate()
         self.sqs_delays.activate()
         self.retry_waits.activate()

@@ -73,3 +73,19 @@ def test_sqs_attribute_names_are_converted_once_and_answered_as_before(backend: 
     answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MessageRetentionPeriod",
                                                                      "ApproximateNumberOfMessages"])
     assert answer["Attributes"] == {"MessageRetentionPeriod": "120", "ApproximateNumberOfMessages": "1"}
+
+
+def test_items_share_their_attribute_names_and_read_back_unchanged(backend: Any) -> None:
+    from callcenter import moto_items
+
+    assert moto_items.installed()
+    table = _table("names-shared", "S", None)
+    client = boto3.client("dynamodb", region_name=REGION)
+    for pk in ("a", "b"):
+        client.put_item(TableName="names-shared", Item={"pk": {"S": pk}, "customer_status": {"S": "active"},
+                                                        "tags": {"M": {"tier": {"S": "gold"}}}})
+    first, second = (next(name for name in table.items[key].attrs if name == "customer_status")
+                     for key in list(table.items))
+    assert first is second
+    got = client.get_item(TableName="names-shared", Key={"pk": {"S": "b"}})["Item"]
+    assert got == {"pk": {"S": "b"}, "customer_status": {"S": "active"}, "tags": {"M": {"tier": {"S": "gold"}}}}
