@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from callcenter import moto_instances, moto_speedups, moto_transactions
+from callcenter import (
+    moto_instances,
+    moto_items,
+    moto_serialization,
+    moto_speedups,
+    moto_sqs,
+    moto_transactions,
+)
 from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from callcenter.lines import local_line_numbers
@@ -125,8 +132,10 @@ class LocalLambdaContext:
         return max(0, int((self.timeout_seconds - (time.monotonic() - self._started)) * 1000))
 
 
-@dataclass
+@dataclass(slots=True)
 class LambdaRecord:
+    """One invocation (a simulated day keeps a few per call: slots keep each small)."""
+
     function: str
     elapsed_s: float
     outcome: str  # "ok" | "error" | "timeout"
@@ -178,6 +187,9 @@ class LocalBackend:
         moto_transactions.install()  # TransactWriteItems backs up the items it touches, not whole tables
         moto_speedups.install()  # what moto recomputes per request (JSONPath parsers, method lists), once
         moto_instances.install()  # moto's record of every model it made holds them weakly: dropped ones are freed
+        moto_serialization.install()  # DynamoDB items written to JSON directly, not through the generic shape walk
+        moto_sqs.install()  # a queue remembers the receipt handles of its last deletions, not of every one
+        moto_items.install()  # DynamoDB items share their attribute names instead of a copy in each
         self.connect.activate()
         self.sqs_delays.activate()
         self.retry_waits.activate()

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from callcenter.backend import INSTANCE_ARN, LocalBackend, local_arn
+from callcenter.emulators import ContactAttributes
 from flowlang.flow import flow_files, load_flow, substitute
 from flowlang.prompts import localize
 from flowlang.simulator import CallResult, ContactStart, FlowCoverage, run_flow
@@ -72,7 +73,7 @@ def run_flow_at(backend: LocalBackend, flow: dict[str, Any], start: ContactStart
         result = run_flow(flow, start, backend, keys, flow_name=flow_name, coverage=coverage)
     finally:
         backend.now = None
-    backend.connect.contact_attributes[start.contact_id] = dict(result.attributes)
+    backend.connect.contact_attributes[start.contact_id] = ContactAttributes(result.attributes)
     return result
 
 

@@ -6,7 +6,9 @@
 - DynamoDB streams (`deliver_stream`): read a table's stream on moto from where the previous call
   stopped, invoke each consumer with Lambda-shaped batches of its batch_size, and on reported failures
   retry from the first failed record (ReportBatchItemFailures) up to max_retries times; what still
-  fails goes to the on-failure destination (kept in the report) and the stream moves on.
+  fails goes to the on-failure destination (kept in the report) and the stream moves on. Records every
+  consumer has been handed are then trimmed from moto's stream but the last `STREAM_RECORDS_KEPT`, as
+  DynamoDB trims a stream after 24 hours (callcenter.moto_streams), so a long day does not grow by them.
 """
 
 
@@ -19,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from callcenter.backend import REGION, LocalBackend, function_arn, local_client
+from callcenter import moto_streams
+from callcenter.backend import ACCOUNT, REGION, LocalBackend, function_arn, local_client
 from functions.manifest import DynamoDBStreamSource, FunctionSpec, SqsSource, consumers_of, stream_consumers_of
 
 
@@ -106,6 +109,10 @@ def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> Delive
 
 
 # --- DynamoDB streams ------------------------------------------------------------------------------
+
+#: How many of the records every consumer has been handed stay in moto's stream (a replay, TRIM_HORIZON, reads
+#: them); older ones are trimmed, as DynamoDB trims records after 24 hours.
+STREAM_RECORDS_KEPT = 100
 
 #: Per backend, per (consumer, shard): the sequence number of the last record handed on (done or given up).
 _stream_positions: weakref.WeakKeyDictionary[LocalBackend, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
@@ -205,4 +212,9 @@ def deliver_stream(backend: LocalBackend, table: str) -> DeliveryReport:
                 if done:
                     positions[key] = batch[done - 1]["dynamodb"]["SequenceNumber"]
                 pending = pending[done:]
+    for shard in shards:
+        reached = [positions.get((consumer.name, shard["ShardId"])) for consumer in consumers]
+        if all(reached):
+            moto_streams.trim_stream(TABLES[table].model.Meta.table_name, min(int(r) for r in reached if r),
+                                     STREAM_RECORDS_KEPT, ACCOUNT, REGION)
     return report

@@ -9,6 +9,16 @@ Neither changes what moto answers, only how often it recomputes the same thing:
 - `moto.core.responses.method_names_from_class` memoized by class. moto lists a response class's
   methods with `inspect.getmembers` on every request, to check the action is one of them; a class's
   methods do not change while the process runs.
+- `camelcase_to_underscores` memoized by argument (a pure function of a string). moto's SQS builds a
+  queue's attribute map by converting each attribute name on every GetQueueAttributes, three times over
+  for a request that names one attribute, and again for each message it checks against the retention period.
+- DynamoDB's `Table.all_items` (moto 5.2.5 only, `callcenter.moto_patches`) sorted by the keys' Python
+  values instead of moto's `DynamoType` objects. Every Query (on the table or an index) and every Scan
+  sorts the whole table by (hash key, range key); comparing two `DynamoType`s recomputes both values
+  (a `Decimal` for a number) on each comparison, so a query costs O(n log n) slow comparisons and a day
+  slows as its tables fill. The key attributes of a table have one type (its attribute definitions), and
+  `DynamoType` orders and equates values of one type exactly as their `cast_value`s do, so sorting by the
+  `cast_value`s gives the same order (the primary keys are distinct: the order is unique).
 """
 
 from __future__ import annotations
@@ -16,7 +26,21 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from callcenter.moto_patches import patched_moto_installed
+
 _installed = False
+
+
+def _sorted_all_items(self: Any) -> list[Any]:
+    """moto 5.2.5's Table.all_items, sorting by the keys' values (same order, see the module's docstring)."""
+    items: list[Any] = []
+    for hash_set in self.items.values():
+        if self.range_key_attr:
+            items.extend(hash_set.values())
+        else:
+            items.append(hash_set)
+    return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key
+                  else x.hash_key.cast_value)
 
 
 def install() -> None:
@@ -39,4 +63,16 @@ def install() -> None:
 
     jsonpath_ng.ext.parse = cached_parse
     moto.core.responses.method_names_from_class = cached_method_names  # type: ignore[assignment]
+    import moto.core.utils
+    import moto.sqs.models
+
+    underscores = moto.core.utils.camelcase_to_underscores
+    cached_underscores = lru_cache(maxsize=2048)(underscores)
+    for module in (moto.core.utils, moto.core.responses, moto.sqs.models):
+        if getattr(module, "camelcase_to_underscores", None) is underscores:
+            module.camelcase_to_underscores = cached_underscores  # type: ignore[attr-defined]
+    if patched_moto_installed("moto_speedups", "moto's Table.all_items stays (it sorts by DynamoType objects)"):
+        from moto.dynamodb.models.table import Table
+
+        Table.all_items = _sorted_all_items  # type: ignore[method-assign]
     _installed = True

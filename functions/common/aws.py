@@ -31,10 +31,19 @@ def aws_client(service: str) -> BaseClient:
     return make_client(service, config)
 
 
+@cache
+def bounded_client(service: str, connect_timeout: float, read_timeout: float, max_attempts: int) -> BaseClient:
+    """One client per service and bounds for the execution environment, for callers with their own bounds."""
+    config = Config(connect_timeout=connect_timeout, read_timeout=read_timeout,
+                    retries={"total_max_attempts": max_attempts, "mode": "standard"})
+    return make_client(service, config)
+
+
 def reset_clients() -> None:
     """Forget the clients (tests, the local runtime), so the next use builds them afresh. The session stays:
     it only holds the loaded service models and the credential chain, as boto3's default session does."""
     aws_client.cache_clear()
+    bounded_client.cache_clear()
 
 
 def error_code(exc: Exception) -> str:

@@ -71,6 +71,24 @@ def test_connect_contact_attributes_come_from_the_simulated_call(backend):
         connect.get_contact_attributes(InstanceId="local-instance", InitialContactId="nobody")
 
 
+def test_a_placed_calls_attributes_are_what_get_contact_attributes_answers(demo_backend):
+    from callcenter.calls import CallRequest, place_call
+    from callcenter.emulators import ContactAttributes
+
+    # Given two calls placed through the inbound flow
+    results = [place_call(demo_backend, CallRequest(caller=caller, at=AT, keys=("1",), contact_id=contact))
+               for caller, contact in (("+14155550100", "c-vip"), ("+16175550199", "c-unknown"))]
+    # Then Connect answers each contact's attributes exactly as the flow left them
+    connect = boto3.client("connect", region_name="us-east-1")
+    for result, contact in zip(results, ("c-vip", "c-unknown"), strict=True):
+        answer = connect.get_contact_attributes(InstanceId="local-instance", InitialContactId=contact)
+        assert answer["Attributes"] == result.attributes and result.attributes["reason"]
+    # And they are kept compactly: the attribute names once for every contact with the same names
+    kept = demo_backend.connect.contact_attributes
+    assert isinstance(kept["c-vip"], ContactAttributes) and kept["c-vip"].get("no-such-name") is None
+    assert ContactAttributes(dict(kept["c-vip"]))._names is kept["c-vip"]._names
+
+
 def test_outbound_calls_are_queued_for_the_runtime_and_deduplicated_by_client_token(backend):
     connect = boto3.client("connect", region_name="us-east-1")
     params = dict(DestinationPhoneNumber="+14155550100", ContactFlowId="survey", InstanceId="local-instance",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from functions.common.aws import reset_clients
 from functions.common.events import DomainEvent, EventBridgePublisher, EventPublishError, InMemoryPublisher
 
 NOW = datetime(2026, 11, 24, 19, 5, tzinfo=UTC)
@@ -77,6 +78,25 @@ def test_the_client_is_built_on_first_publish_not_before():
     assert built == []
     publisher_.publish(events(1))
     assert built == [1]
+
+
+def test_publishers_made_per_invocation_share_one_client(monkeypatch):
+    from functions.common import aws
+
+    built = []
+    monkeypatch.setattr(aws, "make_client", lambda service, config: built.append((service, config)) or object())
+    monkeypatch.setenv("EVENT_BUS_NAME", "callcenter-prod")
+    reset_clients()
+    try:
+        # Given two invocations, each making its publisher from the environment (as the handlers do)
+        first, second = (EventBridgePublisher.from_environment("callcenter") for _ in range(2))
+        # Then they publish through one events client, built once for the execution environment, with its bounds
+        assert first.client is second.client
+        [(service, config)] = built
+        assert (service, config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == \
+            ("events", 0.5, 1.0, 2)
+    finally:
+        reset_clients()
 
 
 def test_the_in_memory_publisher_keeps_what_was_published():

@@ -1,0 +1,91 @@
+"""moto's Table.all_items sorted by key values (callcenter.moto_speedups): the same order as moto's own sort."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from callcenter import moto_speedups
+
+REGION = "us-east-1"
+
+
+def _table(name: str, hash_type: str, range_type: str | None) -> Any:
+    from moto.dynamodb.models import dynamodb_backends
+
+    keys = [("pk", hash_type, "HASH")] + ([("sk", range_type, "RANGE")] if range_type else [])
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t, _ in keys],
+        KeySchema=[{"AttributeName": a, "KeyType": k} for a, _, k in keys])
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(name)
+
+
+def _motos_own_order(table: Any) -> list[Any]:
+    """moto 5.2.5's Table.all_items, as written there."""
+    items = []
+    for hash_set in table.items.values():
+        if table.range_key_attr:
+            items.extend(hash_set.values())
+        else:
+            items.append(hash_set)
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+def test_items_come_in_motos_order_for_numbers_and_strings(backend: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    assert Table.all_items is moto_speedups._sorted_all_items
+    rng = random.Random(7)
+    client = boto3.client("dynamodb", region_name=REGION)
+    numbers = ["9", "10", "-3", "2.5", "100", "0", "-0.5", "1e2"]
+    # Given tables keyed by numbers (where 10 > 9, unlike their text) and by text, filled in random order
+    with_range = _table("order-n-s", "N", "S")
+    for pk, sk in rng.sample([(n, s) for n in numbers if n != "1e2" for s in ("b", "a", "B", "aa", "10", "9")], 42):
+        client.put_item(TableName="order-n-s", Item={"pk": {"N": pk}, "sk": {"S": sk}})
+    hash_only = _table("order-s", "S", None)
+    for pk in rng.sample(["b", "a", "B", "aa", "10", "9", "é", "Z"], 8):
+        client.put_item(TableName="order-s", Item={"pk": {"S": pk}})
+    numbers_only = _table("order-n", "N", None)
+    for pk in rng.sample([n for n in numbers if n != "1e2"], 7):
+        client.put_item(TableName="order-n", Item={"pk": {"N": pk}})
+    # Then all_items gives exactly moto's own order, and a Scan the same
+    for table in (with_range, hash_only, numbers_only):
+        assert [id(i) for i in table.all_items()] == [id(i) for i in _motos_own_order(table)]
+    scanned = client.scan(TableName="order-n")["Items"]
+    assert [i["pk"]["N"] for i in scanned] == ["-3", "-0.5", "0", "2.5", "9", "10", "100"]
+
+
+def test_sqs_attribute_names_are_converted_once_and_answered_as_before(backend: Any) -> None:
+    import moto.core.utils
+    import moto.sqs.models
+
+    convert = moto.sqs.models.camelcase_to_underscores
+    assert convert is moto.core.utils.camelcase_to_underscores and hasattr(convert, "cache_info")
+    assert [convert(n) for n in ("MessageRetentionPeriod", "ApproximateNumberOfMessages", "QueueArn", "")] == \
+        ["message_retention_period", "approximate_number_of_messages", "queue_arn", ""]
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="names-test", Attributes={"MessageRetentionPeriod": "120"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["MessageRetentionPeriod",
+                                                                     "ApproximateNumberOfMessages"])
+    assert answer["Attributes"] == {"MessageRetentionPeriod": "120", "ApproximateNumberOfMessages": "1"}
+
+
+def test_items_share_their_attribute_names_and_read_back_unchanged(backend: Any) -> None:
+    from callcenter import moto_items
+
+    assert moto_items.installed()
+    table = _table("names-shared", "S", None)
+    client = boto3.client("dynamodb", region_name=REGION)
+    for pk in ("a", "b"):
+        client.put_item(TableName="names-shared", Item={"pk": {"S": pk}, "customer_status": {"S": "active"},
+                                                        "tags": {"M": {"tier": {"S": "gold"}}}})
+    first, second = (next(name for name in table.items[key].attrs if name == "customer_status")
+                     for key in list(table.items))
+    assert first is second
+    got = client.get_item(TableName="names-shared", Key={"pk": {"S": "b"}})["Item"]
+    assert got == {"pk": {"S": "b"}, "customer_status": {"S": "active"}, "tags": {"M": {"tier": {"S": "gold"}}}}
