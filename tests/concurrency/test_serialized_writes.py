@@ -31,9 +31,6 @@ from functions.tickets.service import TicketService
 from functions.tickets.store import TicketItem
 from functions.tickets.ticket import Actor, ActorKind, VersionConflict
 
-# Under pytest-xdist (`make test`), one serial moto server (session fixture) for all of them, on one worker.
-pytestmark = pytest.mark.xdist_group("serial-moto")
-
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 TEAMS = ("general", "billing", "support", "senior", "sales")
 ANA = Actor("ana", ActorKind.AGENT, frozenset({"billing"}))
