@@ -261,12 +261,11 @@ class LocalBackend:
 
     def _create_messaging(self) -> None:
         """The queues (each with its DLQ), the EventBridge rules feeding them, and our event bus, on moto."""
-        import boto3
-
         from functions.manifest import EVENT_RULES, QUEUES
 
-        sqs = boto3.client("sqs", region_name=REGION)
-        events = boto3.client("events", region_name=REGION)
+        # The process's clients (local_client): building three clients cost more than the rest of a backend's start.
+        sqs = local_client("sqs")
+        events = local_client("events")
         for spec in QUEUES.values():
             dlq_url = sqs.create_queue(QueueName=f"callcenter-local-{spec.name}-dlq")["QueueUrl"]
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -288,7 +287,7 @@ class LocalBackend:
             events.put_targets(Rule=f"callcenter-local-{rule.name}", Targets=[{"Id": rule.target_queue,
                                                                                "Arn": target_arn}], **bus)
         # SES sends only from verified identities (moto enforces it too): verify the local sender.
-        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=EMAIL_FROM)
+        local_client("sesv2").create_email_identity(EmailIdentity=EMAIL_FROM)
 
     _clients_primed = False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +21,35 @@ def load_event(name: str) -> dict[str, Any]:
     return copy.deepcopy(json.loads((EVENTS / f"{name}.json").read_text(encoding="utf-8")))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`make test` runs two workers), every test that synthesizes the CDK app goes to the
-    same worker, so the app is synthesized once (a session fixture) while the other worker runs the rest."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Fewer garbage collections. The suite keeps many objects alive (moto backends, botocore service models,
+    handler modules), and with CPython's default thresholds (700, 10, 10) a full collection walked them every
+    few tests: about 30% of the suite's CPU. Collection stays on, only less often; a test about what is freed
+    calls gc.collect() itself (tests/integration/test_moto_instances.py)."""
+    gc.set_threshold(100_000, 20, 50)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers with --dist loadgroup), every test that synthesizes the
+    CDK app goes to the same worker, so the app is synthesized once (a session fixture) while the other worker
+    runs the rest; modules with an expensive shared fixture name their own group (`xdist_group`).
+
+    The group is told to xdist's scheduler as a "@<group>" suffix of the test id. pytest-xdist 3.8 writes that
+    suffix into `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`), so without this every
+    group was silently ignored: tests were spread over both workers, the CDK app and the Lambda asset were
+    built by both at once. Here the suffix is written where pytest 9 keeps the id."""
     for item in items:
         if item.get_closest_marker("infra"):
             item.add_marker(pytest.mark.xdist_group("cdk-synth"))
+    if not getattr(config.option, "loadgroup", False):
+        return  # not an xdist worker with --dist loadgroup
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if groups and not item.nodeid.endswith("@" + "_".join(groups)):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,8 @@ import msgspec
 from functions.common.phone import NumberStatus, parse_phone
 from functions.outreach.campaigns import Campaign
 from functions.outreach.record import ContactCap
-from functions.profiles.profile import CustomerProfile, customer_zone
+from functions.profiles.profile import CustomerProfile
+from functions.profiles.zone import customer_zone
 
 
 class Reason(StrEnum):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from msgspec import field
 
-from functions.common.phone import time_zones_for
 from functions.common.ticket_overview import TicketsOverview
 
 TIERS = ("standard", "gold", "vip")
@@ -40,18 +38,3 @@ class CustomerProfile(msgspec.Struct, frozen=True):
     @property
     def display_name(self) -> str:
         return self.name.strip() or "Customer"
-
-
-def customer_zone(profile: CustomerProfile | None, e164: str | None, fallback: str) -> str:
-    """Where the customer is: the profile's zone, else the number's when its region has exactly one zone (a
-    region spanning several zones tells nothing), else `fallback` (the center's or the campaign's zone).
-    A zone that is not a known IANA name (a stale profile, an attribute somebody else set) is skipped."""
-    zones = time_zones_for(e164) if e164 else ()
-    for candidate in (profile.time_zone if profile else None, *(zones if len(zones) == 1 else ())):
-        if candidate and len(candidate) <= MAX_ZONE_CHARS:
-            try:
-                ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-            return candidate
-    return fallback

@@ -23,7 +23,8 @@ import msgspec
 from msgspec import field
 
 from functions.common.ticket_overview import Status, TicketsOverview
-from functions.profiles.profile import CustomerProfile, customer_zone
+from functions.profiles.profile import CustomerProfile
+from functions.profiles.zone import customer_zone
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
 
 
@@ -145,7 +146,7 @@ def _matches(rule: Rule, ctx: CallContext, profile: CustomerProfile | None, poli
 
 def caller_time_zone(policy: RoutingPolicy, profile: CustomerProfile | None, caller_e164: str | None) -> str:
     """The caller's own zone: the profile's (if it is a known zone), else the number's if its region has exactly
-    one, else the center's (functions/profiles/profile.py: customer_zone, the rule every feature shares)."""
+    one, else the center's (functions/profiles/zone.py: customer_zone, the rule every feature shares)."""
     return customer_zone(profile, caller_e164, policy.center_time_zone)
 
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from functions.common.phone import NumberStatus, parse_phone
-from functions.profiles.profile import CustomerProfile, customer_zone
+from functions.profiles.profile import CustomerProfile
+from functions.profiles.zone import customer_zone
 from functions.surveys.contact_event import DISCONNECTED, ContactEvent
 from functions.surveys.policy import SurveyPolicy
 

@@ -61,7 +61,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -381,7 +380,19 @@ def _service() -> TicketService:
 
 # --- routes --------------------------------------------------------------------------------------------------
 
-@app.post("/tickets", summary="Open a ticket", responses={
+#: (HTTP method, API Gateway path) of every route, as declared below; `routes()` reads the same from the
+#: OpenAPI document (a test holds them equal). The handler labels requests with these: building the OpenAPI
+#: document on a cold start's first request would cost more than the whole import.
+DECLARED_ROUTES: list[tuple[str, str]] = []
+
+
+def _declare(method: str, rule: str, **options: Any) -> Any:
+    """`app.get(rule, ...)` and the like (Powertools' `app.route`), recording the route in DECLARED_ROUTES."""
+    DECLARED_ROUTES.append((method, re.sub(r"<(\w+)>", r"{\1}", rule)))
+    return app.route(rule, method=method, **options)
+
+
+@_declare("POST", "/tickets", summary="Open a ticket", responses={
     201: {"description": "Created", "content": {"application/json": {"model": TicketOut}}},
     200: {"description": "This request_id had already created the ticket", "content": {
         "application/json": {"model": TicketOut}}},
@@ -393,19 +404,19 @@ def create_ticket(request: CreateTicketRequest) -> Response[TicketOut]:
                     body=TicketOut.of(created.ticket, utc_now()))
 
 
-@app.get("/tickets/overdue", summary="Open tickets past their SLA due time, most overdue first",
-         responses=_documented())
+@_declare("GET", "/tickets/overdue", summary="Open tickets past their SLA due time, most overdue first",
+          responses=_documented())
 def overdue_tickets() -> TicketList:
     return TicketList.of(_service().overdue(_actor()), utc_now())
 
 
-@app.get("/tickets/<ticket_id>", summary="A ticket with its history", responses=_documented(403, 404))
+@_declare("GET", "/tickets/<ticket_id>", summary="A ticket with its history", responses=_documented(403, 404))
 def get_ticket(ticket_id: TicketIdParam) -> TicketOut:
     return TicketOut.of(_service().get(_actor(), ticket_id), utc_now())
 
 
-@app.get("/customers/<customer_id>/tickets", summary="A customer's tickets, newest first",
-         responses=_documented(404))
+@_declare("GET", "/customers/<customer_id>/tickets", summary="A customer's tickets, newest first",
+          responses=_documented(404))
 def customer_tickets(
     customer_id: Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN)],
     include_closed: Annotated[bool, Query(description="also resolved and closed tickets")] = False,
@@ -416,28 +427,30 @@ def customer_tickets(
     return TicketList.of(tickets, utc_now())
 
 
-@app.get("/teams/<team>/tickets", summary="A team's open tickets, soonest due first",
-         responses=_documented(404))
+@_declare("GET", "/teams/<team>/tickets", summary="A team's open tickets, soonest due first",
+          responses=_documented(404))
 def team_tickets(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> TicketList:
     if team not in _teams():
         raise _UnknownTeam(f"no team {team}; teams: {', '.join(sorted(_teams()))}")
     return TicketList.of(_service().team_queue(_actor(), team), utc_now())
 
 
-@app.post("/tickets/<ticket_id>/status", summary="Change the status", responses=_documented(403, 404, 409))
+@_declare("POST", "/tickets/<ticket_id>/status", summary="Change the status",
+          responses=_documented(403, 404, 409))
 def change_status(ticket_id: TicketIdParam, request: StatusChangeRequest) -> TicketOut:
     ticket = _service().change_status(_actor(), ticket_id, request.status, request.expected_version,
                                       note=request.note, contact_id=request.contact_id)
     return TicketOut.of(ticket, utc_now())
 
 
-@app.post("/tickets/<ticket_id>/assign", summary="Assign to an agent", responses=_documented(403, 404, 409))
+@_declare("POST", "/tickets/<ticket_id>/assign", summary="Assign to an agent",
+          responses=_documented(403, 404, 409))
 def assign_ticket(ticket_id: TicketIdParam, request: AssignRequest) -> TicketOut:
     ticket = _service().assign(_actor(), ticket_id, request.agent, request.expected_version)
     return TicketOut.of(ticket, utc_now())
 
 
-@app.post("/tickets/<ticket_id>/escalate", summary="Hand to another team (status escalated)",
+@_declare("POST", "/tickets/<ticket_id>/escalate", summary="Hand to another team (status escalated)",
           responses=_documented(403, 404, 409))
 def escalate_ticket(ticket_id: TicketIdParam, request: EscalateRequest) -> TicketOut:
     ticket = _service().escalate(_actor(), ticket_id, request.team, request.reason, request.expected_version,
@@ -445,14 +458,14 @@ def escalate_ticket(ticket_id: TicketIdParam, request: EscalateRequest) -> Ticke
     return TicketOut.of(ticket, utc_now())
 
 
-@app.post("/tickets/<ticket_id>/priority", summary="Change the priority (and so the SLA due time)",
+@_declare("POST", "/tickets/<ticket_id>/priority", summary="Change the priority (and so the SLA due time)",
           responses=_documented(403, 404, 409))
 def change_priority(ticket_id: TicketIdParam, request: PriorityRequest) -> TicketOut:
     ticket = _service().change_priority(_actor(), ticket_id, request.priority, request.expected_version)
     return TicketOut.of(ticket, utc_now())
 
 
-@app.post("/tickets/<ticket_id>/notes",
+@_declare("POST", "/tickets/<ticket_id>/notes",
           summary="Add a note (no version: re-applied, after a random wait, if the ticket changed meanwhile)",
           responses=_documented(403, 404, 409))
 def add_note(ticket_id: TicketIdParam, request: NoteRequest) -> TicketOut:
@@ -460,10 +473,10 @@ def add_note(ticket_id: TicketIdParam, request: NoteRequest) -> TicketOut:
     return TicketOut.of(ticket, utc_now())
 
 
-@app.put("/customers/<customer_id>/pin",
-         summary="Set or reset the customer's phone PIN (IVR caller verification); supervisors or a team with "
-                 "one of the customer's tickets",
-         responses=_documented(403, 404))
+@_declare("PUT", "/customers/<customer_id>/pin",
+          summary="Set or reset the customer's phone PIN (IVR caller verification); supervisors or a team with "
+                  "one of the customer's tickets",
+          responses=_documented(403, 404))
 def set_customer_pin(customer_id: Annotated[str, Path(pattern=CUSTOMER_ID_PATTERN)], request: PinRequest) -> PinSetOut:
     actor = _actor()
     if actor.kind is not ActorKind.AGENT:
@@ -612,6 +625,10 @@ def _unexpected(exc: Exception) -> Response:
 
 def openapi() -> str:
     """The OpenAPI document of the API, generated from the routes and models (docs/api/tickets-openapi.json)."""
+    # Here, not at the top: Powertools' OpenAPI models (54 pydantic models) are only needed to write the document,
+    # and importing them cost the function's cold start about 0.6x an `import boto3`.
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn
+
     document = app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,

@@ -21,7 +21,7 @@ from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
 from functions.profiles.store import ProfileItem
 from functions.storage.tables import configure_data_access
-from functions.tickets.api import SERVICE_PREFIX, TICKET_ID_PATTERN, app, routes
+from functions.tickets.api import DECLARED_ROUTES, SERVICE_PREFIX, TICKET_ID_PATTERN, app
 from functions.tickets.store import TicketItem
 
 # An agent waits for the answer: short timeouts; the manifest sets DDB_MAX_ATTEMPTS (3) for the writes'
@@ -34,7 +34,7 @@ _TICKET_ID = re.compile(TICKET_ID_PATTERN)
 
 @lru_cache(maxsize=1)
 def _known_routes() -> frozenset[tuple[str, str]]:
-    return frozenset(routes())
+    return frozenset(DECLARED_ROUTES)  # not routes(): that builds the OpenAPI document
 
 
 def route_label(event: dict[str, Any]) -> str:

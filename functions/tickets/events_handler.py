@@ -5,7 +5,7 @@ cannot publish after its transaction (a crash in between loses the event) nor be
 would be announced), and the stream carries every committed write exactly once per record, in order
 per ticket. Each record's old and new images are read with the table's own model (TicketItem), and
 every history entry after the old image's last one that changes the status is published
-(notifications.status_change_events); an INSERT publishes the creation (to `open`).
+(status_changes.status_change_events); an INSERT publishes the creation (to `open`).
 
 Failures: a record that cannot be read (a malformed image, REMOVE of an unknown shape) or whose events
 EventBridge refused is reported in `batchItemFailures` (its sequence number): Lambda retries from it,
@@ -26,7 +26,7 @@ from functions.common.batches import process_batch
 from functions.common.events import EventBridgePublisher, EventPublisher, EventPublishError
 from functions.common.observability import count_metric, logger, metrics
 from functions.manifest import EVENT_BUS
-from functions.tickets.notifications import status_change_events
+from functions.tickets.status_changes import status_change_events
 from functions.tickets.store import TicketItem, to_ticket
 from functions.tickets.ticket import Ticket
 

@@ -12,7 +12,7 @@ Key design
 - The notifier reads the customer's profile strongly consistent (`customer_profile`): a consent withdrawn
   a second ago counts.
 - It reads the ticket strongly consistent too (`stored_change`: one GetItem on the tickets table), to tell
-  only changes that table has, never what an event merely claims (notifications.verified_change).
+  only changes that table has, never what an event merely claims (status_changes.verified_change).
 """
 
 from __future__ import annotations
@@ -24,13 +24,8 @@ from functions.profiles.profile import CustomerProfile
 from functions.profiles.store import ProfileItem, to_profile
 from functions.storage.claims import ClaimStore
 from functions.storage.errors import STORE_ERRORS, store_error_code
-from functions.tickets.notifications import (
-    NotificationRecord,
-    NotificationStatus,
-    NotificationStoreUnavailable,
-    StatusChange,
-    verified_change,
-)
+from functions.tickets.notifier import NotificationRecord, NotificationStatus, NotificationStoreUnavailable
+from functions.tickets.status_changes import StatusChange, verified_change
 from functions.tickets.store import get_ticket
 from functions.tickets.ticket import TicketNotFound, TicketStoreUnavailable
 

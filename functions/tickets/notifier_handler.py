@@ -1,7 +1,7 @@
 """Ticket notifier Lambda: consumes `ticket-notifications` (TicketStatusChanged events; batches, partial failures).
 
 Thin: each SQS record's body (the EventBridge event, or a delayed one the notifier sent back) is parsed
-and handed to the TicketNotifier (notifications.py, where "once per change, never at night" is
+and handed to the TicketNotifier (notifier.py and notifications.py, where "once per change, never at night" is
 explained); here are the AWS wiring, the channel adapters, logs and metrics. A record that fails
 (unparseable body, DynamoDB unavailable, a channel failure) is reported in `batchItemFailures`: SQS
 delivers it again and after max_receive_count deliveries moves it to the dead-letter queue, while the
@@ -28,19 +28,16 @@ from functions.manifest import QUEUES, claim_lease
 from functions.profiles.store import ProfileItem
 from functions.storage.tables import configure_data_access
 from functions.tickets import notification_store as store
-from functions.tickets.notifications import (
-    MalformedNotification,
-    Message,
+from functions.tickets.notifications import Message, load_notification_settings
+from functions.tickets.notifier import (
     NotificationChannel,
     NotificationFailed,
     NotificationStoreUnavailable,
     NotifyResult,
     Outcome,
-    StatusChange,
     TicketNotifier,
-    load_notification_settings,
-    parse_notification_request,
 )
+from functions.tickets.status_changes import MalformedNotification, StatusChange, parse_notification_request
 from functions.tickets.store import TicketItem
 
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)

@@ -1,7 +1,9 @@
 """Synthesize the CDK app once per session (jsii start-up dominates) and share the result.
 
 The synthesis runs with cdk-nag's AwsSolutions plugin, exactly as `make synth` does: if it raised, every
-test that uses the fixture errors with the validation report.
+test that uses the fixture errors with the validation report. A synth whose inputs are unchanged since one
+that succeeded is read back from disk instead (tests/infra/synth_cache.py: keyed by a hash of infra/,
+functions/, the pins, the context and the asset; `CDK_SYNTH_CACHE=0` turns it off; a clean checkout has none).
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.infra import synth_cache
 
 # Before aws_cdk starts the jsii runtime: no Node 20 end-of-life banner in the test output.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -28,10 +33,17 @@ EXISTING_NUMBER = "arn:aws:connect:us-east-1:111122223333:phone-number/5f1c2b3a-
 class Synthesized:
     outdir: Path
     stack_name: str
-    template: Any  # aws_cdk.assertions.Template
+    template_json: dict[str, Any]
     resources: dict[str, dict[str, Any]]
     metadata: dict[str, list[dict[str, Any]]]  # construct path -> metadata entries
     validation_report: dict[str, Any]
+
+    @cached_property
+    def template(self) -> Any:
+        """The template as aws_cdk.assertions.Template (starts the jsii runtime if nothing has yet)."""
+        from aws_cdk.assertions import Template
+
+        return Template.from_json(self.template_json)
 
     def logical_id(self, path: str) -> str:
         """The logical id of the resource at a construct path below the stack ("Tables/Profiles/Table")."""
@@ -51,20 +63,21 @@ class Synthesized:
 
 def synthesize(outdir: Path, context: dict[str, Any], asset_dir: Path | None = None,
                flow_sources: dict[str, Path] | None = None) -> Synthesized:
-    from aws_cdk.assertions import Template
-
     from infra.application import create_app, stack_name
 
-    app = create_app(context=context, outdir=str(outdir), asset_dir=asset_dir, flow_sources=flow_sources)
-    assembly = app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+    key = synth_cache.synth_key(context, asset_dir, flow_sources)
+    if not synth_cache.restore(key, outdir):
+        app = create_app(context=context, outdir=str(outdir), asset_dir=asset_dir, flow_sources=flow_sources)
+        app.synth()  # raises ValidationFailed on any unacknowledged cdk-nag finding
+        synth_cache.store(key, outdir)
     name = stack_name(context["stage"])
-    stack = assembly.get_stack_by_name(name)
+    template = json.loads((outdir / f"{name}.template.json").read_text(encoding="utf-8"))
     metadata = json.loads((outdir / f"{name}.metadata.json").read_text(encoding="utf-8"))
     return Synthesized(
         outdir=outdir,
         stack_name=name,
-        template=Template.from_json(stack.template),
-        resources=stack.template["Resources"],
+        template_json=template,
+        resources=template["Resources"],
         metadata=metadata,
         validation_report=json.loads((outdir / "validation-report.json").read_text(encoding="utf-8")),
     )

@@ -14,6 +14,9 @@ import time_machine
 from callcenter.cli import build_parser, main
 from tests.conftest import REPO
 
+# Under pytest-xdist (`make test`), `make demo`'s two runs (module fixture `demo_runs`) are made once, on one worker.
+pytestmark = pytest.mark.xdist_group("demo-runs")
+
 NEW_YORK = ZoneInfo("America/New_York")
 TUESDAY_MORNING = datetime(2026, 11, 24, 10, 30, tzinfo=NEW_YORK)
 SUNDAY_NIGHT = datetime(2026, 11, 29, 3, 0, tzinfo=NEW_YORK)

@@ -10,6 +10,9 @@ from callcenter.event_sources import deliver
 from callcenter.post_call import publish_contact_event
 from functions.manifest import QUEUES
 
+# Under pytest-xdist (`make test`), the simulated day (module fixture `ticket_day`) is run once, on one worker.
+pytestmark = pytest.mark.xdist_group("local-runtime-day")
+
 AT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 

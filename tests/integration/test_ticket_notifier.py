@@ -24,7 +24,7 @@ from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
 from functions.tickets import notifier_handler
 from functions.tickets.notification_store import notifications_of_ticket
-from functions.tickets.notifications import NotificationStatus
+from functions.tickets.notifier import NotificationStatus
 from functions.tickets.service import TicketService
 from functions.tickets.ticket import Actor, ActorKind, Ticket
 

@@ -1,10 +1,11 @@
-"""Where a customer is (functions/profiles/profile.py: customer_zone): the rule surveys, reminders, progress
+"""Where a customer is (functions/profiles/zone.py: customer_zone): the rule surveys, reminders, progress
 updates and routing share. A number tells the zone only when its region has exactly one."""
 
 import pytest
 
 from functions.common.phone import time_zones_for
-from functions.profiles.profile import CustomerProfile, customer_zone
+from functions.profiles.profile import CustomerProfile
+from functions.profiles.zone import customer_zone
 
 TOLL_FREE = "+18005550123"  # North America: every zone from Adak to Bermuda
 MOSCOW_MOBILE = "+79161234567"  # Russia: Kaliningrad to Kamchatka

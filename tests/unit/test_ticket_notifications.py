@@ -19,21 +19,25 @@ from functions.manifest import QUEUES, claim_lease
 from functions.profiles.profile import CustomerProfile
 from functions.tickets import ticket as domain
 from functions.tickets.notifications import (
-    TICKET_STATUS_CHANGED,
-    MalformedNotification,
     Message,
-    NotificationFailed,
-    NotificationRecord,
-    NotificationStatus,
-    Outcome,
     Reason,
-    StatusChange,
-    TicketNotifier,
     Verdict,
     choose_channel,
     compose,
     decide_notification,
     load_notification_settings,
+)
+from functions.tickets.notifier import (
+    NotificationFailed,
+    NotificationRecord,
+    NotificationStatus,
+    Outcome,
+    TicketNotifier,
+)
+from functions.tickets.status_changes import (
+    TICKET_STATUS_CHANGED,
+    MalformedNotification,
+    StatusChange,
     parse_notification_request,
     status_change_events,
     verified_change,
