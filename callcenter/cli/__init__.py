@@ -11,6 +11,8 @@
   callcenter tickets --agent ana --team billing list --team billing
                                              an agent's ticket work through the ticket API (create, list,
                                              show, update); tickets are kept in .callcenter/state.json
+  callcenter desktop [--port N]              the agent desktop on localhost: softphone stand-in, screen pop,
+                                             tickets and hints through the real API handler
   callcenter deploy-check                    before `make deploy`: what the deployment is missing (reads cdk.json
                                              and cdk.out; with AWS credentials also the account)
   callcenter smoke-test                      after `make deploy`: the deployed center takes a call (needs AWS)
@@ -26,16 +28,16 @@ import argparse
 import os
 import sys
 
-from callcenter.cli import call, deploy, outreach, seed, simulate, survey, tickets
+from callcenter.cli import call, deploy, desktop, outreach, seed, simulate, survey, tickets
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, deploy)
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, desktop, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(
-        dest="command", metavar="{seed,call,simulate,survey,outreach,tickets,deploy-check,smoke-test}")
+        dest="command", metavar="{seed,call,simulate,survey,outreach,tickets,desktop,deploy-check,smoke-test}")
     for group in COMMAND_GROUPS:
         group.add_parser(sub)
     return parser

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
+from functions.insights.store import InsightItem
 from functions.profiles.store import ProfileItem
 from functions.storage.tables import configure_data_access
 from functions.tickets.api import SERVICE_PREFIX, TICKET_ID_PATTERN, app, routes
@@ -28,7 +29,7 @@ from functions.tickets.store import TicketItem
 # transactions, and the function's 10 s leave room for the note retries of TicketService.add_note (their
 # waits add up to at most 5.55 s).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.5, read_timeout_s=1.0, max_attempts=3)
-DATA_MODELS = (TicketItem, ProfileItem)
+DATA_MODELS = (TicketItem, ProfileItem, InsightItem)
 _TICKET_ID = re.compile(TICKET_ID_PATTERN)
 
 
