@@ -6,7 +6,8 @@
   identity is the local stand-in for Cognito: `/local/sign-in` gives a token for a name, teams and a supervisor
   flag; a request carrying it arrives with the claims the Cognito authorizer would pass, one without (or with an
   unknown token) arrives with none, and the API answers 401 as deployed;
-- `/local/...`: the softphone stand-in (callers, calls placed through the inbound flow, accept and end), the
+- `/local/...`: the softphone stand-in (callers, calls placed through the inbound flow, optionally with attributes
+  altered after routing as another flow could, accept and end), the
   per-queue contact figures, a stand-in for the sentiment consumer's hints (`POST /local/hints`, the
   functions/insights write API), and switches for the bad-input cases (`/local/sign-out-all`: every token
   expires; `/local/api-down`: the API answers 503 as a failing gateway would).
@@ -149,10 +150,14 @@ class DesktopApp:
 
     def _ring(self, payload: Any) -> tuple[int, Any]:
         caller = payload.get("caller") if isinstance(payload, Mapping) else None
+        altered = payload.get("attributes") if isinstance(payload, Mapping) else None
         if not isinstance(caller, str):
             return 422, {"message": "send {caller}: a key from /local/callers"}
+        if altered is not None and not (isinstance(altered, dict)
+                                        and all(isinstance(v, str) for v in altered.values())):
+            return 422, {"message": "attributes: an object of strings"}
         try:
-            return 200, self.softphone.ring(caller)
+            return 200, self.softphone.ring(caller, altered=altered)
         except UnknownCaller as exc:
             return 404, {"message": str(exc)}
 

@@ -70,15 +70,19 @@ class LocalSoftphone:
                 return profile.phone
         raise UnknownCaller(f"no simulated caller {key!r}")
 
-    def ring(self, caller_key: str, keys: tuple[str | None, ...] = ()) -> dict[str, Any]:
-        """Place the call through the inbound flow; a queued one rings the desktop with its attributes."""
+    def ring(self, caller_key: str, keys: tuple[str | None, ...] = (),
+             altered: dict[str, str] | None = None) -> dict[str, Any]:
+        """Place the call through the inbound flow; a queued one rings the desktop with its attributes.
+
+        `altered`: attributes changed after routing, as another flow or the UpdateContactAttributes API could
+        (missing or malformed values: the page must still show what it can)."""
         contact_id = str(uuid.uuid4())
         result = place_call(self.backend, CallRequest(caller=self._number(caller_key), at=self.at, keys=keys,
                                                       contact_id=contact_id))
         summary = {"queued": f"queued for {result.queue}", "disconnected": "the caller hung up in the IVR",
                    "ended": "the flow ended the call (after hours or self-service)"}.get(result.outcome, result.outcome)
         call = {"contact_id": contact_id, "outcome": result.outcome, "queue": result.queue,
-                "attributes": dict(result.attributes), "summary": summary,
+                "attributes": {**result.attributes, **(altered or {})}, "summary": summary,
                 "state": "waiting" if result.outcome == "queued" else "ended"}
         self.calls[contact_id] = call
         return call
