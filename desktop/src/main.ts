@@ -213,7 +213,9 @@ async function boot(): Promise<void> {
         byId("screen-pop").dataset.poppedMs = (performance.now() - at).toFixed(1);
       });
       say("Call connected.");
-      if (identity) void refreshContact();
+      if (identity) {
+        void refreshContact().then(() => performance.measure("caller-tickets", { start: at, end: performance.now() }));
+      }
       startHints(contact.contactId);
     },
     ended: (contactId) => {
