@@ -65,7 +65,7 @@ demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of o
 CONTEXT ?=
 CONTEXT_ARGS := $(foreach c,$(CONTEXT),-c $(c))
 
-synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside, cdk.json's context and CONTEXT), then cfn-lint them
+synth: $(STAMP) bundle desktop ## Synthesize the templates offline (cdk-nag inside, cdk.json's context and CONTEXT), then cfn-lint them
 	rm -rf cdk.out
 	$(BIN)/python app.py $(CONTEXT_ARGS)
 	$(BIN)/cfn-lint cdk.out/*.template.json
@@ -88,7 +88,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-deploy: $(STAMP) bundle node_modules/.installed ## cdk deploy (needs AWS credentials); run make deploy-check first
+deploy: $(STAMP) bundle desktop node_modules/.installed ## cdk deploy (needs AWS credentials); run make deploy-check first
 	npx cdk deploy --all $(CONTEXT_ARGS)
 
 smoke-test: $(STAMP) ## After make deploy: instance, flows, number and its flow, caller ID, a test contact (needs AWS)

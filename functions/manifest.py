@@ -338,6 +338,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             memory_mb=512,
             tables_read=("tickets", "profiles", "insights"),  # insights: the live hints an agent's desktop polls
             tables_written=("tickets", "profiles"),  # profiles: only the open_tickets screen-pop entry
+            wired_environment={"DESKTOP_ORIGIN": "the agent desktop's origin, the only one CORS allows ('' locally, "
+                                                 "where the page and the API share an origin)"},
             environment={**_powertools("ticket-api"), "DDB_MAX_ATTEMPTS": "3"},
         ),
         FunctionSpec(

@@ -5,11 +5,16 @@ then observe. The log line and the metrics carry the route template, the status 
 code and the ticket id, never a body: subjects, notes, agent names and customer details stay out of
 the logs. The route comes from the event's `resource` (set by API Gateway, so a caller cannot invent
 new metric dimensions); anything that is not one of our routes counts as "other".
+
+CORS: a request from the agent desktop's origin (DESKTOP_ORIGIN, set by infra/constructs/desktop.py) gets
+Access-Control-Allow-Origin for that origin; any other Origin gets none (the browser then refuses to hand the
+answer to that page). API Gateway answers the preflight itself (infra/constructs/api.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from typing import Any
@@ -58,6 +63,21 @@ def _response_fields(response: dict[str, Any]) -> dict[str, Any]:
     return {key: body[key] for key in ("error", "ticket_id") if isinstance(body.get(key), str)}
 
 
+def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """The response, with Access-Control-Allow-Origin when the request comes from the desktop's origin."""
+    allowed = os.environ.get("DESKTOP_ORIGIN", "")
+    headers = event.get("headers") or {}
+    origin = next((v for k, v in headers.items() if k.lower() == "origin"), None) if isinstance(headers, dict) else None
+    if not allowed or origin != allowed:
+        return response
+    cors = {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"}
+    response["headers"] = {**(response.get("headers") or {}), **cors}
+    if "multiValueHeaders" in response:
+        response["multiValueHeaders"] = {**(response["multiValueHeaders"] or {}),
+                                         **{k: [v] for k, v in cors.items()}}
+    return response
+
+
 def _observe(event: dict[str, Any], response: dict[str, Any]) -> None:
     status = int(response.get("statusCode", 0))
     route = route_label(event)
@@ -80,6 +100,6 @@ def _observe(event: dict[str, Any], response: dict[str, Any]) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configure_data_access(DATA_MODELS, DDB_BOUNDS)
-    response = app.resolve(event, context)
+    response = with_cors(event, app.resolve(event, context))
     _observe(event, response)
     return response
