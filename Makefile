@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint test test-fast demo synth bundle bench deploy deploy-check smoke-test lock clean
+.PHONY: help install lint test test-fast demo synth bundle desktop browser bench deploy deploy-check smoke-test lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,13 +28,32 @@ lint: $(STAMP) ## ruff
 bundle: $(STAMP) ## Build the Lambda asset (.build/lambda) locally, no docker
 	$(BIN)/python -m infra.bundling
 
+# The agent desktop page: npm ci (desktop/package-lock.json), tsc --noEmit, esbuild into desktop/dist (not
+# committed: built from the lock, like .build/lambda).
+DESKTOP_SOURCES := $(wildcard desktop/src/*.ts desktop/static/*) desktop/build.mjs desktop/tsconfig.json
+
+desktop/node_modules/.installed: desktop/package.json desktop/package-lock.json
+	cd desktop && npm ci --no-audit --no-fund
+	touch $@
+
+desktop/dist/index.html: desktop/node_modules/.installed $(DESKTOP_SOURCES)
+	cd desktop && npm run build --silent
+
+desktop: desktop/dist/index.html ## Build the agent desktop page (npm ci, tsc, esbuild) into desktop/dist
+
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used).
+CHROMIUM := /usr/bin/chromium
+
+browser: ## Install Debian's chromium for the browser tests and the desktop benchmark (apt, as root)
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 # Two workers (this project's CI machine has two cores); the CDK synth tests share one (tests/conftest.py).
 PYTEST_WORKERS ?= 2
 
-test: $(STAMP) bundle lint ## The whole suite: lint, unit, flows, integration (moto), infra (synth + cdk-nag + cfn-lint)
+test: $(STAMP) bundle desktop browser lint ## The whole suite: lint, unit, flows, integration (moto), infra (synth + cdk-nag + cfn-lint)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-test-fast: $(STAMP) ## Tests without the CDK synth
+test-fast: $(STAMP) desktop browser ## Tests without the CDK synth
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
 demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report
@@ -47,7 +66,7 @@ demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of o
 CONTEXT ?=
 CONTEXT_ARGS := $(foreach c,$(CONTEXT),-c $(c))
 
-synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside, cdk.json's context and CONTEXT), then cfn-lint them
+synth: $(STAMP) bundle desktop ## Synthesize the templates offline (cdk-nag inside, cdk.json's context and CONTEXT), then cfn-lint them
 	rm -rf cdk.out
 	$(BIN)/python app.py $(CONTEXT_ARGS)
 	$(BIN)/cfn-lint cdk.out/*.template.json
@@ -55,7 +74,7 @@ synth: $(STAMP) bundle ## Synthesize the templates offline (cdk-nag inside, cdk.
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history
+bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, desktop screen pop
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -66,12 +85,13 @@ bench: $(STAMP) ## Benchmarks: cold start from the Lambda asset, routing, survey
 	$(BIN)/python benchmarks/simulator_benchmark.py
 	$(BIN)/python benchmarks/kpi_benchmark.py
 	$(BIN)/python benchmarks/history_benchmark.py
+	$(BIN)/python benchmarks/desktop_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-deploy: $(STAMP) bundle node_modules/.installed ## cdk deploy (needs AWS credentials); run make deploy-check first
+deploy: $(STAMP) bundle desktop node_modules/.installed ## cdk deploy (needs AWS credentials); run make deploy-check first
 	npx cdk deploy --all $(CONTEXT_ARGS)
 
 smoke-test: $(STAMP) ## After make deploy: instance, flows, number and its flow, caller ID, a test contact (needs AWS)
@@ -84,4 +104,4 @@ lock: ## Re-resolve requirements.lock from pyproject.toml
 	/tmp/cc-lock-venv/bin/pip freeze --exclude serverless-contact-center > requirements.lock
 
 clean: ## Remove build output and the virtual environment
-	rm -rf $(VENV) .build cdk.out node_modules .pytest_cache .callcenter
+	rm -rf $(VENV) .build cdk.out node_modules desktop/node_modules desktop/dist .pytest_cache .callcenter

@@ -236,6 +236,7 @@ class LocalBackend:
             "OUTREACH_FLOW_ID": "outreach",
             "OUTREACH_CALLER_QUEUE_ARN": queue_arn(policy.default_queue),
             "EMAIL_FROM_IDENTITY": EMAIL_FROM,
+            "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
         }
 
     def _configure_functions(self) -> None:

@@ -345,12 +345,15 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec(
             name="ticket-api",
             handler="functions.tickets.api_handler.lambda_handler",
-            description="The agents' ticket API: create, read, list, change status, assign, escalate, add notes",
+            description="The agents' ticket API: create, read, list, change status, assign, escalate, add notes; "
+                        "a contact's live hints",
             source=ApiSource(api="tickets", resolver="functions.tickets.api.app"),
             timeout_seconds=10,
             memory_mb=512,
-            tables_read=("tickets", "profiles"),
+            tables_read=("tickets", "profiles", "insights"),  # insights: the live hints an agent's desktop polls
             tables_written=("tickets", "profiles"),  # profiles: only the open_tickets screen-pop entry
+            wired_environment={"DESKTOP_ORIGIN": "the agent desktop's origin, the only one CORS allows ('' locally, "
+                                                 "where the page and the API share an origin)"},
             environment={**_powertools("ticket-api"), "DDB_MAX_ATTEMPTS": "3"},
         ),
         FunctionSpec(
@@ -388,7 +391,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             source=SqsSource(queue="survey-followups", batch_size=10),
             timeout_seconds=30,
             memory_mb=512,
-            tables_read=("tickets", "profiles"),
+            tables_read=("tickets", "profiles", "insights"),  # insights: the live hints an agent's desktop polls
             tables_written=("tickets", "profiles"),  # profiles: only the open_tickets screen-pop entry
             wired_environment={"QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN"},
             environment=_powertools("survey-followup-tickets"),

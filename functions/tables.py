@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import msgspec
 from pynamodb.models import Model
 
+from functions.insights.store import InsightItem
 from functions.outreach.store import ContactCapItem, OutreachItem
 from functions.profiles.store import ProfileItem
 from functions.storage.tables import bind_table_names, table_env_var
@@ -38,6 +39,7 @@ TABLES: dict[str, TableSpec] = {spec.logical_name: spec for spec in (
     TableSpec("outreach_caps", ContactCapItem),
     TableSpec("tickets", TicketItem),
     TableSpec("ticket_notifications", TicketNotificationItem),
+    TableSpec("insights", InsightItem),
 )}
 
 

@@ -13,7 +13,8 @@ cdk.json or comma-separated with -c; unset or "": nobody), and the retention per
 consumers can never take what calls need; unset or "" reserves nothing: a new account's concurrency quota may refuse
 any reservation; docs/capacity.md sizes it), and the telephony and protection keys of infra/context.py
 (`phone_number_arn` or `phone_number_country` + `phone_number_type` [+ `phone_number_prefix`], `vip_line_number`,
-`deletion_protection`).
+`deletion_protection`), and the agent desktop's (infra/constructs/desktop.py): `desktop_domain_name` with
+`desktop_certificate_arn` (ACM, us-east-1), `desktop_web_acl_arn` (a CLOUDFRONT-scope WAF web ACL, us-east-1).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from infra.bundling import build_lambda_asset
+from infra.constructs.desktop import DesktopSettings
 from infra.context import deletion_protection, phone_number, vip_line_number
 from infra.retention import Retention
 from infra.stacks.contact_center_stack import ContactCenterStack
@@ -96,6 +98,9 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         vip_line_number=vip_line_number(lambda key: _context(app, key)),
         deletion_protection=deletion_protection(lambda key: _context(app, key)),
         flow_sources=flow_sources,
+        desktop=DesktopSettings(domain_name=_context(app, "desktop_domain_name"),
+                                certificate_arn=_context(app, "desktop_certificate_arn"),
+                                web_acl_arn=_context(app, "desktop_web_acl_arn")),
         description=f"Serverless contact center on Amazon Connect ({stage})",
     )
     cdk.Tags.of(stack).add("project", "serverless-contact-center")

@@ -15,6 +15,8 @@
                                              show, update); tickets are kept in .callcenter/state.json
   callcenter report --from PATH [--json] [--html FILE] [--service-level-seconds 20]
                                              KPIs per queue, half hour and overall from Connect contact records
+  callcenter desktop [--port N]              the agent desktop on localhost: softphone stand-in, screen pop,
+                                             tickets and hints through the real API handler
   callcenter deploy-check                    before `make deploy`: what the deployment is missing (reads cdk.json
                                              and cdk.out; with AWS credentials also the account)
   callcenter smoke-test                      after `make deploy`: the deployed center takes a call (needs AWS)
@@ -32,9 +34,9 @@ import argparse
 import os
 import sys
 
-from callcenter.cli import call, deploy, flow, history, outreach, report, seed, simulate, survey, tickets
+from callcenter.cli import call, deploy, desktop, flow, history, outreach, report, seed, simulate, survey, tickets
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, flow, history, report, deploy)
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, flow, history, report, desktop, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ class TableSchema(msgspec.Struct, frozen=True):
     sort_key: KeyAttribute | None
     global_indexes: tuple[IndexSchema, ...]
     stream_view_type: str | None = None  # "NEW_AND_OLD_IMAGES" etc. when the model's Meta asks for a stream
+    ttl_attribute: str | None = None  # the expiry attribute (epoch seconds) when the model's Meta names one
 
 
 def table_schema(model: type[Model]) -> TableSchema:
@@ -40,4 +41,5 @@ def table_schema(model: type[Model]) -> TableSchema:
     for gsi in schema["global_secondary_indexes"]:
         ipk, isk = keys(gsi["key_schema"])
         indexes.append(IndexSchema(gsi["index_name"], ipk, isk, gsi["projection"]["ProjectionType"]))
-    return TableSchema(pk, sk, tuple(indexes), getattr(model.Meta, "stream_view_type", None))
+    return TableSchema(pk, sk, tuple(indexes), getattr(model.Meta, "stream_view_type", None),
+                       getattr(model.Meta, "ttl_attribute", None))

@@ -41,6 +41,9 @@ for before it says anything about the customer: supervisors, or an agent of a te
 customer's tickets that are not closed; never a service caller. The PIN is stored hashed and never returned or
 logged.
 
+`GET /contacts/{contact_id}/insights` and `GET /teams/{team}/alerts` (functions/tickets/insights_routes.py) serve
+the live hints and alerts of functions/insights/ to the agent desktop; 503 when their table does not answer.
+
 Lists (`/customers/{id}/tickets`, `/teams/{team}/tickets`, `/tickets/overdue`) return tickets without
 their history, which can be long: GET /tickets/{ticket_id} has it.
 """
@@ -67,10 +70,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from functions.common.clock import utc_now
 from functions.common.observability import logger
 from functions.common.ticket_overview import Status
+from functions.insights.hint import InsightStoreUnavailable
 from functions.profiles import store as profile_store
 from functions.profiles.pin import MAX_PIN_DIGITS, MIN_PIN_DIGITS, PIN_PATTERN, hash_pin
 from functions.routing.policy import load_policy
 from functions.tickets import store as ticket_store
+from functions.tickets.insights_routes import router as insights_router
 from functions.tickets.service import TicketService
 from functions.tickets.ticket import (
     CATEGORIES,
@@ -494,6 +499,9 @@ def set_customer_pin(customer_id: Annotated[str, Path(pattern=CUSTOMER_ID_PATTER
     return PinSetOut(customer_id=customer_id, pin_set=True)
 
 
+app.include_router(insights_router)
+
+
 def routes() -> list[tuple[str, str]]:
     """(HTTP method, API Gateway resource path) of every route, e.g. ("POST", "/tickets/{ticket_id}/status"),
     read from the OpenAPI document. CDK creates these methods under the agents' authorizer and again under
@@ -592,6 +600,13 @@ def _invalid_change(exc: TicketError) -> Response:
     """InvalidChange (and any other domain refusal): well-formed, but not applicable to this ticket."""
     code = "invalid_change" if isinstance(exc, InvalidChange) else "refused"
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, code, str(exc))
+
+
+@app.exception_handler(InsightStoreUnavailable)
+def _insights_unavailable(exc: InsightStoreUnavailable) -> Response:
+    return _error(HTTPStatus.SERVICE_UNAVAILABLE, "store_unavailable",
+                  "the hints store is not answering right now; retry in a few seconds",
+                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 @app.exception_handler(TicketStoreUnavailable)

@@ -5,11 +5,16 @@ then observe. The log line and the metrics carry the route template, the status 
 code and the ticket id, never a body: subjects, notes, agent names and customer details stay out of
 the logs. The route comes from the event's `resource` (set by API Gateway, so a caller cannot invent
 new metric dimensions); anything that is not one of our routes counts as "other".
+
+CORS: a request from the agent desktop's origin (DESKTOP_ORIGIN, set by infra/constructs/desktop.py) gets
+Access-Control-Allow-Origin for that origin; any other Origin gets none (the browser then refuses to hand the
+answer to that page). API Gateway answers the preflight itself (infra/constructs/api.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from typing import Any
@@ -19,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds
+from functions.insights.store import InsightItem
 from functions.profiles.store import ProfileItem
 from functions.storage.tables import configure_data_access
 from functions.tickets.api import DECLARED_ROUTES, SERVICE_PREFIX, TICKET_ID_PATTERN, app
@@ -28,7 +34,7 @@ from functions.tickets.store import TicketItem
 # transactions, and the function's 10 s leave room for the note retries of TicketService.add_note (their
 # waits add up to at most 5.55 s).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.5, read_timeout_s=1.0, max_attempts=3)
-DATA_MODELS = (TicketItem, ProfileItem)
+DATA_MODELS = (TicketItem, ProfileItem, InsightItem)
 _TICKET_ID = re.compile(TICKET_ID_PATTERN)
 
 
@@ -57,6 +63,21 @@ def _response_fields(response: dict[str, Any]) -> dict[str, Any]:
     return {key: body[key] for key in ("error", "ticket_id") if isinstance(body.get(key), str)}
 
 
+def with_cors(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """The response, with Access-Control-Allow-Origin when the request comes from the desktop's origin."""
+    allowed = os.environ.get("DESKTOP_ORIGIN", "")
+    headers = event.get("headers") or {}
+    origin = next((v for k, v in headers.items() if k.lower() == "origin"), None) if isinstance(headers, dict) else None
+    if not allowed or origin != allowed:
+        return response
+    cors = {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"}
+    response["headers"] = {**(response.get("headers") or {}), **cors}
+    if "multiValueHeaders" in response:
+        response["multiValueHeaders"] = {**(response["multiValueHeaders"] or {}),
+                                         **{k: [v] for k, v in cors.items()}}
+    return response
+
+
 def _observe(event: dict[str, Any], response: dict[str, Any]) -> None:
     status = int(response.get("statusCode", 0))
     route = route_label(event)
@@ -79,6 +100,6 @@ def _observe(event: dict[str, Any], response: dict[str, Any]) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     configure_data_access(DATA_MODELS, DDB_BOUNDS)
-    response = app.resolve(event, context)
+    response = with_cors(event, app.resolve(event, context))
     _observe(event, response)
     return response

@@ -37,8 +37,13 @@ before API Gateway would create a plain, never-expiring one.
 The agents' directory: one Cognito user pool (users created by an administrator only, strong passwords with a
 history, TOTP MFA required, threat protection enforced on the Plus plan), a group "supervisors" and a group
 "team-<queue>" per queue of the routing policy (the ticket teams), and a public app client for the agents'
-desktop (no secret: it runs on the agent's machine; SRP or choice-based sign-in; 15-minute tokens, a refresh
-token for one shift).
+desktop, added by infra/constructs/desktop.py (no secret: it runs in the agent's browser; the hosted UI with the
+authorization code flow and PKCE, the desktop origin as callback; 15-minute tokens, a refresh token for one shift).
+
+CORS: `allow_browser_origin` lets one browser origin (the agent desktop) call an API's agent routes: an OPTIONS
+preflight per resource (a mock integration answering for that origin only), the origin on API Gateway's own 4XX
+and 5XX answers (a refused token must reach the page as a 401, not a CORS failure), and OPTIONS in the resource
+policy. The function adds the header to its own answers (DESKTOP_ORIGIN, functions/tickets/api_handler.py).
 """
 
 from __future__ import annotations
@@ -176,6 +181,7 @@ class DeployedApi:
     function_name: str
     routes: tuple[Route, ...]
     web_acl: wafv2.CfnWebACL
+    policy: iam.PolicyDocument
 
 
 class AgentDirectory(Construct):
@@ -184,6 +190,7 @@ class AgentDirectory(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, teams: Sequence[str],
                  deletion_protection: bool = False) -> None:
         super().__init__(scope, construct_id)
+        self.stage = stage
         self.user_pool = cognito.UserPool(
             self, "UserPool",
             user_pool_name=f"callcenter-agents-{stage}",
@@ -217,18 +224,30 @@ class AgentDirectory(Construct):
             self.groups[name] = cognito.UserPoolGroup(
                 self, f"Team{pascal(team)}", user_pool=self.user_pool, group_name=name,
                 description=f"Agents of the {team} queue: work the {team} team's tickets")
+        self.desktop_client: cognito.UserPoolClient | None = None
+
+    def add_desktop_client(self, *, callback_urls: Sequence[str], logout_urls: Sequence[str]) -> cognito.UserPoolClient:
+        """The agent desktop's public app client (infra/constructs/desktop.py): the hosted UI, authorization code
+        flow (the page sends a PKCE challenge), its origin as the only callback; once per directory."""
+        if self.desktop_client is not None:
+            raise ValueError("the directory already has its desktop client")
         self.desktop_client = self.user_pool.add_client(
             "DesktopClient",
-            user_pool_client_name=f"agent-desktop-{stage}",
-            generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True, user=True),
-            disable_o_auth=True,  # the desktop signs in with SRP itself: no hosted UI, no redirect URLs
+            user_pool_client_name=f"agent-desktop-{self.stage}",
+            generate_secret=False,  # it runs in the agent's browser: a secret would not stay one
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=list(callback_urls), logout_urls=list(logout_urls)),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             prevent_user_existence_errors=True,
             enable_token_revocation=True,
             access_token_validity=ACCESS_TOKEN_VALIDITY,
             id_token_validity=ACCESS_TOKEN_VALIDITY,
             refresh_token_validity=REFRESH_TOKEN_VALIDITY,
         )
+        return self.desktop_client
 
 
 class FunctionApis(Construct):
@@ -277,6 +296,7 @@ class FunctionApis(Construct):
         problems = check_routes(api, routes, source.service_prefix)
         if problems:
             raise ValueError("; ".join(problems))
+        policy = service_policy(routes, source.service_prefix, self.stage_name, self.service_callers)
         scope = Construct(self, pascal(api))
         access_logs = logs.LogGroup(scope, "AccessLogs", retention=LOG_RETENTION, encryption_key=self.log_key,
                                     removal_policy=KEEP)
@@ -285,7 +305,7 @@ class FunctionApis(Construct):
             rest_api_name=f"callcenter-{api}-{self.stage_name}",
             description=f"{spec.description} ({self.stage_name})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            policy=service_policy(routes, source.service_prefix, self.stage_name, self.service_callers),
+            policy=policy,
             cloud_watch_role=False,  # the account's role is ours, see the module doc
             deploy=True,
             deploy_options=apigw.StageOptions(
@@ -353,7 +373,40 @@ class FunctionApis(Construct):
                               max_body_bytes=resolver_request_body_limit(source.resolver))
         wafv2.CfnWebACLAssociation(scope, "WebAclAssociation", resource_arn=stage.stage_arn,
                                    web_acl_arn=web_acl.attr_arn)
-        return DeployedApi(api, rest_api, stage, spec.name, routes, web_acl)
+        return DeployedApi(api, rest_api, stage, spec.name, routes, web_acl, policy)
+
+    def allow_browser_origin(self, api: str, origin: str) -> None:
+        """Let `origin` (e.g. the agent desktop's https://...) call the API's agent routes from a browser."""
+        deployed = self.apis[api]
+        rest_api = deployed.rest_api
+        paths = sorted({path for _, path in deployed.routes})
+        methods = sorted({method for method, _ in deployed.routes} | {"OPTIONS"})
+        allow = {
+            "method.response.header.Access-Control-Allow-Origin": f"'{origin}'",
+            "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type'",
+            "method.response.header.Access-Control-Allow-Methods": f"'{','.join(methods)}'",
+            "method.response.header.Access-Control-Max-Age": "'600'",
+            "method.response.header.Vary": "'Origin'",
+        }
+        preflight = apigw.MockIntegration(
+            request_templates={"application/json": '{"statusCode": 204}'},
+            integration_responses=[apigw.IntegrationResponse(status_code="204", response_parameters=allow)])
+        for path in paths:
+            method = rest_api.root.resource_for_path(path.lstrip("/")).add_method(
+                "OPTIONS", preflight, authorization_type=apigw.AuthorizationType.NONE,
+                method_responses=[apigw.MethodResponse(status_code="204",
+                                                       response_parameters={k: True for k in allow})])
+            acknowledge(method, "APIG4", "A CORS preflight: browsers send it without credentials, and it answers "
+                                         "only which origin, methods and headers are allowed (a mock, no data).")
+            acknowledge(method, "COG4", "A CORS preflight carries no token by the Fetch standard; the route it "
+                                        "announces is behind the Cognito authorizer.")
+        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+            rest_api.add_gateway_response(
+                f"Cors{response_type.response_type.title().replace('_', '')}", type=response_type,
+                response_headers={"Access-Control-Allow-Origin": f"'{origin}'", "Vary": "'Origin'"})
+        deployed.policy.add_statements(iam.PolicyStatement(
+            sid="BrowserPreflight", principals=[iam.AnyPrincipal()], actions=["execute-api:Invoke"],
+            resources=[_execute_api(self.stage_name, "OPTIONS", path) for path in paths]))
 
     def _cloudwatch_account(self) -> apigw.CfnAccount:
         """The account's API Gateway CloudWatch role (once per stack), see the module doc."""

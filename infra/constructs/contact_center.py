@@ -126,9 +126,14 @@ class ContactCenter(Construct):
         """The name of a policy queue or hours inside the Connect instance."""
         return f"{name}{self.name_suffix}"
 
-    def _create_instance(self, stage: str, alias: str | None) -> str:
+    @staticmethod
+    def default_alias(stage: str) -> str:
+        """The alias of an instance this stack creates when the context names none."""
         # Aliases are unique across all of AWS: by default qualify it with stage and account.
-        instance_alias = alias or cdk.Fn.join("-", ["contact-center", stage, cdk.Aws.ACCOUNT_ID])
+        return cdk.Fn.join("-", ["contact-center", stage, cdk.Aws.ACCOUNT_ID])
+
+    def _create_instance(self, stage: str, alias: str | None) -> str:
+        instance_alias = alias or self.default_alias(stage)
         self.flow_logs = logs.LogGroup(
             self, "FlowLogs",
             log_group_name=cdk.Fn.join("", [FLOW_LOG_GROUP_PREFIX, instance_alias]),

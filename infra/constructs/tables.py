@@ -1,7 +1,8 @@
 """DynamoDB tables built from the PynamoDB models (functions/tables.py), so keys cannot drift.
 
 A model whose Meta names a `stream_view_type` gets a stream of that view type (the tickets table:
-NEW_AND_OLD_IMAGES, read by ticket-events); a model without one gets no stream.
+NEW_AND_OLD_IMAGES, read by ticket-events); a model without one gets no stream. A model whose Meta names a
+`ttl_attribute` gets DynamoDB's time to live on it (the insights table: hints expire with their contact).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class ModelTable(Construct):
                 point_in_time_recovery_enabled=True),
             deletion_protection=deletion_protection,
             stream=STREAM_VIEW_TYPES[view_type] if view_type else None,
+            time_to_live_attribute=self.schema.ttl_attribute,
             removal_policy=KEEP,
         )
         for index in self.schema.global_indexes:

@@ -27,6 +27,7 @@ from functions.routing.policy import load_policy
 from infra.constructs.api import AgentDirectory, FunctionApis
 from infra.constructs.contact_center import ContactCenter
 from infra.constructs.contact_lake import ContactLake
+from infra.constructs.desktop import AgentDesktop, DesktopSettings
 from infra.constructs.flows import ContactFlows
 from infra.constructs.functions import ConnectInstance, Functions
 from infra.constructs.messaging import Messaging
@@ -68,6 +69,7 @@ class ContactCenterStack(cdk.Stack):
         vip_line_number: str | None = None,
         deletion_protection: bool = False,
         flow_sources: Mapping[str, Path] | None = None,
+        desktop: DesktopSettings | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -128,12 +130,19 @@ class ContactCenterStack(cdk.Stack):
         # The domain bus takes events from the functions that publish them, and from no other principal.
         messaging.restrict_publishers([role.role_arn for role in functions.event_publishers.values()])
         functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW)})
-        functions.require_wired()
         # The ticket teams are the routing policy's queues: one Cognito group per team.
         agents = AgentDirectory(self, "Agents", stage=stage, teams=list(policy.queues),
                                 deletion_protection=deletion_protection)
         apis = FunctionApis(self, "Apis", stage=stage, functions=functions.api_backed, directory=agents,
                             service_callers=service_callers)
+        tickets_api = apis.apis["tickets"]
+        desk = AgentDesktop(self, "Desktop", stage=stage, api=tickets_api, apis=apis, directory=agents,
+                            instance_arn=center.instance_arn,
+                            instance_alias=connect_instance_alias or (
+                                None if connect_instance_arn else center.default_alias(stage)),
+                            retention=retention or Retention(), settings=desktop or DesktopSettings())
+        functions.wire({"DESKTOP_ORIGIN": desk.origin})
+        functions.require_wired()
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
@@ -156,4 +165,5 @@ class ContactCenterStack(cdk.Stack):
             cdk.CfnOutput(self, f"{pascal(name)}ApiUrl", value=api.stage.url_for_path("/"),
                           description=f"The {name} API; agents' routes as declared, services' under the prefix")
         cdk.CfnOutput(self, "AgentUserPoolId", value=agents.user_pool.user_pool_id)
-        cdk.CfnOutput(self, "AgentDesktopClientId", value=agents.desktop_client.user_pool_client_id)
+        cdk.CfnOutput(self, "AgentDesktopClientId", value=desk.client.user_pool_client_id)
+        cdk.CfnOutput(self, "AgentDesktopUrl", value=desk.origin + "/", description="The agent desktop")

@@ -70,7 +70,8 @@ def test_the_ticket_api_declares_the_contract_routes() -> None:
 def test_every_route_is_deployed_for_agents_and_for_services_and_nothing_else(synthesized: Synthesized) -> None:
     methods = _methods(synthesized, _api_id(synthesized))
     expected = set(ROUTES) | {(method, SOURCE.service_prefix + path) for method, path in ROUTES}
-    assert set(methods) == expected  # no OPTIONS, no ANY, no proxy resource
+    preflights = {("OPTIONS", path) for _, path in ROUTES}  # the agent desktop's CORS (test_desktop.py)
+    assert set(methods) == expected | preflights  # no ANY, no proxy resource, no preflight under /service
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=lambda value: str(value))
@@ -251,16 +252,19 @@ def test_there_is_a_group_for_supervisors_and_one_per_team(synthesized: Synthesi
     assert groups == {"supervisors"} | {f"team-{queue}" for queue in load_policy().queues}
 
 
-def test_the_desktop_client_is_public_with_srp_and_short_lived_tokens(synthesized: Synthesized) -> None:
+def test_the_desktop_client_is_public_with_the_hosted_ui_code_flow_and_short_lived_tokens(
+        synthesized: Synthesized) -> None:
     (client,) = [c["Properties"] for c in synthesized.of_type("AWS::Cognito::UserPoolClient").values()]
-    assert client["GenerateSecret"] is False  # it runs on the agent's machine: a secret would not stay one
-    assert set(client["ExplicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert client["GenerateSecret"] is False  # it runs in the agent's browser: a secret would not stay one
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert client["AllowedOAuthFlows"] == ["code"]  # authorization code (with PKCE from the page), no implicit flow
+    assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
+    assert client["SupportedIdentityProviders"] == ["COGNITO"]
     units = client["TokenValidityUnits"]
     assert (units["AccessToken"], units["IdToken"]) == ("minutes", "minutes")
     assert client["AccessTokenValidity"] <= 60 and client["IdTokenValidity"] <= 60
     assert units["RefreshToken"] == "minutes" and client["RefreshTokenValidity"] <= 12 * 60
     assert client["PreventUserExistenceErrors"] == "ENABLED"
-    assert client["AllowedOAuthFlowsUserPoolClient"] is False
 
 
 def test_the_stack_outputs_the_api_url_the_pool_and_the_client(synthesized: Synthesized) -> None:
@@ -285,7 +289,7 @@ def _service_resource() -> str:
 
 
 def test_agent_routes_are_left_to_the_cognito_authorizer(synthesized: Synthesized) -> None:
-    (allow,) = [s for s in _policy(synthesized) if s["Effect"] == "Allow"]
+    (allow,) = [s for s in _policy(synthesized) if s["Effect"] == "Allow" and s["Sid"] == "AgentRoutes"]
     assert allow["Principal"] == {"AWS": "*"} and allow["Action"] == "execute-api:Invoke"
     assert "Condition" not in allow
     # Exactly the agents' routes (path parameters as *), none under the service prefix

@@ -116,6 +116,8 @@ def test_the_routes_are_the_contract() -> None:
         ("POST", "/tickets/{ticket_id}/status"), ("POST", "/tickets/{ticket_id}/assign"),
         ("POST", "/tickets/{ticket_id}/escalate"), ("POST", "/tickets/{ticket_id}/priority"),
         ("POST", "/tickets/{ticket_id}/notes"), ("PUT", "/customers/{customer_id}/pin"),
+        # The agent desktop's live hints and alerts (functions/tickets/insights_routes.py)
+        ("GET", "/contacts/{contact_id}/insights"), ("GET", "/teams/{team}/alerts"),
     ], key=lambda route: (route[1], route[0]))
 
 
