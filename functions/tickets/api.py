@@ -75,6 +75,7 @@ from functions.profiles import store as profile_store
 from functions.profiles.pin import MAX_PIN_DIGITS, MIN_PIN_DIGITS, PIN_PATTERN, hash_pin
 from functions.routing.policy import load_policy
 from functions.tickets import store as ticket_store
+from functions.tickets.insights_routes import ROUTES as INSIGHTS_ROUTES
 from functions.tickets.insights_routes import router as insights_router
 from functions.tickets.service import TicketService
 from functions.tickets.ticket import (
@@ -500,6 +501,7 @@ def set_customer_pin(customer_id: Annotated[str, Path(pattern=CUSTOMER_ID_PATTER
 
 
 app.include_router(insights_router)
+DECLARED_ROUTES.extend(INSIGHTS_ROUTES)
 
 
 def routes() -> list[tuple[str, str]]:

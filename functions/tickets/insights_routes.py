@@ -12,8 +12,9 @@ InsightStoreUnavailable 503) like the ticket routes'.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -75,15 +76,25 @@ def _actor() -> Actor:
     return router.context["actor"]
 
 
-@router.get("/contacts/<contact_id>/insights", summary="A live contact's hints and alerts (the desktop polls it)",
-            responses={403: {"description": "The contact is another team's"}})
+#: (method, path) of each route here, in the OpenAPI form; the API adds them to its DECLARED_ROUTES, which labels
+#: requests without building the OpenAPI document on a cold start.
+ROUTES: list[tuple[str, str]] = []
+
+
+def _get(rule: str, **options: Any) -> Any:
+    ROUTES.append(("GET", re.sub(r"<(\w+)>", r"{\1}", rule)))
+    return router.get(rule, **options)
+
+
+@_get("/contacts/<contact_id>/insights", summary="A live contact's hints and alerts (the desktop polls it)",
+     responses={403: {"description": "The contact is another team's"}})
 def contact_insights(contact_id: Annotated[str, Path(pattern=CONTACT_ID_PATTERN)]) -> ContactInsights:
     hints = visible_hints(_actor(), insight_store.contact_hints(contact_id, utc_now()))
     return ContactInsights(contact_id=contact_id, hints=[HintOut.of(h) for h in hints], count=len(hints))
 
 
-@router.get("/teams/<team>/alerts", summary="A team's recent alerts, newest first (the supervisor view)",
-            responses={403: {"description": "Neither a supervisor nor an agent of the team"}})
+@_get("/teams/<team>/alerts", summary="A team's recent alerts, newest first (the supervisor view)",
+     responses={403: {"description": "Neither a supervisor nor an agent of the team"}})
 def team_alerts(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> TeamAlerts:
     actor = _actor()
     if not _sees_everything(actor) and team not in actor.teams:
