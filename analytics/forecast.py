@@ -11,8 +11,9 @@ the calendar file (callcenter/history/calendar.py): the history is divided by ea
 factor before fitting, and the forecast multiplied by the coming day's. Reminder calls sent by the outreach planner
 bring calls back: ``extra_calls`` adds them to a queue's day, spread like the day's own calls.
 
-MSTL needs two weekly cycles: with less than 14 days of history the forecast says so and falls back to seasonal
-naive (the same half hour a week before); with less than 7 days there is nothing to forecast from (an error).
+MSTL needs more than two weekly cycles: with less than 15 days of history the forecast says so and falls back to
+seasonal naive (the same half hour a week before); with less than 7 days there is nothing to forecast from (an
+error).
 
 The backtest (``backtest``) is a rolling origin: at each origin the model is fitted on the history before it and
 forecasts the next `horizon` days; WAPE (sum |actual - forecast| / sum actual) per horizon day, beside seasonal
@@ -32,7 +33,8 @@ import numpy as np
 
 SLOTS = 48
 DAILY, WEEKLY = SLOTS, 7 * SLOTS
-MIN_MODEL_DAYS = 14
+#: MSTL keeps a seasonal period only when the series is longer than two of its cycles: two weeks and a day.
+MIN_MODEL_DAYS = 15
 MIN_DAYS = 7
 ITERATIONS = 2
 #: Seasonal smoothing: a local mean (degree 0) over many cycles, since a linear one over few cycles extrapolates
@@ -85,14 +87,16 @@ def slot_of(local_start: str) -> tuple[date, int]:
     return moment.date(), moment.hour * 2 + moment.minute // 30
 
 
-def history_from_rows(rows: list[dict[str, Any]]) -> History:
-    """The rows of ``forecast_input.sql`` as one matrix per queue; missing days filled (gaps reported)."""
+def history_from_rows(rows: list[dict[str, Any]], days_with_records: set[date] | None = None) -> History:
+    """The rows of ``forecast_input.sql`` as one matrix per queue; days with no record at all (of any contact,
+    `days_with_records`: inbound contacts, queued or not; by default the days with queued ones) are gaps, filled
+    and reported."""
     if not rows:
         raise ForecastError("the history holds no inbound contact that reached a queue: nothing to forecast from")
     by_day = [slot_of(r["local_start"]) for r in rows]
-    first, last = min(d for d, _ in by_day), max(d for d, _ in by_day)
+    seen = {d for d, _ in by_day} | (days_with_records or set())
+    first, last = min(seen), max(seen)
     days = (last - first).days + 1
-    seen = {d for d, _ in by_day}
     gaps = [first + timedelta(days=i) for i in range(days) if first + timedelta(days=i) not in seen]
     totals: dict[str, dict[str, Any]] = {}
     for row, (day, slot) in zip(rows, by_day, strict=True):
@@ -115,7 +119,7 @@ def history_from_rows(rows: list[dict[str, Any]]) -> History:
 
 def read_history(path: Path, time_zone: str) -> tuple[History, Any]:
     """The lake at `path` (analytics.reader) as a History; also the reader's LoadReport."""
-    from analytics.kpis import duckdb_text, policy_settings
+    from analytics.kpis import duckdb_text, materialise_contacts, policy_settings
     from analytics.reader import load_lake
 
     settings = policy_settings()
@@ -123,12 +127,15 @@ def read_history(path: Path, time_zone: str) -> tuple[History, Any]:
         raise ForecastError(f"the policy's time zone is {settings.time_zone}, not {time_zone}")
     con, load = load_lake(path)
     try:
-        cursor = con.execute(duckdb_text("forecast_input", settings))
+        materialise_contacts(con, settings)
+        cursor = con.execute(duckdb_text("forecast_input", settings, contacts_table=True))
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        days = {date.fromisoformat(day) for (day,) in con.execute(
+            "SELECT DISTINCT local_day FROM contacts WHERE kind = 'inbound'").fetchall()}
     finally:
         con.close()
-    return history_from_rows(rows), load
+    return history_from_rows(rows, days), load
 
 
 # --- calendar ----------------------------------------------------------------------------------------------
@@ -163,7 +170,9 @@ def mstl_forecast(series: np.ndarray, horizon: int) -> np.ndarray:
         warnings.simplefilter("ignore")  # convergence chatter on flat series: the result is still the fit
         result = MSTL(series, periods=(DAILY, WEEKLY), windows=SEASONAL_WINDOWS, iterate=ITERATIONS,
                       stl_kwargs={"seasonal_deg": 0}).fit()
-        seasonal = np.asarray(result.seasonal)
+        seasonal = np.asarray(result.seasonal).reshape(len(series), -1)
+        if seasonal.shape[1] != 2:
+            raise ForecastError(f"MSTL kept {seasonal.shape[1]} of the 2 seasonal periods on {len(series)} points")
         adjusted = series - seasonal.sum(axis=1)
         # The level's memory is a week: half-hour counts are small and noisy, and an estimated smoothing weight
         # follows the last few half hours' noise (measured by the backtest: worse than seasonal naive).
@@ -222,8 +231,8 @@ def forecast(history: History, horizon_days: int, calendar: Any = None,
                             "seasonality")
     if history.days < MIN_MODEL_DAYS:
         notes.append(f"the history covers {history.days} days; MSTL with weekly seasonality needs "
-                     f"{MIN_MODEL_DAYS} (two weeks): {MIN_MODEL_DAYS - history.days} more day(s) missing, so this "
-                     "forecast is seasonal naive (the same half hour last week)")
+                     f"{MIN_MODEL_DAYS} (more than two weeks): {MIN_MODEL_DAYS - history.days} more day(s) missing, "
+                     "so this forecast is seasonal naive (the same half hour last week)")
     result = {name: forecast_queue(queue, horizon_days, calendar, (extra_calls or {}).get(name))
               for name, queue in history.queues.items()}
     return result, notes

@@ -96,13 +96,16 @@ def run(args: argparse.Namespace) -> int:
                          "queues": queues, "notes": notes,
                          "reminders": {d.isoformat(): n for d, n in args.reminders}})
     for note in notes:
-        out.print(f"note: {note}", markup=False)
+        out.print(f"note: {note}",
+              markup=False, soft_wrap=True)
     out.print(f"Forecast of {len(forecasts)} queues x {SLOTS} half hours x {args.days} days from "
               f"{first.isoformat()}, from {history.days} days of history ({history.first.isoformat()} on): "
-              f"{args.out}/forecast.csv", markup=False)
+              f"{args.out}/forecast.csv",
+              markup=False, soft_wrap=True)
     for name, f in forecasts.items():
         out.print(f"  {name:8} {f.calls[0].sum():7.1f} contacts on {first.isoformat()}, "
-                  f"{f.calls.sum():8.1f} over {args.days} days ({f.method})", markup=False)
+                  f"{f.calls.sum():8.1f} over {args.days} days ({f.method})",
+              markup=False, soft_wrap=True)
     if args.backtest:
         try:
             result = backtest(history, origins=args.backtest, horizon_days=args.days, calendar=calendar)
@@ -110,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"callcenter forecast: {exc}", file=sys.stderr)
             return 2
         print_backtest(out, result)
-    out.print(f"engineering: {seconds:.1f} s of CPU to read and forecast; {load.files} files read", markup=False)
+    out.print(f"engineering: {seconds:.1f} s of CPU to read and forecast; {load.files} files read",
+              markup=False, soft_wrap=True)
     return 0
 
 
@@ -118,9 +122,11 @@ def print_backtest(out: Any, result: Any) -> None:
     from rich.table import Table
 
     out.print(f"Backtest: {len(result.origins)} rolling origins ({result.origins[0].isoformat()} to "
-              f"{result.origins[-1].isoformat()}), WAPE by days ahead, all queues", markup=False)
+              f"{result.origins[-1].isoformat()}), WAPE by days ahead, all queues",
+              markup=False, soft_wrap=True)
     table = Table("days ahead", "model WAPE", "seasonal naive WAPE", "better")
     for horizon, (model, naive) in enumerate(zip(result.model_wape, result.naive_wape, strict=True), start=1):
         table.add_row(str(horizon), f"{model:.3f}", f"{naive:.3f}", "yes" if model < naive else "no")
     out.print(table)
-    out.print(f"  backtest fits: {result.fit_seconds:.1f} s of CPU", markup=False)
+    out.print(f"  backtest fits: {result.fit_seconds:.1f} s of CPU",
+              markup=False, soft_wrap=True)

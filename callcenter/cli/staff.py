@@ -88,10 +88,11 @@ def run(args: argparse.Namespace) -> int:
     html = args.out / "staffing.html"
     html.write_text(render_staffing_html(folder, parameters, plans, rosters, check), encoding="utf-8")
     out.print(f"written: {', '.join(p.name for p in written[:2])}, {len(written) - 2} staffing files "
-              f"(staffing-{folder.first.isoformat()}.json, ...), {html.name} in {args.out}", markup=False)
+              f"(staffing-{folder.first.isoformat()}.json, ...), {html.name} in {args.out}",
+              markup=False, soft_wrap=True)
     out.print(f"engineering: {planned - started:.2f} s of CPU for {len(folder.calls)} queues x 48 half hours x "
               f"{folder.days} days of Erlang, {rostered - planned:.2f} s for {len(rosters)} rosters (CBC)",
-              markup=False)
+              markup=False, soft_wrap=True)
     unreached = sum(1 for days in plans.values() for day in days for p in day if not p.requirement.reached)
     return 1 if unreached else 0
 
@@ -102,7 +103,8 @@ def _print_plan(out: Any, folder: Any, parameters: Any, plans: Any, rosters: Any
     model = "Erlang C" if args.erlang_c else "Erlang A (Erlang C where no caller abandoned)"
     first = folder.first
     out.print(f"Staffing plan for {first.isoformat()} ({first:%A}): {model}, max occupancy "
-              f"{args.max_occupancy:.0%}, shrinkage {args.shrinkage:.0%}", markup=False)
+              f"{args.max_occupancy:.0%}, shrinkage {args.shrinkage:.0%}",
+              markup=False, soft_wrap=True)
     table = Table("queue", "target", "AHT", "patience", "calls", "peak agents", "agent-hours", "shifts",
                   "half hours short of target")
     for roster in rosters:
@@ -117,10 +119,11 @@ def _print_plan(out: Any, folder: Any, parameters: Any, plans: Any, rosters: Any
                       _short(unreached))
         if roster.uncovered:
             out.print(f"  {roster.queue}: no shift covers {len(roster.uncovered)} half hour(s) with calls",
-                      markup=False)
+                      markup=False, soft_wrap=True)
     out.print(table)
     hours = sum(r.agent_hours for r in rosters)
-    out.print(f"{folder.days} day(s) planned: {hours:,.0f} agent-hours in total", markup=False)
+    out.print(f"{folder.days} day(s) planned: {hours:,.0f} agent-hours in total",
+              markup=False, soft_wrap=True)
 
 
 def _short(unreached: list[Any]) -> str:
@@ -146,7 +149,8 @@ def _check(out: Any, folder: Any, parameters: Any, rosters: Any, policy: Any, ar
     scheduled = {r.queue: r.scheduled for r in rosters if r.day == day}
     out.print(f"Simulated check of {day.isoformat()}: the queue model with staffing-{day.isoformat()}.json, arrivals "
               f"drawn from the forecast (seed {args.seed}); service level = removed from the queue within the "
-              "threshold / queued", markup=False)
+              "threshold / queued",
+              markup=False, soft_wrap=True)
     table = Table("queue", "target", "queued", "simulated SL", "Erlang A", "Erlang C", "abandoned",
                   "half hours at target", "worst half hour")
     result: dict[str, Any] = {"day": day.isoformat(), "queues": {}}
@@ -178,5 +182,6 @@ def _check(out: Any, folder: Any, parameters: Any, rosters: Any, policy: Any, ar
                       f"{met} of {len(busy)}" + (" (5+ queued)" if busy else ""),
                       f"{worst[1].service_level:.0%} at {clock(worst[0])}" if worst else "-")
     out.print(table)
-    out.print(f"  simulated in {seconds:.2f} s of CPU", markup=False)
+    out.print(f"  simulated in {seconds:.2f} s of CPU",
+              markup=False, soft_wrap=True)
     return result
