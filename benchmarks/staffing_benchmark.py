@@ -5,7 +5,8 @@ figures beside their goal; asserts nothing. A generated history (`callcenter his
 staffing) is read from its lake folder by DuckDB; the four busiest queues are forecast 14 days ahead (MSTL), their
 agents per half hour computed (Erlang A with the patience from the records), rostered (PuLP/CBC), and the first
 day run through the queue model with the roster. The backtest is a rolling origin over 7 days, 14 days ahead,
-WAPE per horizon beside seasonal naive. Times are process CPU seconds (other work on the machine not counted).
+WAPE per horizon beside seasonal naive. Times are process CPU seconds (other work on the machine not counted),
+except the roster's: CBC runs in a child process, so its time is wall time.
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ def main() -> None:
     cpu = time.process_time()
     plans = plan_requirements(plan_folder, parameters, max_occupancy=0.9, shrinkage=0.0, max_agents=200)
     erlang_s = time.process_time() - cpu
-    cpu = time.process_time()
+    wall = time.perf_counter()  # CBC runs in a child process: its CPU time is not this process's, so wall time
     rosters = roster_all(plan_folder, plans, load_shifts())
-    roster_s = time.process_time() - cpu
+    roster_s = time.perf_counter() - wall
 
     from analytics.roster import staffing_document
 
@@ -118,7 +119,7 @@ def main() -> None:
 
     plan_s = forecast_s + erlang_s + roster_s
     print(f"\nTimings, 4 queues x 48 half hours x 14 days (CPU seconds): read the lake {read_s:.2f}, forecast "
-          f"{forecast_s:.2f}, Erlang A requirements {erlang_s:.2f}, roster {roster_s:.2f} ({len(rosters)} CBC "
+          f"{forecast_s:.2f}, Erlang A requirements {erlang_s:.2f}, roster {roster_s:.2f} (wall: {len(rosters)} CBC "
           f"solves), simulated day {simulate_s:.2f}; backtest of {len(result.origins)} origins {backtest_s:.1f}")
     print(f"  forecast + Erlang + roster: {plan_s:.1f} s (goal: under {GOAL_PLAN_S:.0f} s: "
           f"{'met' if plan_s < GOAL_PLAN_S else 'NOT met'})")
