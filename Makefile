@@ -56,11 +56,14 @@ test: $(STAMP) bundle desktop browser lint ## The whole suite: lint, unit, flows
 test-fast: $(STAMP) desktop browser ## Tests without the CDK synth
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
-demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report
+demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report; then a staffing plan for the day after three weeks of history
 	$(BIN)/callcenter seed demo/profiles.csv
 	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --records .callcenter/records
 	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv --records .callcenter/records
 	$(BIN)/callcenter report --from .callcenter/records --html .callcenter/report.html
+	$(BIN)/callcenter history --weeks 3 --calls-per-day 400 --out .callcenter/history
+	$(BIN)/callcenter forecast --history .callcenter/history --days 1 --out .callcenter/forecast
+	$(BIN)/callcenter staff --forecast .callcenter/forecast --out .callcenter/plan
 
 # Context beyond cdk.json for synth, deploy-check and deploy alike: make deploy CONTEXT="phone_number_country=US ..."
 CONTEXT ?=
@@ -74,7 +77,7 @@ synth: $(STAMP) bundle desktop ## Synthesize the templates offline (cdk-nag insi
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, desktop screen pop
+bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -86,6 +89,7 @@ bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset,
 	$(BIN)/python benchmarks/kpi_benchmark.py
 	$(BIN)/python benchmarks/history_benchmark.py
 	$(BIN)/python benchmarks/desktop_benchmark.py
+	$(BIN)/python benchmarks/staffing_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -13,6 +13,11 @@
   callcenter tickets --agent ana --team billing list --team billing
                                              an agent's ticket work through the ticket API (create, list,
                                              show, update); tickets are kept in .callcenter/state.json
+  callcenter forecast --history DIR --days 14 --out DIR
+                                             contacts per queue and half hour for the coming days (MSTL)
+  callcenter staff --forecast DIR --out DIR  agents per half hour (Erlang A/C), the roster and its simulated check
+  callcenter erlang --calls 100 --aht 180 --answer-within 20 --target 0.8
+                                             agents needed for a service-level target, and their figures
   callcenter report --from PATH [--json] [--html FILE] [--service-level-seconds 20]
                                              KPIs per queue, half hour and overall from Connect contact records
   callcenter desktop [--port N]              the agent desktop on localhost: softphone stand-in, screen pop,
@@ -34,9 +39,25 @@ import argparse
 import os
 import sys
 
-from callcenter.cli import call, deploy, desktop, flow, history, outreach, report, seed, simulate, survey, tickets
+from callcenter.cli import (
+    call,
+    deploy,
+    desktop,
+    erlang,
+    flow,
+    forecast,
+    history,
+    outreach,
+    report,
+    seed,
+    simulate,
+    staff,
+    survey,
+    tickets,
+)
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, flow, history, report, desktop, deploy)
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, flow, history, forecast, staff, erlang, report,
+                  desktop, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

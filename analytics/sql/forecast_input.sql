@@ -1,0 +1,19 @@
+-- forecast_input: inbound contacts offered per queue and local half hour (the center's time zone), with what
+-- staffing estimates from the records: handle time of answered contacts, and abandons over the time callers
+-- spent waiting (the rate of an exponential patience: abandoned / seconds waited, all contacts counted).
+-- Local only for now; the same text transpiles for Athena like the KPI queries (analytics/kpis.py).
+SELECT
+    c.queue_name AS queue_name,
+    strftime(CAST(strptime(c.interval_start, '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ) AT TIME ZONE s.time_zone,
+             '%Y-%m-%dT%H:%M') AS local_start,
+    COUNT(*) AS offered,
+    SUM(CASE WHEN c.answered THEN 1 ELSE 0 END) AS handled,
+    SUM(CASE WHEN NOT c.answered AND NOT c.became_callback AND c.disconnect_reason = 'CUSTOMER_DISCONNECT'
+             THEN 1 ELSE 0 END) AS abandoned,
+    SUM(CASE WHEN c.answered THEN c.talk_seconds + c.hold_seconds + c.acw_seconds ELSE 0 END) AS handle_seconds,
+    SUM(c.queue_seconds) AS queue_seconds
+FROM contacts AS c
+CROSS JOIN settings AS s
+WHERE c.kind = 'inbound' AND c.queue_name IS NOT NULL
+GROUP BY 1, 2
+ORDER BY 1, 2
