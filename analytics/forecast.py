@@ -131,11 +131,30 @@ def read_history(path: Path, time_zone: str) -> tuple[History, Any]:
         cursor = con.execute(duckdb_text("forecast_input", settings, contacts_table=True))
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-        days = {date.fromisoformat(day) for (day,) in con.execute(
-            "SELECT DISTINCT local_day FROM contacts WHERE kind = 'inbound'").fetchall()}
+        days = {date.fromisoformat(str(day)) for (day,) in con.execute(
+            duckdb_text("forecast_days", settings, contacts_table=True)).fetchall()}
     finally:
         con.close()
     return history_from_rows(rows, days), load
+
+
+def read_athena_history(client: Any, *, workgroup: str, database: str, time_zone: str,
+                        pause: Any = None) -> tuple[History, Any]:
+    """The contact records in Athena as a History: ``forecast_input.sql`` transpiled by sqlglot (the text of the
+    ``kpi-forecast-input`` named query), run in `workgroup` on `database`, and ``forecast_days.sql`` (the days
+    with any inbound record, for the gaps), as the local lake's :func:`read_history` runs them; also the first
+    run (analytics.athena)."""
+    from analytics.athena import run_query
+    from analytics.kpis import athena_text, policy_settings
+
+    settings = policy_settings()
+    if settings.time_zone != time_zone:
+        raise ForecastError(f"the policy's time zone is {settings.time_zone}, not {time_zone}")
+    run = run_query(client, athena_text("forecast_input", settings), workgroup=workgroup, database=database,
+                    pause=pause)
+    days = run_query(client, athena_text("forecast_days", settings), workgroup=workgroup, database=database,
+                     pause=pause)
+    return history_from_rows(run.rows, {date.fromisoformat(str(r["local_day"])[:10]) for r in days.rows}), run
 
 
 # --- calendar ----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 -- forecast_input: inbound contacts offered per queue and local half hour (the center's time zone), with what
 -- staffing estimates from the records: handle time of answered contacts, and abandons over the time callers
 -- spent waiting (the rate of an exponential patience: abandoned / seconds waited, all contacts counted).
--- Local only for now; the same text transpiles for Athena like the KPI queries (analytics/kpis.py).
+-- The same text runs on Athena: transpiled like the KPI queries (analytics/kpis.py), `callcenter forecast
+-- --athena-workgroup` runs it and the contact lake deploys it as the named query kpi-forecast-input.
 SELECT
     c.queue_name AS queue_name,
     strftime(CAST(strptime(c.interval_start, '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ) AT TIME ZONE s.time_zone,

@@ -38,14 +38,22 @@ def _rate(text: str) -> float:
 def add_parser(sub: Any) -> None:
     forecast = sub.add_parser(
         "forecast", help="contacts per queue and half hour for the coming days, from contact records",
-        description="Read the contact records of a lake folder (DuckDB), forecast the inbound contacts per queue "
+        description="Read the contact records of a lake folder (DuckDB) or of the contact lake in AWS "
+                    "(--athena-workgroup: the same query on Athena), forecast the inbound contacts per queue "
                     "and half hour for the days after the history (MSTL with daily and weekly seasonality and "
                     "exponential smoothing, by statsmodels; the calendar file's holidays and events), and write "
                     "forecast.csv and forecast.json (with each queue's AHT and callers' patience) to --out. "
                     "--backtest N also measures it: a rolling origin over the last N days, WAPE per horizon "
                     "beside seasonal naive (the same half hour last week).")
-    forecast.add_argument("--history", type=Path, required=True, metavar="DIR",
-                          help="a lake folder (contact_records/dt=.../), e.g. callcenter history's --out")
+    source = forecast.add_mutually_exclusive_group(required=True)
+    source.add_argument("--history", type=Path, metavar="DIR",
+                        help="a lake folder (contact_records/dt=.../), e.g. callcenter history's --out")
+    source.add_argument("--athena-workgroup", metavar="NAME",
+                        help="read the contact records in AWS instead: run the same query, transpiled for Athena, "
+                             "in this workgroup (the contact lake's: contact-lake-<stage>)")
+    forecast.add_argument("--athena-database", metavar="DB",
+                          help="the Glue database (default: the workgroup's name with _ for -, contact_lake_<stage>)")
+    forecast.add_argument("--region", metavar="R", help="the AWS region of the workgroup (default: the profile's)")
     forecast.add_argument("--days", type=positive, default=14, metavar="N", help="days ahead (default 14)")
     forecast.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write to")
     forecast.add_argument("--calendar", type=Path, default=DEMO_CALENDAR, metavar="FILE",
@@ -60,13 +68,17 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from analytics.athena import AthenaError
     from analytics.forecast import SLOTS, ForecastError, backtest, forecast, read_history
     from analytics.staffing_plan import write_forecast
     from callcenter.history.calendar import CalendarError, load_calendar
     from functions.routing.policy import load_policy
 
     out = console()
-    if not args.history.is_dir():
+    if args.athena_database and not args.athena_workgroup:
+        print("callcenter forecast: --athena-database goes with --athena-workgroup", file=sys.stderr)
+        return 2
+    if args.history is not None and not args.history.is_dir():
         print(f"callcenter forecast: {args.history} is not a folder", file=sys.stderr)
         return 2
     policy = load_policy()
@@ -79,9 +91,13 @@ def run(args: argparse.Namespace) -> int:
     extra = {renewal: {day: count * args.reminder_callback_rate for day, count in args.reminders}} if renewal else {}
     started = time.process_time()
     try:
-        history, load = read_history(args.history, policy.center_time_zone)
+        if args.athena_workgroup:
+            history, read = _read_athena(args, policy.center_time_zone)
+        else:
+            history, load = read_history(args.history, policy.center_time_zone)
+            read = f"{load.files} files read"
         forecasts, notes = forecast(history, args.days, calendar, extra)
-    except ForecastError as exc:
+    except (ForecastError, AthenaError) as exc:
         print(f"callcenter forecast: {exc}", file=sys.stderr)
         return 2
     seconds = time.process_time() - started
@@ -113,9 +129,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"callcenter forecast: {exc}", file=sys.stderr)
             return 2
         print_backtest(out, result)
-    out.print(f"engineering: {seconds:.1f} s of CPU to read and forecast; {load.files} files read",
+    out.print(f"engineering: {seconds:.1f} s of CPU to read and forecast; {read}",
               markup=False, soft_wrap=True)
     return 0
+
+
+def _read_athena(args: argparse.Namespace, time_zone: str) -> tuple[Any, str]:
+    from analytics.athena import athena_client
+    from analytics.forecast import read_athena_history
+
+    database = args.athena_database or args.athena_workgroup.replace("-", "_")
+    history, run = read_athena_history(athena_client(args.region), workgroup=args.athena_workgroup,
+                                       database=database, time_zone=time_zone)
+    return history, (f"Athena query {run.query_execution_id} in {args.athena_workgroup}: "
+                     f"{run.bytes_scanned / 1e6:.1f} MB scanned, {run.pages} result pages")
 
 
 def print_backtest(out: Any, result: Any) -> None:
