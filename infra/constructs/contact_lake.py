@@ -10,8 +10,9 @@
 - The Glue table's columns come from ``analytics.schema`` (the same schema the local Parquet files use);
   ``dt`` is found by partition projection (no crawler, no MSCK REPAIR).
 - The Athena workgroup enforces its configuration: results under ``athena-results/``, encrypted with the
-  lake's key. The KPI queries are named queries whose text is the sqlglot Athena transpilation of
-  ``analytics/sql/*.sql`` (``analytics.kpis.athena_text``), parsed back at synth: synthesis fails on an error.
+  lake's key. The KPI queries and the forecast's two (``forecast_input``, ``forecast_days``) are named queries
+  whose text is the sqlglot Athena transpilation of ``analytics/sql/*.sql`` (``analytics.kpis.athena_text``),
+  parsed back at synth: synthesis fails on an error.
   CSAT, ticket SLA, outreach conversion and occupancy stay local (``analytics.kpis`` says why).
 
 Retention, on purpose: contact records LAKE_RETENTION_DAYS (two years: a year-on-year comparison), Firehose's
