@@ -21,7 +21,8 @@ _STYLE = """body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-wid
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.tiles{display:flex;gap:12px;flex-wrap:wrap}
-.tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:130px}.tile b{font-size:20px;display:block}
+.tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:130px;max-width:260px}
+.tile b{font-size:20px;display:block}.tile small{display:block;font-weight:normal;font-size:11px;color:#555}
 .miss{color:#b00020}.engineering{background:#fafafa;padding:4px 16px;border:1px dashed #bbb}"""
 
 
@@ -119,7 +120,8 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
              ("Answered in threshold", _pct(o["service_level_answered"])), ("ASA", _sec(o["asa_seconds"])),
              ("AHT", _sec(o["aht_seconds"])), ("Longest wait", _sec(o["longest_wait_seconds"])),
              ("CSAT", _pct(report["csat"]["overall"]["csat"])), ("IVR containment", _pct(o["ivr_containment_rate"])),
-             ("7-day FCR (proxy)", _pct(o["fcr_7d_rate"])),
+             ("7-day FCR (proxy)", _pct(o["fcr_7d_rate"]) if o.get("fcr_7d_note") is None
+              else f'not judged<small>{html.escape(o["fcr_7d_note"].removeprefix("not judged: "))}</small>'),
              ("Stated FCR", _pct(report["csat"]["overall"]["stated_fcr"])),
              ("Ticket SLA", _pct(report["tickets"]["overall"]["sla_compliance"])),
              ("Outreach conversion", _pct(report["outreach"]["overall"]["conversion_rate"])),
@@ -159,6 +161,19 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
         "<h2>Handle time distribution</h2>", _aht_chart(report),
         "<h2>CSAT trend</h2>", _csat_chart(report),
         "<h2>Routing mix</h2>", _routing_chart(report),
+        "<h2>Tickets: SLA compliance per team</h2>",
+        _table(["team", "tickets", "judged", "resolved within SLA", "SLA compliance"],
+               [[html.escape(t), str(f["tickets"]), str(f["judged"]), str(f["resolved_within_sla"]),
+                 _pct(f["sla_compliance"])] for t, f in report["tickets"]["teams"].items()]),
+        "<h2>Outreach: conversion per campaign</h2>",
+        _table(["campaign", "attempts", "reached", "converted", "conversion", "of reached"],
+               [[html.escape(c), str(f["attempts"]), str(f["reached"]), str(f["converted"]),
+                 _pct(f["conversion_rate"]), _pct(f["conversion_of_reached"])]
+                for c, f in report["outreach"]["campaigns"].items()]),
+        "<h2>Occupancy per agent (handle time / staffed time)</h2>",
+        _table(["agent", "contacts", "handle time", "staffed time", "occupancy"],
+               [[html.escape(a), str(f["contacts"]), _sec(f["handle_seconds"]), _sec(f["staffed_seconds"]),
+                 _pct(f["occupancy"])] for a, f in report["occupancy"]["agents"].items() if f["staffed_seconds"]]),
         "<h2>Our outbound calls (apart from the queue figures)</h2>",
         _table(["calls", "placed", "connected"], apart),
         "<div class=\"engineering\"><h2>Engineering figures</h2>", _table(["", "value"], engineering), "</div>",
