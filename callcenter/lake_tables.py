@@ -79,7 +79,8 @@ def outreach_result_rows(starts: Sequence[ContactStart], calls: Sequence[CallRes
             if entry.status not in (OutreachStatus.CONTACTED, OutreachStatus.FAILED):
                 continue
             attempt += 1
-            contact_id = entry.note if entry.status is OutreachStatus.CONTACTED else None
+            # A call's contact id; a text's message id is no contact (and differs from run to run locally).
+            contact_id = entry.note if entry.status is OutreachStatus.CONTACTED and entry.channel == "voice" else None
             if entry.status is OutreachStatus.FAILED:
                 outcome = "failed"
             elif entry.channel == "sms":
