@@ -187,6 +187,8 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
         _table(["agent", "contacts", "handle time", "staffed time", "occupancy"],
                [[html.escape(a), str(f["contacts"]), _sec(f["handle_seconds"]), _sec(f["staffed_seconds"]),
                  _pct(f["occupancy"])] for a, f in report["occupancy"]["agents"].items() if f["staffed_seconds"]]),
+        f"<p>Contacts answered on a day without staffed time in the data (not counted): "
+        f"{report['occupancy'].get('contacts_unstaffed', 0)}</p>",
         "<h2>Our outbound calls (apart from the queue figures)</h2>",
         _table(["calls", "placed", "connected"], apart),
         "<div class=\"engineering\"><h2>Engineering figures</h2>", _table(["", "value"], engineering), "</div>",

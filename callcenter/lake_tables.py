@@ -11,6 +11,11 @@
   names in the queue model (callcenter/queueing/model.py `agent_name`), clipped to the day.
 
 The rows are read from the local tables, so they must be taken while the run's LocalBackend is open.
+
+`make demo` writes one lake for both of its dates (the simulated Tuesday as part 0, the outreach day a week later as
+part 1) and the report covers both. The outreach day writes no ``agent_sessions``: it simulates the reminder calls
+alone, not the agents' day, so the few reminder calls an agent answered are counted apart (the occupancy's
+``contacts_unstaffed``), not against the Tuesday's staffed time.
 """
 
 from __future__ import annotations
