@@ -20,7 +20,7 @@ plt.rcParams.update({"svg.hashsalt": "kpi-report", "svg.fonttype": "path", "font
 _STYLE = """body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:8px 0}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td{white-space:nowrap}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 .tiles{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}
 .tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:130px;max-width:260px}
