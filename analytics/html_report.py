@@ -19,9 +19,12 @@ plt.rcParams.update({"svg.hashsalt": "kpi-report", "svg.fonttype": "path", "font
 
 _STYLE = """body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.tiles{display:flex;gap:12px;flex-wrap:wrap}
-.tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:130px}.tile b{font-size:20px;display:block}
+table{border-collapse:collapse;margin:8px 0}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td{white-space:nowrap}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+.tiles{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}
+.tile{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:130px;max-width:260px}
+.tile b{font-size:20px;display:block}.tile small{display:block;font-weight:normal;font-size:11px;color:#555}
 .miss{color:#b00020}.engineering{background:#fafafa;padding:4px 16px;border:1px dashed #bbb}"""
 
 
@@ -85,13 +88,24 @@ def _aht_chart(report: dict[str, Any]) -> str:
 
 
 def _csat_chart(report: dict[str, Any]) -> str:
-    days = report["csat"]["days"]
+    """CSAT per day when the data holds two days or more of answers; per queue (surveys answered on the bars)
+    otherwise, since a trend of one point says nothing."""
+    csat = report["csat"]
     fig, ax = plt.subplots(figsize=(7, 3))
-    ax.plot(list(days), [(d["csat"] or 0) * 100 for d in days.values()], marker="o", color="#ef6c00")
-    ax.set_ylim(0, 105)
-    ax.set_ylabel("CSAT (% scoring 4-5)")
-    if not days:
+    if len(csat["days"]) >= 2:
+        days = csat["days"]
+        ax.plot(list(days), [(d["csat"] or 0) * 100 for d in days.values()], marker="o", color="#ef6c00")
+        ax.set_xlabel("day (center's time zone)")
+    elif csat["queues"]:
+        names = list(csat["queues"])
+        figures = [csat["queues"][q] for q in names]
+        bars = ax.bar(names, [(f["csat"] or 0) * 100 for f in figures], color="#ef6c00")
+        ax.bar_label(bars, [f"{f['scores']} scored" for f in figures], fontsize=8)
+        ax.set_xlabel(f"queue of the surveyed contact ({', '.join(csat['days'])}: one day of answers)")
+    else:
         ax.text(0.5, 0.5, "no survey answers in the data", ha="center", transform=ax.transAxes)
+    ax.set_ylim(0, 110)
+    ax.set_ylabel("CSAT (% scoring 4-5)")
     return _svg(fig)
 
 
@@ -119,7 +133,8 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
              ("Answered in threshold", _pct(o["service_level_answered"])), ("ASA", _sec(o["asa_seconds"])),
              ("AHT", _sec(o["aht_seconds"])), ("Longest wait", _sec(o["longest_wait_seconds"])),
              ("CSAT", _pct(report["csat"]["overall"]["csat"])), ("IVR containment", _pct(o["ivr_containment_rate"])),
-             ("7-day FCR (proxy)", _pct(o["fcr_7d_rate"])),
+             ("7-day FCR (proxy)", _pct(o["fcr_7d_rate"]) if o.get("fcr_7d_note") is None
+              else f'not judged<small>{html.escape(o["fcr_7d_note"].removeprefix("not judged: "))}</small>'),
              ("Stated FCR", _pct(report["csat"]["overall"]["stated_fcr"])),
              ("Ticket SLA", _pct(report["tickets"]["overall"]["sla_compliance"])),
              ("Outreach conversion", _pct(report["outreach"]["overall"]["conversion_rate"])),
@@ -157,8 +172,23 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
                                                               "service_level_target"),
         "<h2>Average speed of answer</h2>", _queue_bar(report, "asa_seconds", "ASA (seconds)"),
         "<h2>Handle time distribution</h2>", _aht_chart(report),
-        "<h2>CSAT trend</h2>", _csat_chart(report),
+        "<h2>CSAT</h2>", _csat_chart(report),
         "<h2>Routing mix</h2>", _routing_chart(report),
+        "<h2>Tickets: SLA compliance per team</h2>",
+        _table(["team", "tickets", "judged", "resolved within SLA", "SLA compliance"],
+               [[html.escape(t), str(f["tickets"]), str(f["judged"]), str(f["resolved_within_sla"]),
+                 _pct(f["sla_compliance"])] for t, f in report["tickets"]["teams"].items()]),
+        "<h2>Outreach: conversion per campaign</h2>",
+        _table(["campaign", "attempts", "reached", "converted", "conversion", "of reached"],
+               [[html.escape(c), str(f["attempts"]), str(f["reached"]), str(f["converted"]),
+                 _pct(f["conversion_rate"]), _pct(f["conversion_of_reached"])]
+                for c, f in report["outreach"]["campaigns"].items()]),
+        "<h2>Occupancy per agent (handle time / staffed time)</h2>",
+        _table(["agent", "contacts", "handle time", "staffed time", "occupancy"],
+               [[html.escape(a), str(f["contacts"]), _sec(f["handle_seconds"]), _sec(f["staffed_seconds"]),
+                 _pct(f["occupancy"])] for a, f in report["occupancy"]["agents"].items() if f["staffed_seconds"]]),
+        f"<p>Contacts answered on a day without staffed time in the data (not counted): "
+        f"{report['occupancy'].get('contacts_unstaffed', 0)}</p>",
         "<h2>Our outbound calls (apart from the queue figures)</h2>",
         _table(["calls", "placed", "connected"], apart),
         "<div class=\"engineering\"><h2>Engineering figures</h2>", _table(["", "value"], engineering), "</div>",

@@ -82,6 +82,7 @@ def build_report(con: duckdb.DuckDBPyConnection, load: LoadReport, settings: Kpi
                 intervals.append({"queue": name, "interval_start": key, "local_start": local.isoformat(),
                                   "day": day.isoformat(), **figures})
     summary = _rows(con, "contact_summary", settings)[0]
+    summary["fcr_7d_note"] = _fcr_note(con, summary)
     return {
         "time_zone": settings.time_zone,
         "overall": {**_queue_figures(overall_row, settings.default_threshold_seconds, None),
@@ -99,6 +100,21 @@ def build_report(con: duckdb.DuckDBPyConnection, load: LoadReport, settings: Kpi
                   "contacts": con.execute("SELECT COUNT(DISTINCT ContactId) FROM contact_records").fetchall()[0][0],
                   "ignored_fields": dict(sorted(load.ignored_fields.items()))},
     }
+
+
+def _fcr_note(con: duckdb.DuckDBPyConnection, summary: dict[str, Any]) -> str | None:
+    """Why the 7-day FCR proxy judged no call (None when it judged some): a call is judged only when the data
+    holds the 7 days of inbound calls after it."""
+    if summary["fcr_7d_observed"]:
+        return None
+    first, last, seconds = con.execute(
+        "SELECT strftime(MIN(initiated_at), '%Y-%m-%d'), strftime(MAX(initiated_at), '%Y-%m-%d'), "
+        "epoch(MAX(initiated_at)) - epoch(MIN(initiated_at)) FROM contacts "
+        "WHERE initiation_method = 'INBOUND'").fetchall()[0]
+    if first is None:
+        return "not judged: no inbound calls in the data"
+    return (f"not judged: a call is judged when the data holds the 7 days of inbound calls after it; the inbound "
+            f"calls here span {seconds / 86400:.1f} days ({first} to {last} UTC)")
 
 
 def _csat_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -140,6 +156,8 @@ def _outreach(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _occupancy(rows: list[dict[str, Any]]) -> dict[str, Any]:
     staffed = [r for r in rows if r["staffed_seconds"]]
     return {"overall": _ratio(sum(r["handle_seconds"] for r in staffed), sum(r["staffed_seconds"] for r in staffed)),
-            "agents": {r["agent"]: {"contacts": r["contacts"], "handle_seconds": r["handle_seconds"],
+            "contacts_unstaffed": sum(int(r["contacts_unstaffed"] or 0) for r in rows),
+            "agents": {r["agent"]: {"contacts": int(r["contacts"] or 0), "handle_seconds": r["handle_seconds"],
                                     "staffed_seconds": r["staffed_seconds"],
+                                    "contacts_unstaffed": int(r["contacts_unstaffed"] or 0),
                                     "occupancy": _ratio(r["handle_seconds"], r["staffed_seconds"])} for r in rows}}

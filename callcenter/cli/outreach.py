@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     with LocalBackend() as backend:
         backend.load_profiles(import_profiles(args.profiles, out, quiet=True).accepted)
         day = run_outreach_day(backend, args.date, dry_run=args.dry_run, seed=args.seed)
+        if args.records:  # read back from the outreach table while it exists
+            from callcenter.lake_tables import outreach_result_rows
+
+            results = outreach_result_rows(day.starts, day.calls)
     mode = " (dry run: planned only, nothing sent)" if args.dry_run else ""
     out.print(f"\n[bold]Proactive outreach on {day.day.isoformat()}[/bold]{mode}")
     for campaign, summary in day.plans.items():
@@ -63,6 +67,11 @@ def run(args: argparse.Namespace) -> int:
         from callcenter.records import reminder_call_records, replace_records
 
         records = reminder_call_records(day.starts, day.calls, staffing, args.seed)
+        from callcenter.lake_tables import write_day_tables
+
         replace_records(records, args.records, part=RECORDS_PART)
-        out.print(f"Contact records: {len(records)} reminder call(s) in {args.records}", markup=False)
+        write_day_tables(args.records, part=RECORDS_PART, outreach=results)
+        converted = sum(1 for row in results if row["Converted"])
+        out.print(f"Contact records: {len(records)} reminder call(s) in {args.records}; outreach_results: "
+                  f"{len(results)} attempt(s), {converted} converted (asked for an agent to renew)", markup=False)
     return 0

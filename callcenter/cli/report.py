@@ -77,9 +77,11 @@ def _print_summary(report: dict[str, Any], html_path: Path | None) -> None:
                       _fmt(q["service_level_answered"], "rate"), _fmt(q["asa_seconds"], "sec"),
                       _fmt(q["aht_seconds"], "sec"), _fmt(q["longest_wait_seconds"], "sec"))
     out.print(table)
+    fcr_note = f"; {o['fcr_7d_note']}" if o.get("fcr_7d_note") else ""
     out.print(f"IVR containment {_fmt(o['ivr_containment_rate'], 'rate')}, repeat callers {o['repeat_callers']} "
               f"of {o['callers']}, 7-day FCR proxy {_fmt(o['fcr_7d_rate'], 'rate')} "
-              f"({o['fcr_7d_observed']} calls judged), CSAT {_fmt(report['csat']['overall']['csat'], 'rate')}, "
+              f"({o['fcr_7d_observed']} calls judged{fcr_note}), "
+              f"CSAT {_fmt(report['csat']['overall']['csat'], 'rate')}, "
               f"ticket SLA {_fmt(report['tickets']['overall']['sla_compliance'], 'rate')}, outreach conversion "
               f"{_fmt(report['outreach']['overall']['conversion_rate'], 'rate')}, occupancy "
               f"{_fmt(report['occupancy']['overall'], 'rate')}; survey calls {o['survey_calls']}, "

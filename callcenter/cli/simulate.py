@@ -86,13 +86,22 @@ def run(args: argparse.Namespace) -> int:
                 task = progress.add_task(f"Calls on {day.isoformat()}", total=len(plans))
                 report = run_day(backend, plans, coverage, on_call=lambda: progress.advance(task), seed=args.seed,
                                  staffing=staffing, log=log)
+        if args.records:  # read back from the day's tables while they exist
+            from callcenter.lake_tables import agent_session_rows, survey_result_rows, ticket_record_rows
+
+            tables = dict(surveys=survey_result_rows(), tickets=ticket_record_rows(),
+                          sessions=agent_session_rows(staffing, day))
     wall = time.perf_counter() - started
     render_business(report, day, args.seed, out)
     out.print(engineering_table(report, wall))
     if log is not None:
+        from callcenter.lake_tables import write_day_tables
+
         files = replace_records(log.records, args.records, part=RECORDS_PART)
+        written = write_day_tables(args.records, part=RECORDS_PART, **tables)
         out.print(f"Contact records: {len(log.records)} in {args.records} ({len(files)} file(s)); "
-                  f"read them with: callcenter report --from {args.records}", markup=False, soft_wrap=True)
+                  + "".join(f"{table} {count}; " for table, count in written.items())
+                  + f"read them with: callcenter report --from {args.records}", markup=False, soft_wrap=True)
     if args.coverage:
         from callcenter.calls import local_flow
         from flowlang.flow import flow_files

@@ -165,9 +165,9 @@ class QueueModel:
         zone = staffing.zone
         first, last = (origin.astimezone(zone) - timedelta(days=1)).date(), until.astimezone(zone).date()
         for group in staffing.agents:
-            windows = self._windows(_merged(shift_windows(staffing.shifts[group.shift], zone, first, last)))
+            windows = self._windows(merged_windows(shift_windows(staffing.shifts[group.shift], zone, first, last)))
             for number in range(1, group.count + 1):
-                agent = Agent(f"{group.routing_profile}-{group.shift}-{number:02d}", group.routing_profile,
+                agent = Agent(agent_name(group.routing_profile, group.shift, number), group.routing_profile,
                               profiles[group.routing_profile])
                 self.agents.append(agent)
                 env.process(self._works_shifts(agent, windows))
@@ -295,7 +295,12 @@ class QueueModel:
         return [(self.seconds(a), self.seconds(b)) for a, b in windows]
 
 
-def _merged(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def agent_name(routing_profile: str, shift: str, number: int) -> str:
+    """The username of the `number`th agent (from 1) of a staffing group, as contact records name them."""
+    return f"{routing_profile}-{shift}-{number:02d}"
+
+
+def merged_windows(windows: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     """Back-to-back windows (a 24-hour shift on consecutive days) as one: the agent never logs out between."""
     merged: list[tuple[datetime, datetime]] = []
     for start, end in sorted(windows):

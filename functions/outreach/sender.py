@@ -78,8 +78,10 @@ class OutreachInvitation(msgspec.Struct, frozen=True):
         return cycle_key(self.campaign_id, self.expires)
 
     def contact_attributes(self) -> dict[str, str]:
-        """The attributes the outreach call starts with (the outreach flow reads them)."""
+        """The attributes the outreach call starts with (the outreach flow reads them). `call_type` marks the
+        call in its contact record, so the KPIs report outreach calls apart from the queues'."""
         return {
+            "call_type": "outreach",
             "outreach_customer_id": self.customer_id,
             "outreach_campaign": self.campaign_id,
             "outreach_expires": self.expires.isoformat(),

@@ -93,8 +93,10 @@ class SurveyInvitation(msgspec.Struct, frozen=True):
     agent_arn: str | None
 
     def contact_attributes(self) -> dict[str, str]:
-        """The attributes the survey call starts with (the survey flow reads survey_contact_id)."""
+        """The attributes the survey call starts with (the survey flow reads survey_contact_id). `call_type`
+        marks the call in its contact record, so the KPIs report survey calls apart from the queues'."""
         return {
+            "call_type": "survey",
             "survey_contact_id": self.contact_id,
             "survey_customer_id": self.customer_id,
             "survey_queue_arn": self.queue_arn or "",

@@ -172,6 +172,29 @@ def test_fcr_proxy_over_seven_days(tmp_path):
     assert overall["fcr_7d_observed"] == 3
     assert overall["fcr_7d_resolved"] == 2
     assert overall["fcr_7d_rate"] == pytest.approx(2 / 3)
+    assert overall["fcr_7d_note"] is None  # it judged calls: nothing to explain
+
+
+def test_fcr_proxy_says_why_it_judged_nothing_when_the_data_is_shorter_than_its_window(day):
+    overall = day["overall"]
+    assert (overall["fcr_7d_observed"], overall["fcr_7d_rate"]) == (0, None)
+    assert overall["fcr_7d_note"].startswith("not judged: a call is judged when the data holds the 7 days")
+    assert "2026-11-24 to 2026-11-24" in overall["fcr_7d_note"]
+
+
+def test_occupancy_counts_handle_time_only_on_the_days_the_agent_has_staffed_time(tmp_path):
+    from datetime import timedelta
+
+    from tests.analytics.kpi_records import T0
+    write_jsonl(day_records(), tmp_path)
+    # A week later, ana answers a call, but the data holds no session of hers that day (a day of outreach only).
+    write_jsonl([ctr("c-later", at=T0 + timedelta(days=7), agent="ana", talk=900, customer="+15550009")], tmp_path,
+                part=1)
+    for table, rows in side_tables().items():
+        write_jsonl(rows, tmp_path, table=table)
+    occupancy = report_of(tmp_path)["occupancy"]
+    assert occupancy["overall"] == pytest.approx(620 / 3600)  # not (620 + 900) / 3600
+    assert (occupancy["agents"]["ana"]["contacts"], occupancy["agents"]["ana"]["contacts_unstaffed"]) == (2, 1)
 
 
 @pytest.mark.parametrize(("day_start", "half_hours"), [("2026-11-01", 50), ("2026-03-08", 46)])

@@ -226,6 +226,7 @@ def test_planned_customers_are_called_into_the_outreach_flow(outreach):
     assert call["ContactFlowId"] == "outreach" and call["QueueId"] == "q"
     assert call["DestinationPhoneNumber"] == "+12125550175"
     assert call["Attributes"]["outreach_campaign"] == "warranty-expiry"
+    assert call["Attributes"]["call_type"] == "outreach"  # the contact record's mark: reported apart
     assert call["Attributes"]["outreach_expires"] == "2026-12-24"
     assert "expires on Thursday, December 24, 2026" in call["Attributes"]["outreach_message"]
     assert record("cust-grace").status is OutreachStatus.CONTACTED

@@ -183,6 +183,7 @@ def test_an_answered_call_gets_one_voice_survey_into_the_survey_flow(connect):
         "InstanceId": "local-instance",
         "QueueId": queue_arn("general").rsplit("/", 1)[-1],
         "Attributes": {
+            "call_type": "survey",
             "survey_contact_id": CONTACT,
             "survey_customer_id": "cust-ada",
             "survey_queue_arn": ANSWERED["detail"]["queueInfo"]["queueArn"],

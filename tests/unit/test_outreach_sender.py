@@ -44,7 +44,7 @@ def test_a_planned_customer_is_called_into_the_outreach_flow_with_what_expires_a
     assert (result.outcome, result.channel, result.outbound_id) == (Outcome.CONTACTED, "voice", "voice-1")
     [call] = world.voice.sent
     assert call.contact_attributes() == {
-        "outreach_customer_id": "cust-ada", "outreach_campaign": "warranty-expiry",
+        "call_type": "outreach", "outreach_customer_id": "cust-ada", "outreach_campaign": "warranty-expiry",
         "outreach_expires": "2026-12-24", "outreach_round": "1",
         "outreach_message": "Hello, this is a courtesy call from customer care. Your warranty expires on "
                             "Thursday, December 24, 2026, in 30 days."}

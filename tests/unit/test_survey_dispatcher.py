@@ -156,6 +156,7 @@ def test_an_answered_call_gets_one_voice_survey_and_the_record_says_so(world):
     assert (result.outcome, result.channel, result.outbound_id) == (Outcome.DISPATCHED, "voice", "voice-out-1")
     [invitation] = world.voice.sent
     assert invitation.contact_attributes() == {
+        "call_type": "survey",
         "survey_contact_id": CONTACT,
         "survey_customer_id": "cust-ada",
         "survey_queue_arn": ANSWERED["detail"]["queueInfo"]["queueArn"],
