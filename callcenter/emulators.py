@@ -36,6 +36,27 @@ def _response(status: int, url: str = "https://local.invalid/") -> AWSResponse:
     return AWSResponse(url, status, {"x-amzn-RequestId": str(uuid.uuid4())}, None)
 
 
+def install_handler(event: str, handler: Callable[..., Any], *, first: bool = False) -> None:
+    """Register a botocore handler for every client made from now on.
+
+    botocore copies its built-in handlers into a session when the session is made, so appending to them reaches
+    sessions made later (PynamoDB makes its own). The functions' one session per process
+    (functions.common.aws.botocore_session) may already exist, made before any local backend ran (a test that
+    used the functions' clients first): it gets the handler too, and the functions' cached clients are dropped so
+    the next ones are made with it. Without this, whether a call reached the emulator depended on test order.
+    """
+    from functions.common.aws import botocore_session, reset_clients
+
+    if first:
+        botocore.handlers.BUILTIN_HANDLERS.append((event, handler, botocore.handlers.REGISTER_FIRST))
+    else:
+        botocore.handlers.BUILTIN_HANDLERS.append((event, handler))
+    if botocore_session.cache_info().currsize:
+        events = botocore_session().get_component("event_emitter")
+        (events.register_first if first else events.register)(event, handler)
+        reset_clients()
+
+
 class DynamoDBTraffic:
     """Counts DynamoDB API calls and HTTP attempts, and injects throttling."""
 
@@ -48,9 +69,8 @@ class DynamoDBTraffic:
     def install(cls) -> None:
         if cls._installed:
             return
-        botocore.handlers.BUILTIN_HANDLERS.append(("before-call.dynamodb", cls._on_call))
-        botocore.handlers.BUILTIN_HANDLERS.append(
-            ("before-send.dynamodb", cls._on_send, botocore.handlers.REGISTER_FIRST))
+        install_handler("before-call.dynamodb", cls._on_call)
+        install_handler("before-send.dynamodb", cls._on_send, first=True)
         cls._installed = True
 
     @classmethod
@@ -153,8 +173,8 @@ class ServiceEmulator:
         cls = type(self)
         if cls not in ServiceEmulator._installed:
             for operation in cls.OPERATIONS:
-                botocore.handlers.BUILTIN_HANDLERS.append((f"before-parameter-build.{operation}", _keep_params))
-                botocore.handlers.BUILTIN_HANDLERS.append((f"before-call.{operation}", cls._answer))
+                install_handler(f"before-parameter-build.{operation}", _keep_params)
+                install_handler(f"before-call.{operation}", cls._answer)
             ServiceEmulator._installed.add(cls)
         ServiceEmulator._active[cls] = self
 

@@ -74,6 +74,29 @@ def test_connect_contact_attributes_come_from_the_simulated_call(backend):
         connect.get_contact_attributes(InstanceId="local-instance", InitialContactId="nobody")
 
 
+def test_the_emulator_answers_clients_of_a_session_made_before_any_backend(tmp_path):
+    # A fresh process whose functions' botocore session exists before the first local backend (as when a test
+    # that used the functions' clients runs first): the emulator must still answer their calls, not moto.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import os
+        os.environ.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x", AWS_DEFAULT_REGION="us-east-1")
+        from functions.common.aws import aws_client, botocore_session
+        botocore_session()  # made before the backend installs its handlers
+        from callcenter.backend import LocalBackend
+        with LocalBackend() as local:
+            local.connect.contact_attributes["c-1"] = {"customer_id": "cust-ada"}
+            answer = aws_client("connect").get_contact_attributes(InstanceId="i", InitialContactId="c-1")
+            print(answer["Attributes"]["customer_id"])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "cust-ada"
+
+
 def test_a_placed_calls_attributes_are_what_get_contact_attributes_answers(demo_backend):
     from callcenter.calls import CallRequest, place_call
     from callcenter.emulators import ContactAttributes
