@@ -1,5 +1,9 @@
 """The REST APIs of functions/manifest.py (ApiSource functions) and the agents' user directory.
 
+About 430 lines, kept as one module on purpose: the route checks, the resource policy, the user pool and the
+stage all read the same route list and must agree; the next split, when it grows, is the user directory
+(`AgentDirectory`, ~70 lines) into its own module beside the desktop's app client.
+
 One API Gateway REST API per `ApiSource.api` ("tickets"), built from the routes its Powertools resolver
 declares: `routes()` of the resolver's module, (HTTP method, path) pairs, is the single source of truth, so
 an endpoint the handler does not serve cannot be deployed and one it serves cannot be forgotten.
