@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 from flowlang.branches import (
@@ -13,6 +12,7 @@ from flowlang.branches import (
     NO_MATCHING_CONDITION,
     NO_MATCHING_ERROR,
     QUEUE_AT_CAPACITY,
+    Handler,
     Taken,
     condition_edge,
     ended,
@@ -222,7 +222,6 @@ def _end_flow(contact: Contact, action: dict[str, Any]) -> Taken:
     return ended("ended", "Flow ended")
 
 
-Handler = Callable[[Contact, dict[str, Any]], Taken]
 CORE_HANDLERS: dict[str, Handler] = {
     "UpdateFlowLoggingBehavior": _update_flow_logging,
     "UpdateContactRecordingBehavior": _update_recording,

@@ -10,13 +10,14 @@ first condition, else its first error. docs/flow-language.md lists what each act
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowlang.branches import (
     NO_MATCHING_CONDITION,
     NO_MATCHING_ERROR,
+    Handler,
     Taken,
     condition_edge,
     ended,
@@ -224,7 +225,6 @@ def _transfer_to_agent(contact: Contact, action: dict[str, Any]) -> Taken:
     return ended("transferred", "Transferred to the agent (the working agent or queue's agent)")
 
 
-Handler = Callable[[Contact, dict[str, Any]], Taken]
 MORE_HANDLERS: dict[str, Handler] = {
     "UpdateContactTextToSpeechVoice": _update_voice,
     "UpdateContactData": _update_contact_data,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from operator import ge, gt, le, lt
 from typing import Any
 
-from flowlang.contact import FlowDefinitionError
+from flowlang.contact import Contact, FlowDefinitionError
 from flowlang.language import ERROR_PREFIX, NEXT, NUMBER_OPERATORS, Condition, Edge, parse_number, read_transitions
 
 NO_MATCHING_ERROR = "NoMatchingError"
@@ -37,6 +37,10 @@ class Taken:
     data: dict[str, Any]
     outcome: str | None = None
     jump: Any = None  # flowlang.actions_more.Jump: the run continues in another flow (or returns from a module)
+
+
+#: What runs one action type: the contact and the action's JSON in, what it did out.
+Handler = Callable[[Contact, dict[str, Any]], Taken]
 
 
 def moved(edge: Edge, summary: str, **data: Any) -> Taken:
