@@ -31,7 +31,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from functions.common.documents import Strict, decode_document
+from functions.common.documents import Strict, decode_document, read_document
 
 SLOTS = 48
 DEMO_SHIFTS = Path(__file__).resolve().parent.parent / "demo" / "shifts.json"
@@ -98,14 +98,7 @@ def parse_shifts(document: str | bytes | dict) -> ShiftFile:
 
 @lru_cache(maxsize=4)
 def load_shifts(path: Path = DEMO_SHIFTS) -> ShiftFile:
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise ShiftFileError(f"cannot read shift file {path}: {exc.strerror or exc}") from exc
-    try:
-        return parse_shifts(text)
-    except ShiftFileError as exc:
-        raise ShiftFileError(f"{path}: {exc}") from exc
+    return read_document(path, parse_shifts, ShiftFileError, "shift file")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from functions.common.documents import Strict, decode_document
+from functions.common.documents import Strict, decode_document, read_document
 from functions.routing.policy import WEEKDAYS
 
 DEMO_CALENDAR = Path(__file__).resolve().parent.parent.parent / "demo" / "calendar.json"
@@ -86,11 +86,5 @@ def parse_calendar(document: str | bytes | dict, intents: frozenset[str] | None 
 def load_calendar(path: Path = DEMO_CALENDAR) -> Calendar:
     from functions.routing.policy import load_policy
 
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise CalendarError(f"cannot read calendar file {path}: {exc.strerror or exc}") from exc
-    try:
-        return parse_calendar(text, load_policy().intents)
-    except CalendarError as exc:
-        raise CalendarError(f"{path}: {exc}") from exc
+    intents = load_policy().intents
+    return read_document(path, lambda text: parse_calendar(text, intents), CalendarError, "calendar file")

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
-from functions.common.documents import Strict, decode_document
+from functions.common.documents import Strict, decode_document, read_document
 from functions.common.zones import require_zone
 from functions.routing.policy import WEEKDAYS, RoutingPolicy, load_policy
 
@@ -124,14 +124,7 @@ def parse_staffing(document: str | bytes | dict, policy: RoutingPolicy | None = 
 
 @lru_cache(maxsize=4)
 def load_staffing(path: Path = DEMO_STAFFING) -> Staffing:
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise StaffingError(f"cannot read staffing file {path}: {exc.strerror or exc}") from exc
-    try:
-        return parse_staffing(text)
-    except StaffingError as exc:
-        raise StaffingError(f"{path}: {exc}") from exc
+    return read_document(path, parse_staffing, StaffingError, "staffing file")
 
 
 def shift_windows(shift: Shift, zone: ZoneInfo, first: date, last: date) -> Iterator[tuple[datetime, datetime]]:

@@ -15,6 +15,8 @@ compiles its methods from source, about fifteen times the work, paid again by ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
@@ -37,6 +39,20 @@ def decode_document(document: str | bytes | dict[str, Any], kind: type[T], error
         raise error(f"{what} is invalid:\n  {exc}") from exc
     except msgspec.DecodeError as exc:
         raise error(f"{what} is not valid JSON: {exc}") from exc
+
+
+def read_document(path: Path, parse: Callable[[bytes], T], error: type[Exception], what: str) -> T:
+    """Read a document file and parse it; an unreadable file or a problem in it raises `error` naming the file,
+    e.g. "cannot read staffing file demo/x.json: No such file or directory" or "demo/x.json: staffing file is
+    invalid: ..."."""
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    try:
+        return parse(text)
+    except error as exc:
+        raise error(f"{path}: {exc}") from exc
 
 
 def to_document(value: msgspec.Struct) -> dict[str, Any]:
