@@ -91,9 +91,12 @@ def contact_record(
     transfer_completed_at: datetime | None = None,
     transferred_to: str | None = None,
     last_update_at: datetime | None = None,
+    subtype: str | None = None,
 ) -> dict[str, Any]:
     """One contact record in Connect's JSON shape.
 
+    ``subtype``: Connect's ``connect:Subtype`` segment attribute (``connect:SMS`` for an SMS conversation, which
+    Connect carries on channel CHAT; ``connect:WebRTC``...), written as Connect writes segment attributes.
     ``last_update_at`` defaults to the end of after-contact work (or the disconnect when no agent answered):
     the moment Connect would deliver the final version of the record.
     """
@@ -159,6 +162,7 @@ def contact_record(
         "NextContactId": next_contact_id,
         "PreviousContactId": previous_contact_id,
         "Queue": queue_doc,
+        "SegmentAttributes": {"connect:Subtype": {"ValueString": subtype}} if subtype else None,
         "SystemEndpoint": {"Address": system_address, "Type": "TELEPHONE_NUMBER"} if system_address else None,
         "TransferCompletedTimestamp": timestamp(transfer_completed_at) if transfer_completed_at else None,
         "TransferredToEndpoint": {"Address": transferred_to, "Type": "TELEPHONE_NUMBER"} if transferred_to else None,

@@ -120,6 +120,38 @@ def _routing_chart(report: dict[str, Any]) -> str:
     return _svg(fig)
 
 
+_CHANNEL_LABELS = {"VOICE": "voice", "CHAT": "chat", "SMS": "SMS", "TASK": "tasks", "EMAIL": "email"}
+
+
+def _channel_chart(report: dict[str, Any]) -> str:
+    """Each channel's contacts: handled by an agent, abandoned in a queue, self-served in the flow."""
+    channels = report["channels"]
+    names = [_CHANNEL_LABELS.get(c, c) for c in channels]
+    figures = list(channels.values())
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    bottom = [0] * len(figures)
+    for key, label, color in (("contacts_handled", "handled", "#2e7d32"),
+                              ("contacts_abandoned", "abandoned", "#c62828"),
+                              ("self_served", "self-served", "#90a4ae")):
+        values = [f[key] for f in figures]
+        ax.barh(names, values, left=bottom, label=label, color=color)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlabel("customers' contacts")
+    ax.legend(loc="lower right")
+    return _svg(fig)
+
+
+def _channel_rows(report: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, c in report["channels"].items():
+        rows.append([html.escape(_CHANNEL_LABELS.get(name, name)), str(c["contacts"]), str(c["customers"]),
+                     str(c["self_served"]), str(c["contacts_offered"]), str(c["contacts_handled"]),
+                     _pct(c["abandonment_rate"]), _pct(c["service_level"]), _sec(c["asa_seconds"]),
+                     _sec(c["aht_seconds"]), _pct(c["csat"]["csat"])])
+    return rows
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
@@ -167,6 +199,10 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
         "</div><h2>Queues</h2>",
         _table(["queue", "offered", "handled", "abandoned", "abandon rate", "service level", "target",
                 "answered in threshold", "ASA", "AHT", "longest wait", "transfers out"], queue_rows),
+        "<h2>Channels</h2>",
+        _table(["channel", "contacts", "customers", "self-served", "queued", "handled", "abandon rate",
+                "service level", "ASA", "AHT", "CSAT"], _channel_rows(report)),
+        _channel_chart(report),
         "<h2>Volume per half hour: answered and abandoned</h2>", _volume_chart(report),
         "<h2>Service level against target</h2>", _queue_bar(report, "service_level", "service level (%)",
                                                               "service_level_target"),

@@ -27,7 +27,7 @@ from sqlglot import exp
 
 SQL_DIR = Path(__file__).with_name("sql")
 #: Queries on contact records only: run locally and deployed to Athena.
-ATHENA_QUERIES = ("queue_kpis", "contact_summary", "routing_mix", "aht_distribution", "forecast_input",
+ATHENA_QUERIES = ("queue_kpis", "channel_kpis", "contact_summary", "routing_mix", "aht_distribution", "forecast_input",
                   "forecast_days")
 #: Queries that also read the survey, ticket, outreach and agent-session tables: local only (see above).
 LOCAL_QUERIES = ("csat", "tickets", "outreach", "occupancy")

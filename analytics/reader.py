@@ -87,6 +87,9 @@ def _normalise(value: Any, data_type: pa.DataType, name: str, extras: Counter[st
     if pa.types.is_map(data_type):
         if not isinstance(value, dict):
             raise _BadValue(name)
+        if pa.types.is_struct(data_type.item_type):  # SegmentAttributes: {"connect:Subtype": {"ValueString": ..}}
+            return [(str(k), _normalise(v, data_type.item_type, name, None)) for k, v in value.items()
+                    if v is not None]
         return [(str(k), v if isinstance(v, str) else json.dumps(v)) for k, v in value.items() if v is not None]
     if pa.types.is_int64(data_type):
         if isinstance(value, bool):

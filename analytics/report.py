@@ -1,6 +1,8 @@
 """The KPI report as data: runs the KPI SQL on a loaded lake and shapes the result for ``--json`` and the HTML.
 
-Shape: ``{"overall": {...}, "queues": {"<queue>": {...}}, "intervals": [...], "skipped": {...}, ...}``. Rates are
+Shape: ``{"overall": {...}, "queues": {"<queue>": {...}}, "channels": {"<channel>": {...}}, "intervals": [...],
+"skipped": {...}, ...}``. ``channels`` always lists voice, chat, SMS and tasks (zeros when none), each with its
+figures, its queues and its CSAT. Rates are
 fractions 0-1; a queue with no contacts has counts 0 and rates and averages ``null``. Queue keys are the
 policy's queue names (plus any other queue the records name). ``intervals`` lists every half hour of every day
 in the data (center's time zone; a DST day has 46 or 50) for every queue, so an empty half hour reads 0.
@@ -22,6 +24,10 @@ from analytics.reader import LoadReport
 COUNTS = ("contacts_offered", "contacts_handled", "contacts_abandoned", "callbacks_requested",
           "answered_within_threshold", "removed_within_threshold", "abandoned_within_threshold", "transfers_in",
           "transfers_out")
+#: The channels every report lists (channel_key in contacts.sql), in this order; others follow when present.
+CHANNELS = ("VOICE", "CHAT", "SMS", "TASK")
+CHANNEL_COUNTS = ("contacts", "customers", "self_served", "contacts_offered", "contacts_handled", "contacts_abandoned")
+CHANNEL_RATES = ("abandonment_rate", "service_level", "asa_seconds", "aht_seconds", "longest_wait_seconds")
 RATES = ("abandonment_rate", "service_level", "service_level_answered", "asa_seconds", "aht_seconds",
          "longest_wait_seconds")
 
@@ -82,6 +88,7 @@ def build_report(con: duckdb.DuckDBPyConnection, load: LoadReport, settings: Kpi
                 intervals.append({"queue": name, "interval_start": key, "local_start": local.isoformat(),
                                   "day": day.isoformat(), **figures})
     summary = _rows(con, "contact_summary", settings)[0]
+    csat_rows = _rows(con, "csat", settings)
     summary["fcr_7d_note"] = _fcr_note(con, summary)
     return {
         "time_zone": settings.time_zone,
@@ -91,7 +98,8 @@ def build_report(con: duckdb.DuckDBPyConnection, load: LoadReport, settings: Kpi
         "intervals": intervals,
         "routing_mix": _rows(con, "routing_mix", settings),
         "aht_distribution": _rows(con, "aht_distribution", settings),
-        "csat": _csat(_rows(con, "csat", settings)),
+        "csat": _csat(csat_rows),
+        "channels": _channels(_rows(con, "channel_kpis", settings), csat_rows),
         "tickets": _tickets(_rows(con, "tickets", settings)),
         "outreach": _outreach(_rows(con, "outreach", settings)),
         "occupancy": _occupancy(_rows(con, "occupancy", settings)),
@@ -129,11 +137,38 @@ def _csat_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _csat(rows: list[dict[str, Any]]) -> dict[str, Any]:
     by_queue: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_queue[row["queue_name"]].append(row)
         by_day[row["local_day"]].append(row)
+        by_channel[row["channel"]].append(row)
     return {"overall": _csat_figures(rows), "queues": {q: _csat_figures(r) for q, r in sorted(by_queue.items())},
-            "days": {d: _csat_figures(r) for d, r in sorted(by_day.items())}}
+            "days": {d: _csat_figures(r) for d, r in sorted(by_day.items())},
+            "channels": {c: _csat_figures(r) for c, r in sorted(by_channel.items())}}
+
+
+def _channel_figures(row: dict[str, Any] | None) -> dict[str, Any]:
+    figures: dict[str, Any] = {name: int(row[name] or 0) if row else 0 for name in CHANNEL_COUNTS}
+    figures.update({name: (row[name] if row else None) for name in CHANNEL_RATES})
+    if figures["longest_wait_seconds"] is not None:
+        figures["longest_wait_seconds"] = int(figures["longest_wait_seconds"])
+    return figures
+
+
+def _channels(rows: list[dict[str, Any]], csat_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per channel: its figures (channel_kpis.sql), per queue it reached ('not queued' for self-served), CSAT."""
+    totals = {r["channel"]: r for r in rows if r["grouping_level"] == 1}
+    names = list(dict.fromkeys([*CHANNELS, *sorted(totals)]))
+    csat_by_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in csat_rows:
+        csat_by_channel[row["channel"]].append(row)
+    channels = {}
+    for name in names:
+        queues = {r["queue_name"] or "not queued": _channel_figures(r)
+                  for r in rows if r["grouping_level"] == 0 and r["channel"] == name}
+        channels[name] = {**_channel_figures(totals.get(name)), "queues": dict(sorted(queues.items())),
+                          "csat": _csat_figures(csat_by_channel.get(name, []))}
+    return channels
 
 
 def _tickets(rows: list[dict[str, Any]]) -> dict[str, Any]:

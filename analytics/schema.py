@@ -36,6 +36,9 @@ AGENT = pa.struct([
     ("AfterContactWorkEndTimestamp", _S), ("AfterContactWorkDuration", _I),
 ])
 QUEUE = pa.struct([("ARN", _S), ("Name", _S), ("EnqueueTimestamp", _S), ("DequeueTimestamp", _S), ("Duration", _I)])
+#: Connect's segment attributes (``{"connect:Subtype": {"ValueString": "connect:SMS"}}``): the subtype tells an SMS
+#: conversation (channel CHAT) from a web chat.
+SEGMENT_ATTRIBUTES = pa.map_(_S, pa.struct([("ValueString", _S)]))
 
 CONTACT_RECORD_SCHEMA = pa.schema([
     ("AWSAccountId", _S), ("AWSContactTraceRecordFormatVersion", _S), ("Agent", AGENT),
@@ -43,7 +46,8 @@ CONTACT_RECORD_SCHEMA = pa.schema([
     ("ConnectedToSystemTimestamp", _S), ("ContactId", _S), ("CustomerEndpoint", ENDPOINT),
     ("DisconnectReason", _S), ("DisconnectTimestamp", _S), ("InitialContactId", _S), ("InitiationMethod", _S),
     ("InitiationTimestamp", _S), ("InstanceARN", _S), ("LastUpdateTimestamp", _S), ("NextContactId", _S),
-    ("PreviousContactId", _S), ("Queue", QUEUE), ("SystemEndpoint", ENDPOINT), ("TransferCompletedTimestamp", _S),
+    ("PreviousContactId", _S), ("Queue", QUEUE), ("SegmentAttributes", SEGMENT_ATTRIBUTES),
+    ("SystemEndpoint", ENDPOINT), ("TransferCompletedTimestamp", _S),
     ("TransferredToEndpoint", ENDPOINT),
 ])
 

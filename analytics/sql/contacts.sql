@@ -5,8 +5,13 @@
 -- LastUpdateTimestamp, whatever order the versions arrived in.
 --
 -- kind: 'inbound' for contacts that reach queues on the customer's behalf (inbound calls, transfers, queued
--- callbacks), which are the only ones the queue figures count; our post-call survey calls and outreach
+-- callbacks; chats, SMS conversations and tasks, which Connect starts through its API: StartChatContact,
+-- StartTaskContact), which are the only ones the queue figures count; our post-call survey calls and outreach
 -- calls (StartOutboundVoiceContact: InitiationMethod API, marked by their attributes) are reported apart.
+--
+-- channel_key: the channel the report breaks figures down by: Connect's Channel (VOICE, CHAT, TASK, EMAIL),
+-- except that an SMS conversation, which Connect carries as a CHAT with the segment attribute
+-- connect:Subtype = connect:SMS, is 'SMS'.
 --
 -- A contact is attributed to the half hour it entered the queue (Connect's "contacts queued" uses the
 -- enqueue timestamp), or it started if it never queued. The half hour is the UTC instant floored to 1,800 s:
@@ -19,6 +24,7 @@ WITH versions AS (
         r.contactid AS contact_id,
         r.lastupdatetimestamp AS last_update,
         r.channel AS channel,
+        r.segmentattributes['connect:Subtype'].valuestring AS subtype,
         r.initiationmethod AS initiation_method,
         r.attributes['call_type'] AS call_type,
         r.attributes['survey_contact_id'] AS survey_contact_id,
@@ -42,11 +48,13 @@ WITH versions AS (
 SELECT
     c.contact_id,
     c.channel,
+    CASE WHEN c.channel = 'CHAT' AND c.subtype = 'connect:SMS' THEN 'SMS' ELSE c.channel END AS channel_key,
     c.initiation_method,
     CASE
         WHEN c.initiation_method IN ('INBOUND', 'TRANSFER', 'QUEUE_TRANSFER', 'CALLBACK') THEN 'inbound'
         WHEN c.call_type = 'survey' OR c.survey_contact_id IS NOT NULL THEN 'survey'
         WHEN c.call_type = 'outreach' OR c.campaign IS NOT NULL THEN 'outreach'
+        WHEN c.channel IN ('CHAT', 'TASK', 'EMAIL') THEN 'inbound'
         ELSE 'other'
     END AS kind,
     c.queue_name,

@@ -1,5 +1,6 @@
--- csat: post-call survey answers joined to the contact they rate, per queue and day (center's time zone),
--- as sums the report rolls up (overall, per queue, per day). A survey answered twice (a redelivered record)
+-- csat: post-contact survey answers joined to the contact they rate, per queue, day (center's time zone) and
+-- channel of the rated contact ('unknown' when its record is missing), as sums the report rolls up (overall,
+-- per queue, per day, per channel). A survey answered twice (a redelivered record)
 -- counts once: its latest AnsweredTimestamp.
 --   csat          share of scores of 4 or 5 (of 5): scores_good / scores; avg_score = score_sum / scores.
 --   stated_fcr    share of answers to "was your problem resolved?" that said yes: fcr_yes / fcr_answers
@@ -8,6 +9,7 @@ SELECT
     COALESCE(c.queue_name, 'not queued') AS queue_name,
     strftime(CAST(strptime(s.answeredtimestamp, '%Y-%m-%dT%H:%M:%SZ') AS TIMESTAMPTZ) AT TIME ZONE st.time_zone,
              '%Y-%m-%d') AS local_day,
+    COALESCE(c.channel_key, 'unknown') AS channel,
     COUNT(*) AS surveys_answered,
     COUNT(s.score) AS scores,
     SUM(s.score) AS score_sum,
@@ -21,5 +23,5 @@ FROM (
 CROSS JOIN settings AS st
 LEFT JOIN contacts AS c ON c.contact_id = s.contactid
 WHERE s.version_rank = 1
-GROUP BY 1, 2
-ORDER BY 2, 1
+GROUP BY 1, 2, 3
+ORDER BY 2, 1, 3

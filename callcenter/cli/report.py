@@ -77,6 +77,14 @@ def _print_summary(report: dict[str, Any], html_path: Path | None) -> None:
                       _fmt(q["service_level_answered"], "rate"), _fmt(q["asa_seconds"], "sec"),
                       _fmt(q["aht_seconds"], "sec"), _fmt(q["longest_wait_seconds"], "sec"))
     out.print(table)
+    channels = Table("channel", "contacts", "self-served", "queued", "handled", "abandon %", "service level", "ASA",
+                     "AHT", "CSAT")
+    for name, c in report["channels"].items():
+        channels.add_row(name.lower(), str(c["contacts"]), str(c["self_served"]), str(c["contacts_offered"]),
+                         str(c["contacts_handled"]), _fmt(c["abandonment_rate"], "rate"),
+                         _fmt(c["service_level"], "rate"), _fmt(c["asa_seconds"], "sec"), _fmt(c["aht_seconds"], "sec"),
+                         _fmt(c["csat"]["csat"], "rate"))
+    out.print(channels)
     fcr_note = f"; {o['fcr_7d_note']}" if o.get("fcr_7d_note") else ""
     out.print(f"IVR containment {_fmt(o['ivr_containment_rate'], 'rate')}, repeat callers {o['repeat_callers']} "
               f"of {o['callers']}, 7-day FCR proxy {_fmt(o['fcr_7d_rate'], 'rate')} "

@@ -14,7 +14,7 @@ def ctr(contact_id: str, *, at: datetime = T0, method: str = "INBOUND", queue: s
         wait: int = 0, agent: str | None = None, talk: int = 0, hold: int = 0, acw: int = 0,
         reason: str | None = "CUSTOMER_DISCONNECT", customer: str | None = None, channel: str = "VOICE",
         attributes: dict[str, str] | None = None, previous: str | None = None, transferred: bool = False,
-        last_update_at: datetime | None = None) -> dict:
+        last_update_at: datetime | None = None, subtype: str | None = None) -> dict:
     enqueued = at + timedelta(seconds=10)
     dequeued = enqueued + timedelta(seconds=wait)
     end = dequeued + timedelta(seconds=talk + hold + 1)
@@ -26,7 +26,7 @@ def ctr(contact_id: str, *, at: datetime = T0, method: str = "INBOUND", queue: s
         agent=AgentLeg(username=agent, arn=f"arn:a/{agent}", routing_profile="basic", connected_at=dequeued,
                        interaction_s=talk, hold_s=hold, after_contact_work_s=acw) if agent else None,
         previous_contact_id=previous, transfer_completed_at=end if transferred else None,
-        last_update_at=last_update_at,
+        last_update_at=last_update_at, subtype=subtype,
     )
 
 

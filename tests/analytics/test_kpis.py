@@ -211,3 +211,60 @@ def test_dst_days_have_50_or_46_half_hours(tmp_path, day_start, half_hours):
     if half_hours == 50:  # fall back at 06:00Z: 01:15 EDT and 01:15 EST are two half hours, both 01:00 local
         assert busy == ["2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00"]
     assert {i["day"] for i in general} == {day_start}
+
+
+def test_voice_only_day_reports_every_channel_with_voice_matching_the_queue_figures(day):
+    channels = day["channels"]
+    assert list(channels)[:4] == ["VOICE", "CHAT", "SMS", "TASK"]
+    voice, overall = channels["VOICE"], day["overall"]
+    assert voice["contacts_offered"] == overall["contacts_offered"] == 9
+    assert voice["contacts_handled"] == overall["contacts_handled"]
+    assert voice["contacts_abandoned"] == overall["contacts_abandoned"]
+    assert voice["service_level"] == pytest.approx(overall["service_level"])
+    assert voice["asa_seconds"] == pytest.approx(overall["asa_seconds"])
+    assert voice["aht_seconds"] == pytest.approx(overall["aht_seconds"])
+    assert voice["self_served"] == 1  # c-ivr; the survey call is ours, not the customer's
+    assert voice["contacts"] == 10
+    assert voice["queues"]["general"]["contacts_offered"] == 7
+    assert voice["csat"]["csat"] == pytest.approx(2 / 3)
+    for name in ("CHAT", "SMS", "TASK"):
+        assert channels[name]["contacts"] == 0 and channels[name]["service_level"] is None
+        assert channels[name]["queues"] == {}
+
+
+def test_channels_break_chat_sms_and_tasks_apart(tmp_path):
+    """Chats start through StartChatContact (InitiationMethod API) and still count as the customer's contacts;
+    an SMS conversation is a CHAT with the connect:SMS subtype; tasks are queued work; our survey calls are not
+    the customer's contacts on any channel."""
+    records = [
+        ctr("call", wait=5, agent="ana", talk=100, customer="+15550001"),
+        ctr("chat-1", method="API", channel="CHAT", wait=30, agent="bo", talk=400, customer="cust-1",
+            attributes={"reason": "VIP_TIER", "customer_id": "cust-1"}),
+        ctr("chat-2", method="API", channel="CHAT", wait=50, customer="cust-2"),  # abandoned
+        ctr("sms-1", method="INBOUND", channel="CHAT", subtype="connect:SMS", wait=10, agent="ana", talk=600,
+            customer="+15550003"),
+        ctr("sms-survey-reply", method="INBOUND", channel="CHAT", subtype="connect:SMS", queue=None,
+            reason="CONTACT_FLOW_DISCONNECT", customer="+15550004"),
+        ctr("task-1", method="API", channel="TASK", queue="billing", wait=600, agent="cy", talk=900, acw=60,
+            reason="AGENT_DISCONNECT"),
+        ctr("survey-call", method="API", queue=None, customer="+15550002", attributes={"call_type": "survey"}),
+    ]
+    write_jsonl(records, tmp_path)
+    report = report_of(tmp_path)
+    channels = report["channels"]
+    assert {k: channels[k]["contacts"] for k in ("VOICE", "CHAT", "SMS", "TASK")} == \
+        {"VOICE": 1, "CHAT": 2, "SMS": 2, "TASK": 1}
+    chat = channels["CHAT"]
+    assert (chat["contacts_offered"], chat["contacts_handled"], chat["contacts_abandoned"]) == (2, 1, 1)
+    assert chat["abandonment_rate"] == pytest.approx(1 / 2)
+    assert chat["asa_seconds"] == 30 and chat["aht_seconds"] == 400
+    assert chat["longest_wait_seconds"] == 50
+    sms = channels["SMS"]
+    assert sms["self_served"] == 1 and sms["contacts_offered"] == 1 and sms["aht_seconds"] == 600
+    assert sms["queues"]["not queued"]["contacts"] == 1
+    task = channels["TASK"]
+    assert task["queues"]["billing"]["contacts_handled"] == 1 and task["aht_seconds"] == 960
+    assert task["service_level"] == 0  # 600 s against billing's 20 s threshold
+    # The queue figures count every channel's queued contacts, as Connect's queue metrics do.
+    assert report["queues"]["general"]["contacts_offered"] == 4
+    assert report["queues"]["billing"]["contacts_offered"] == 1

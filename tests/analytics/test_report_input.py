@@ -106,7 +106,9 @@ def test_html_is_one_self_contained_file(lake, tmp_path):
     out = tmp_path / "report" / "kpis.html"
     assert main(["report", "--from", str(lake), "--html", str(out)]) == 0
     page = out.read_text()
-    assert page.count("<svg") == 6  # volume, service level, ASA, AHT, CSAT, routing mix
+    assert page.count("<svg") == 7  # channels, volume, service level, ASA, AHT, CSAT, routing mix
+    channels = page[page.index("<h2>Channels</h2>"):page.index("<h2>Volume")]
+    assert [row.split("</td>")[0] for row in channels.split("<tr><td>")[1:]] == ["voice", "chat", "SMS", "tasks"]
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.IGNORECASE)
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert page.index("Business figures") < page.index("Engineering figures")
