@@ -236,6 +236,7 @@ class LocalBackend:
             "OUTREACH_FLOW_ID": "outreach",
             "OUTREACH_CALLER_QUEUE_ARN": queue_arn(policy.default_queue),
             "EMAIL_FROM_IDENTITY": EMAIL_FROM,
+            "TASK_TEMPLATE_ID": "ticket-task",
             "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
         }
 

@@ -81,9 +81,21 @@ def read_state(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def write_state(path: Path, items: list[dict[str, Any]]) -> None:
+def read_section(path: Path, name: str) -> list[dict[str, Any]]:
+    """Another list kept in the state file beside the tickets (`ticket_tasks`, `connect_tasks`); [] if none.
+    Call after `read_state`, which checks the file is ours."""
+    if not path.exists():
+        return []
+    section = json.loads(path.read_text(encoding="utf-8")).get(name) or []
+    if not isinstance(section, list) or not all(isinstance(i, dict) for i in section):
+        raise StateFileError(f"{path}: {name!r} must be a list of objects; move it away to start afresh")
+    return section
+
+
+def write_state(path: Path, items: list[dict[str, Any]], sections: dict[str, list[dict[str, Any]]] | None = None
+                ) -> None:
     document = {"format": STATE_FORMAT, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "tickets": sorted(items, key=lambda i: i["ticket_id"]["S"])}
+                "tickets": sorted(items, key=lambda i: i["ticket_id"]["S"]), **(sections or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
@@ -130,13 +142,45 @@ def restore(items: list[dict[str, Any]]) -> Restored:
     return restored
 
 
-def snapshot() -> list[dict[str, Any]]:
-    """Every item of the local tickets table, as a Scan returns it."""
+def snapshot(table: str | None = None) -> list[dict[str, Any]]:
+    """Every item of the local tickets table (or `table`), as a Scan returns it."""
     client = boto3.client("dynamodb", region_name=REGION)
     items: list[dict[str, Any]] = []
-    for page in client.get_paginator("scan").paginate(TableName=_tickets_table(), ConsistentRead=True):
+    for page in client.get_paginator("scan").paginate(TableName=table or _tickets_table(), ConsistentRead=True):
         items += page["Items"]
     return items
+
+
+# --- tickets as tasks: the ticket_tasks table and the Connect emulator's tasks -----------------------
+
+def _tasks_table() -> str:
+    from functions.tickets.task_store import TicketTaskItem
+
+    return TicketTaskItem.Meta.table_name
+
+
+def task_sections(connect: Any) -> dict[str, list[dict[str, Any]]]:
+    """What to keep of the tasks: the ticket_tasks items and the tasks the Connect emulator started."""
+    from dataclasses import asdict
+
+    return {"ticket_tasks": sorted(snapshot(_tasks_table()), key=lambda i: (i["ticket_id"]["S"], i["seq"]["N"])),
+            "connect_tasks": [asdict(task) for task in connect.tasks.values()]}
+
+
+def restore_tasks(path: Path, connect: Any) -> int:
+    """Put back the tasks an earlier run kept; the number of ticket task records."""
+    from callcenter.emulators import TaskContact
+
+    items = read_section(path, "ticket_tasks")
+    client = boto3.client("dynamodb", region_name=REGION)
+    for item in items:
+        client.put_item(TableName=_tasks_table(), Item=item)
+    for task in read_section(path, "connect_tasks"):
+        try:
+            connect.restore_task(TaskContact(**task))
+        except TypeError as exc:
+            raise StateFileError(f"{path}: a kept Connect task is unreadable ({exc}); move it away") from exc
+    return len(items)
 
 
 @contextlib.contextmanager
