@@ -40,10 +40,14 @@ def publish_ended_tasks(backend: LocalBackend) -> int:
     ended = backend.connect.take_ended_tasks()
     for contact_id in ended:
         at = _now(backend)
-        publish_contact_event({
-            "eventType": "DISCONNECTED", "contactId": contact_id, "initialContactId": contact_id,
-            "channel": "TASK", "instanceArn": INSTANCE_ARN, "initiationMethod": "API",
-            "disconnectTimestamp": at.isoformat()}, at)
+        detail = {"eventType": "DISCONNECTED", "contactId": contact_id, "initialContactId": contact_id,
+                  "channel": "TASK", "instanceArn": INSTANCE_ARN, "initiationMethod": "API",
+                  "disconnectTimestamp": at.isoformat()}
+        task = backend.connect.tasks[contact_id]
+        if task.ended_by == "agent":  # an agent had it: Connect's event names the agent
+            detail["agentInfo"] = {"agentArn": f"{INSTANCE_ARN}/agent/local-agent",
+                                   "connectedToAgentTimestamp": at.isoformat()}
+        publish_contact_event(detail, at)
     return len(ended)
 
 

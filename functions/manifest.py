@@ -247,14 +247,18 @@ EVENT_RULES: dict[str, EventRuleSpec] = {
             bus="domain",
         ),
         EventRuleSpec(
+            name="ticket-escalated",
+            description="Escalations (published by ticket-events), each a task in the new team's queue",
+            event_pattern={"source": [EVENT_BUS.source], "detail-type": ["TicketEscalated"]},
+            target_queue="ticket-tasks",
+            bus="domain",
+        ),
+        EventRuleSpec(
             name="ticket-task-changes",
-            description="Escalations, and ticket changes that start a task (a follow-up opened) or complete one "
-                        "(resolved, closed), for ticket-tasks",
-            event_pattern={"source": [EVENT_BUS.source], "$or": [
-                {"detail-type": ["TicketEscalated"]},
-                {"detail-type": ["TicketStatusChanged"],
-                 "detail": {"data": {"to_status": ["resolved", "closed", "open"]}}},
-            ]},
+            description="Ticket changes that start a task (a follow-up opened) or complete one (resolved, closed), "
+                        "for ticket-tasks",
+            event_pattern={"source": [EVENT_BUS.source], "detail-type": ["TicketStatusChanged"],
+                           "detail": {"data": {"to_status": ["resolved", "closed", "open"]}}},
             target_queue="ticket-tasks",
             bus="domain",
         ),

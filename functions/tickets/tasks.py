@@ -132,6 +132,7 @@ class Outcome(StrEnum):
     STOPPED = "stopped"  # the ticket's open tasks were completed
     TICKET_RESOLVED = "ticket_resolved"  # a task completed in Connect resolved its ticket
     TICKET_UNCHANGED = "ticket_unchanged"  # ... but the ticket was already past it
+    TASK_UNWORKED = "task_unworked"  # the task ended before any agent had it: the ticket stays as it is
     NOT_OURS = "not_ours"  # a DISCONNECTED task contact no record knows (another team's tool, our own stop)
 
 
@@ -265,12 +266,17 @@ class TaskSync:
         return stopped
 
     # --- a task ended in Connect -----------------------------------------------------------------------
-    def on_task_ended(self, contact_id: str) -> SyncResult:
+    def on_task_ended(self, contact_id: str, worked: bool) -> SyncResult:
+        """A task contact ended. `worked`: an agent had it (the event's agentInfo); one that never reached an
+        agent (the queue was full, the task expired) leaves the ticket as it is: it is still to be worked."""
         task = self.store.task_by_contact(contact_id)
         if task is None or task.status is not TaskStatus.OPEN:
             # Unknown, or stopped by us (the DISCONNECTED of our own StopContact), or already settled.
             return SyncResult(Outcome.NOT_OURS if task is None else Outcome.DUPLICATE,
                               task.ticket_id if task else None, contact_id)
+        if not worked:
+            self.store.replace(task.moved(TaskStatus.STOPPED, self.clock(), reason="ENDED_UNWORKED"), task)
+            return SyncResult(Outcome.TASK_UNWORKED, task.ticket_id, contact_id)
         ticket = self.desk.get(task.ticket_id)
         outcome = Outcome.TICKET_UNCHANGED
         if ticket is not None and ticket.status not in ENDING_STATUSES:

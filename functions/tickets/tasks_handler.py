@@ -168,7 +168,7 @@ def handle_message(sync: TaskSync, body: str) -> SyncResult | None:
         event = parse_contact_event(message)
         if event.channel != "TASK" or event.event_type != DISCONNECTED:
             return None
-        return sync.on_task_ended(event.contact_id)
+        return sync.on_task_ended(event.contact_id, worked=event.reached_agent)
     if kind == TICKET_ESCALATED:
         data = (message.get("detail") or {}).get("data") if isinstance(message.get("detail"), dict) else None
         ticket_id, seq = (data or {}).get("ticket_id"), (data or {}).get("seq")
