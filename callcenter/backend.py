@@ -237,6 +237,7 @@ class LocalBackend:
             "OUTREACH_CALLER_QUEUE_ARN": queue_arn(policy.default_queue),
             "EMAIL_FROM_IDENTITY": EMAIL_FROM,
             "TASK_TEMPLATE_ID": "ticket-task",
+            "SMS_FLOW_ID": "sms",
             "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
         }
 

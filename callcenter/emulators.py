@@ -162,6 +162,17 @@ class TaskContact:
 
 
 @dataclass(frozen=True)
+class ChatContact:
+    """A chat started with StartChatContact (an SMS contact for an agent), waiting for its flow to run."""
+
+    contact_id: str
+    flow_id: str
+    attributes: dict[str, str]
+    initial_message: str
+    display_name: str
+
+
+@dataclass(frozen=True)
 class SentText:
     message_id: str
     destination: str
@@ -281,6 +292,7 @@ class ConnectEmulator(ServiceEmulator):
     throttled: Counter[str] = field(default_factory=Counter)  # API -> requests answered 429
     _client_tokens: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskContact] = field(default_factory=dict)  # by contact id
+    chats: list[ChatContact] = field(default_factory=list)  # started, waiting for the local runtime to run their flow
     # Task contacts that ended and whose DISCONNECTED contact event the local runtime has yet to publish.
     ended_tasks: list[str] = field(default_factory=list)
 
@@ -289,6 +301,7 @@ class ConnectEmulator(ServiceEmulator):
         "connect.StartOutboundVoiceContact": "start_outbound_voice_contact",
         "connect.StartTaskContact": "start_task_contact",
         "connect.StopContact": "stop_contact",
+        "connect.StartChatContact": "start_chat_contact",
         "pinpoint-sms-voice-v2.SendTextMessage": "send_text_message",
     }
 
@@ -357,6 +370,31 @@ class ConnectEmulator(ServiceEmulator):
         if token:
             self._client_tokens[token] = contact_id
         return _ok(ContactId=contact_id, ContactArn=f"contact/{contact_id}")
+
+    def start_chat_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """A chat contact on a flow; the same ClientToken is the same contact. InitialMessage as Connect limits it."""
+        refused = self._over_quota("StartChatContact")
+        if refused:
+            return refused
+        content = (params.get("InitialMessage") or {}).get("Content", "")
+        if not params.get("ContactFlowId") or not (params.get("ParticipantDetails") or {}).get("DisplayName"):
+            return _error(400, "InvalidRequestException", "a chat needs a flow and a display name")
+        if not 1 <= len(content) <= 1024:
+            return _error(400, "InvalidRequestException", "InitialMessage.Content must be 1 to 1024 characters")
+        token = params.get("ClientToken")
+        if token and token in self._client_tokens:
+            return _ok(ContactId=self._client_tokens[token], ParticipantId="customer", ParticipantToken="local")
+        chat = ChatContact(f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
+                           params["ContactFlowId"], dict(params.get("Attributes") or {}), content,
+                           params["ParticipantDetails"]["DisplayName"])
+        self.chats.append(chat)
+        if token:
+            self._client_tokens[token] = chat.contact_id
+        return _ok(ContactId=chat.contact_id, ParticipantId="customer", ParticipantToken="local")
+
+    def take_chats(self) -> list[ChatContact]:
+        chats, self.chats = self.chats, []
+        return chats
 
     def stop_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         refused = self._over_quota("StopContact")

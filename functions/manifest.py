@@ -123,6 +123,8 @@ CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
     # Tickets as tasks (ticket-tasks): the service API default; docs/capacity.md sizes them.
     "StartTaskContact": ApiQuota(rate_per_second=2, burst=5),
     "StopContact": ApiQuota(rate_per_second=2, burst=5),
+    # SMS contacts for agents (sms-inbound); the service API default.
+    "StartChatContact": ApiQuota(rate_per_second=2, burst=5),
 }
 
 
@@ -208,6 +210,12 @@ QUEUES: dict[str, QueueSpec] = {
             name="ticket-tasks",
             description="Ticket changes that start or complete an Amazon Connect task, and ended task contacts",
             env_var="TICKET_TASKS_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
+        QueueSpec(
+            name="sms-inbound",
+            description="SMS texted to the center's number (End User Messaging two-way SMS, through its SNS topic)",
+            env_var="SMS_INBOUND_QUEUE_URL",
             visibility_timeout_seconds=180,
         ),
         QueueSpec(
@@ -452,6 +460,28 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "DESKTOP_ORIGIN": "the agent desktop's origin: the task's link back to its ticket",
             },
             environment=_powertools("ticket-tasks"),
+        ),
+        FunctionSpec(
+            name="sms-inbound",
+            handler="functions.sms.handler.lambda_handler",
+            description="An SMS to the center's number: STOP opts out, a survey reply is recorded once, anything "
+                        "else becomes an SMS contact routed like a chat",
+            source=SqsSource(queue="sms-inbound", batch_size=5, maximum_concurrency=2),
+            timeout_seconds=30,
+            memory_mb=512,
+            tables_read=("profiles", "surveys"),
+            tables_written=("profiles", "surveys", "followups"),  # profiles: only the opt-out
+            queues_sent=("sms-inbound",),
+            publishes_events=True,  # SurveyLowScore, as the survey flow's answers do
+            connect_actions=("StartChatContact",),
+            connect_rates={"StartChatContact": 1.0},
+            sends_sms=True,
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "SMS_FLOW_ID": "contact flow id of the SMS flow (an SMS contact for an agent)",
+                "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool replies are texted from",
+            },
+            environment=_powertools("sms-inbound"),
         ),
         FunctionSpec(
             name="caller-verification",
