@@ -94,7 +94,14 @@ def read_section(path: Path, name: str) -> list[dict[str, Any]]:
 
 def write_state(path: Path, items: list[dict[str, Any]], sections: dict[str, list[dict[str, Any]]] | None = None
                 ) -> None:
-    document = {"format": STATE_FORMAT, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    # Sections this command does not write (another command's: `sms` keeps surveys, `tickets` tasks) stay.
+    kept: dict[str, Any] = {}
+    if path.exists():
+        with contextlib.suppress(OSError, ValueError):
+            previous = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(previous, dict):
+                kept = {k: v for k, v in previous.items() if k not in ("format", "saved_at", "tickets")}
+    document = {**kept, "format": STATE_FORMAT, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "tickets": sorted(items, key=lambda i: i["ticket_id"]["S"]), **(sections or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
@@ -149,6 +156,54 @@ def snapshot(table: str | None = None) -> list[dict[str, Any]]:
     for page in client.get_paginator("scan").paginate(TableName=table or _tickets_table(), ConsistentRead=True):
         items += page["Items"]
     return items
+
+
+# --- more than tickets: surveys answered by SMS, opt-outs, tasks --------------------------------------
+
+def _table_of(logical: str) -> str:
+    from functions.tables import TABLES
+
+    return str(TABLES[logical].model.Meta.table_name)
+
+
+#: The tables `callcenter sms` keeps beside the tickets (their items as a Scan returns them).
+SMS_TABLES = ("surveys", "followups")
+
+
+def table_sections(logicals: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    return {f"table:{logical}": snapshot(_table_of(logical)) for logical in logicals}
+
+
+def restore_table_sections(path: Path, logicals: tuple[str, ...]) -> int:
+    client = boto3.client("dynamodb", region_name=REGION)
+    count = 0
+    for logical in logicals:
+        for item in read_section(path, f"table:{logical}"):
+            client.put_item(TableName=_table_of(logical), Item=item)
+            count += 1
+    return count
+
+
+def opted_out_section() -> dict[str, list[dict[str, Any]]]:
+    """Customers opted out in the local profiles table (by STOP): re-applied over the profile file next run."""
+    items = snapshot(_profiles_table())
+    return {"opted_out": [{"customer_id": i["customer_id"]["S"]} for i in items
+                          if i.get("opted_out", {}).get("BOOL")]}
+
+
+def restore_opted_out(path: Path) -> int:
+    client = boto3.client("dynamodb", region_name=REGION)
+    restored = 0
+    for entry in read_section(path, "opted_out"):
+        try:
+            client.update_item(TableName=_profiles_table(), Key={"customer_id": {"S": str(entry["customer_id"])}},
+                               UpdateExpression="SET opted_out = :yes",
+                               ConditionExpression="attribute_exists(customer_id)",
+                               ExpressionAttributeValues={":yes": {"BOOL": True}})
+            restored += 1
+        except client.exceptions.ConditionalCheckFailedException:
+            continue  # no longer in the profile file
+    return restored
 
 
 # --- tickets as tasks: the ticket_tasks table and the Connect emulator's tasks -----------------------

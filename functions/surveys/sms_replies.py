@@ -115,10 +115,11 @@ class SmsSurveyReplies:
         """The outcome of `text` as an answer to the customer's survey; None when it is no survey reply."""
         answer = read_answer(text)
         now = self.clock()
-        surveys = self.store.sms_surveys_of(customer_id, now - LOOKBACK)
-        if not surveys:
+        sent = [s for s in self.store.sms_surveys_of(customer_id, now - LOOKBACK)
+                if s.status in (*ANSWERABLE_STATUSES, SurveyStatus.ANSWERED)]  # not delayed, skipped or failed
+        if not sent:
             return None
-        survey = surveys[0]
+        survey = sent[0]
         short = len(answer.text) <= SHORT_REPLY_CHARS
         if not (answer.is_answer or (short and (_awaiting_score(survey) or _awaiting_resolution(survey)))):
             return None  # a sentence: for an agent
