@@ -35,11 +35,13 @@ class SmsRun:
     survey_reasons: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)  # texted back to the sender
     contacts: list[tuple[str, CallResult]] = field(default_factory=list)  # the SMS contacts' ids and flow runs
+    first_messages: list[str] = field(default_factory=list)  # each SMS contact's first chat message, as started
     failed: int = 0  # deliveries the function reported as failed (retried by SQS)
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.sender, "deliveries": self.deliveries, "reasons": self.reasons,
                 "survey_reasons": self.survey_reasons, "replies": self.replies, "failed_deliveries": self.failed,
+                "first_messages": self.first_messages,
                 "contacts": [{"contact_id": contact_id, **result.to_json()} for contact_id, result in self.contacts]}
 
 
@@ -86,6 +88,7 @@ def receive_sms(backend: LocalBackend, sender: str, text: str, at: datetime, *, 
         start = ContactStart(contact_id=chat.contact_id, channel="CHAT", initiation_method="API",
                              customer_address=None, system_address=None, instance_arn=INSTANCE_ARN,
                              attributes=dict(chat.attributes), now=at)
+        run.first_messages.append(chat.initial_message)
         run.contacts.append((chat.contact_id, run_flow_at(backend, local_flow(SMS_FLOW), start, [], SMS_FLOW)))
     return run
 
