@@ -312,8 +312,9 @@ def _sms(client: ClientFor, identity: str) -> list[Finding]:
         channel = str(number.get("TwoWayChannelArn") or "")
         if not number.get("TwoWayEnabled") or not channel.endswith("-sms-inbound"):
             findings.append(_missing("SMS", f"origination number {number_id} does not send inbound SMS to the "
-                                     "stack's topic: survey replies and STOP would not reach the center; enable two-way "
-                                     "SMS with the SmsInboundTopicArn output as its destination (README, Deploying)"))
+                                     "stack's topic: survey replies and STOP would not reach the center; enable "
+                                     "two-way SMS with the SmsInboundTopicArn output as its destination (README, "
+                                     "Deploying)"))
     return findings or [_ok("SMS", f"production tier; {number_id} is active")]
 
 
