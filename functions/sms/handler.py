@@ -122,6 +122,10 @@ def _observe(record: SQSRecord, sms: InboundSms, result: SmsResult, replied: boo
     count_metric("InboundSms", reason=result.reason.value)
     if result.survey_reason:
         count_metric("SmsSurveyReplies", reason=result.survey_reason)
+    if result.followup_unpublished:
+        logger.error("SurveyLowScore event not published; the follow-up is stored",
+                     extra={"survey_contact_id": result.survey_contact_id})
+        count_metric("SurveyEventPublishFailed")
 
 
 def _reply(sender: TextSender | None, sms: InboundSms, result: SmsResult) -> bool | None:
@@ -129,13 +133,14 @@ def _reply(sender: TextSender | None, sms: InboundSms, result: SmsResult) -> boo
     if result.reply is None or sms.sender is None:
         return None
     if sender is None:
-        count_metric("SmsRepliesNotSent", reason="NO_ORIGINATION_IDENTITY")
+        logger.warning("SMS reply not sent: no origination identity", extra={"inbound_message_id": sms.message_id})
+        count_metric("SmsRepliesNotSent")
         return False
     try:
         sender.text(sms.sender, result.reply, {"inbound_message_id": sms.message_id[:100]})
     except ChannelFailure as exc:
         logger.warning("SMS reply not sent", extra={"inbound_message_id": sms.message_id, "error": exc.code})
-        count_metric("SmsRepliesNotSent", reason=exc.code)
+        count_metric("SmsRepliesNotSent")  # the code is in the log line
         return False
     return True
 

@@ -65,6 +65,7 @@ class SmsResult(msgspec.Struct, frozen=True):
     survey_contact_id: str | None = None
     contact_id: str | None = None  # the SMS contact started for an agent
     recorded: bool = False  # a survey answer was stored by this message
+    followup_unpublished: bool = False  # ... with a follow-up whose SurveyLowScore event did not go out
 
 
 class ChatStart(msgspec.Struct, frozen=True):
@@ -114,6 +115,7 @@ class SmsInbox:
             answered = self.surveys.answer_by_sms(customer_id, sms.text)
             if answered is not None:
                 return SmsResult(SmsReason.SURVEY_REPLY, answered.reply, customer_id, answered.reason.value,
-                                 answered.contact_id, recorded=answered.recorded)
+                                 answered.contact_id, recorded=answered.recorded,
+                                 followup_unpublished=answered.followup is not None and not answered.published)
         contact_id = self.contacts.start(ChatStart(sms.text.strip(), sms.sender, client_token(sms.message_id)))
         return SmsResult(SmsReason.CONTACT_STARTED, RECEIVED_TEXT, customer_id, contact_id=contact_id)
