@@ -120,11 +120,10 @@ CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
     # The metric APIs have their own quota, shared with the supervisors' real-time and historical reports.
     "GetCurrentMetricData": ApiQuota(rate_per_second=5, burst=8),
     "GetMetricDataV2": ApiQuota(rate_per_second=5, burst=8),
+    "StartChatContact": ApiQuota(rate_per_second=5, burst=8),
     # Tickets as tasks (ticket-tasks): the service API default; docs/capacity.md sizes them.
     "StartTaskContact": ApiQuota(rate_per_second=2, burst=5),
     "StopContact": ApiQuota(rate_per_second=2, burst=5),
-    # SMS contacts for agents (sms-inbound); the service API default.
-    "StartChatContact": ApiQuota(rate_per_second=2, burst=5),
 }
 
 

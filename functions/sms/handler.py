@@ -55,7 +55,8 @@ class ChatStartFailed(RuntimeError):
 
 
 class ConnectSmsContacts:
-    """StartChatContact on the SMS flow, paced; the sender's number as an attribute (it routes, nothing else)."""
+    """StartChatContact on the SMS flow, paced; the sender's number as the chat's typed identity (it routes the
+    contact, it discloses nothing)."""
 
     def __init__(self, instance_id: str, flow_id: str, pace: TokenBucket | None = None) -> None:
         self.instance_id = instance_id
@@ -71,7 +72,9 @@ class ConnectSmsContacts:
         try:
             response = aws_client(CONNECT).start_chat_contact(
                 InstanceId=self.instance_id, ContactFlowId=self.flow_id,
-                Attributes={"channel_subtype": "sms", "sms_from": chat.sender, "call_type": "sms"},
+                # typed_identity: how routing identifies a chat's customer by what they gave, a claim only (like a
+                # caller ID); channel_subtype tells agents and the contact records the chat is an SMS conversation.
+                Attributes={"channel_subtype": "sms", "typed_identity": chat.sender, "call_type": "sms"},
                 ParticipantDetails={"DisplayName": DISPLAY_NAME},
                 InitialMessage={"ContentType": "text/plain", "Content": chat.text},
                 ClientToken=chat.client_token)

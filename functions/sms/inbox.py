@@ -21,8 +21,8 @@ In order, for each message:
 5. Anything else: an SMS contact for an agent, started as a chat (StartChatContact, paced; its ClientToken is
    derived from the message id, so a redelivered message is the same contact) on the SMS flow
    (infra/flows/sms.json), which asks the routing Lambda, so the same policy routes it. The sender's number is
-   passed as an attribute: like a caller ID it may be spoofed, so it routes the contact and discloses nothing
-   (no reply ever names the customer or their tickets; a survey answer only ever records).
+   passed as the chat's `typed_identity` attribute: like a caller ID it may be spoofed, so it routes the contact
+   and discloses nothing (no reply ever names the customer or their tickets; a survey answer only records).
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def test_emoji_and_right_to_left_text_reach_the_agent_intact_and_disclose_nothin
     assert any(record.function == "routing" for record in demo_backend.invocations)
     [reply] = run.replies
     assert "get back to you" in reply
-    assert result.attributes["sms_from"] == "+16175550199"
+    assert result.attributes["typed_identity"] == "+16175550199"
     assert "customer_name" not in result.attributes
 
 
@@ -159,9 +159,9 @@ def test_a_survey_reply_from_an_unknown_number_records_nothing(demo_backend: Any
 
 
 @pytest.mark.xfail(strict=True, reason="waits on channel support in functions/routing (branch `chat`, issue 17): "
-                   "today every CHAT contact goes to the default queue with NON_VOICE_CHANNEL. The SMS flow gives "
-                   "routing the sender's number as the contact attribute `sms_from` (an unverified identity, like a "
-                   "typed one); when routing reads it for CHAT contacts, this passes: remove the mark.")
+                   "today every CHAT contact goes to the default queue with NON_VOICE_CHANNEL. The SMS contact "
+                   "carries the sender's number as the contact attribute `typed_identity`, which the chat branch's "
+                   "routing reads as a web chat's typed identity (a claim only); once it lands, remove the mark.")
 @pytest.mark.parametrize(("number", "at", "expected"), [
     (VIP, AT, "VIP_TIER"),  # a VIP: the VIP queue
     ("+17135550188", AT, "LANGUAGE_MATCH"),  # María: Spanish-speaking agents
