@@ -244,6 +244,11 @@ class TaskSync:
         if self.store.replace(opened, claimed) is None:
             raise ClaimHeld(claimed.key, "changed while the task was started")
         stopped = self._stop_open(ticket.ticket_id, "SUPERSEDED", keep=entry.seq)
+        # The ticket may have been resolved or closed while the task was being started: that change's event found
+        # no open task to complete (this one was `starting`), so look again now that it is open.
+        now_ticket = self.desk.get(ticket.ticket_id)
+        if now_ticket is not None and now_ticket.status in ENDING_STATUSES:
+            stopped += self._stop_open(ticket.ticket_id, f"TICKET_{now_ticket.status.value.upper()}")
         return SyncResult(Outcome.STARTED, ticket.ticket_id, contact_id, stopped=stopped, stale_claim=stale)
 
     def _stop_open(self, ticket_id: str, reason: str, keep: int | None = None) -> int:

@@ -182,3 +182,26 @@ def test_a_crashed_claim_is_taken_over_with_the_same_client_token(demo_backend: 
         "batchItemFailures": []}
     assert len(demo_backend.connect.tasks) == 1
     assert demo_backend.metric_total("StaleClaimsTakenOver") == 1
+
+
+def test_an_escalation_whose_ticket_is_resolved_by_the_time_its_event_comes_starts_no_task(demo_backend: Any
+                                                                                           ) -> None:
+    # Given an escalation whose event comes after the ticket was resolved (its message waited, throttled)
+    ticket_id = open_ticket(demo_backend)
+    escalate(demo_backend, ticket_id, "support", 10)
+    demo_backend.now = AT + timedelta(minutes=12)
+    ticket = ticket_store.get_ticket(ticket_id)
+    service(demo_backend).change_status(SUE, ticket_id, Status.RESOLVED, ticket.version)
+    resolved_only = json.dumps({"version": "0", "id": "r", "detail-type": "TicketStatusChanged",
+                                "source": "callcenter", "time": "2026-11-24T20:12:00Z", "region": "us-east-1",
+                                "resources": [], "detail": {"data": {
+                                    "ticket_id": ticket_id, "customer_id": "cust-edsger", "seq": 3,
+                                    "from_status": "escalated", "to_status": "resolved", "team": "support",
+                                    "subject": "Charged twice", "at": "2026-11-24T20:12:00+00:00"}, "metadata": {}}})
+    assert demo_backend.invoke_lambda(function_arn("ticket-tasks"), sqs_batch(resolved_only), 30) == {
+        "batchItemFailures": []}
+    # When the escalation's event comes after it
+    assert demo_backend.invoke_lambda(function_arn("ticket-tasks"), sqs_batch(escalated_event(ticket_id, 2)), 30) == {
+        "batchItemFailures": []}
+    # Then no task is started for a ticket nobody needs to work any more
+    assert task_rows(ticket_id) == [] and demo_backend.connect.tasks == {}
