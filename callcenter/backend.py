@@ -236,6 +236,8 @@ class LocalBackend:
             "OUTREACH_FLOW_ID": "outreach",
             "OUTREACH_CALLER_QUEUE_ARN": queue_arn(policy.default_queue),
             "EMAIL_FROM_IDENTITY": EMAIL_FROM,
+            "TASK_TEMPLATE_ID": "ticket-task",
+            "SMS_FLOW_ID": "sms",
             "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
         }
 

@@ -148,6 +148,30 @@ class OutboundCall:
     attributes: dict[str, str]
 
 
+@dataclass
+class TaskContact:
+    """A task started with StartTaskContact; `ended_at` once stopped (StopContact) or completed by an agent."""
+
+    contact_id: str
+    template_id: str
+    name: str
+    attributes: dict[str, str]
+    references: dict[str, dict[str, str]]
+    ended_by: str | None = None  # "stop_contact" | "agent"
+    client_token: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatContact:
+    """A chat started with StartChatContact (an SMS contact for an agent), waiting for its flow to run."""
+
+    contact_id: str
+    flow_id: str
+    attributes: dict[str, str]
+    initial_message: str
+    display_name: str
+
+
 @dataclass(frozen=True)
 class SentText:
     message_id: str
@@ -267,10 +291,17 @@ class ConnectEmulator(ServiceEmulator):
     requests: dict[str, list[float]] = field(default_factory=dict)  # API -> when each admitted request came
     throttled: Counter[str] = field(default_factory=Counter)  # API -> requests answered 429
     _client_tokens: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, TaskContact] = field(default_factory=dict)  # by contact id
+    chats: list[ChatContact] = field(default_factory=list)  # started, waiting for the local runtime to run their flow
+    # Task contacts that ended and whose DISCONNECTED contact event the local runtime has yet to publish.
+    ended_tasks: list[str] = field(default_factory=list)
 
     OPERATIONS: ClassVar[dict[str, str]] = {
         "connect.GetContactAttributes": "get_contact_attributes",
         "connect.StartOutboundVoiceContact": "start_outbound_voice_contact",
+        "connect.StartTaskContact": "start_task_contact",
+        "connect.StopContact": "stop_contact",
+        "connect.StartChatContact": "start_chat_contact",
         "pinpoint-sms-voice-v2.SendTextMessage": "send_text_message",
     }
 
@@ -319,6 +350,79 @@ class ConnectEmulator(ServiceEmulator):
         if token:
             self._client_tokens[token] = call.contact_id
         return _ok(ContactId=call.contact_id)
+
+    def start_task_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """A task contact: the same ClientToken is the same task (Connect's idempotency, as for calls)."""
+        refused = self._over_quota("StartTaskContact")
+        if refused:
+            return refused
+        if not params.get("Name") or not (params.get("TaskTemplateId") or params.get("ContactFlowId")):
+            return _error(400, "InvalidRequestException", "a task needs a Name and a template or flow")
+        token = params.get("ClientToken")
+        if token and token in self._client_tokens:
+            return _ok(ContactId=self._client_tokens[token])
+        contact_id = f"task-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}"
+        self.tasks[contact_id] = TaskContact(
+            contact_id, params.get("TaskTemplateId") or params.get("ContactFlowId") or "", params["Name"],
+            dict(params.get("Attributes") or {}), {k: dict(v) for k, v in (params.get("References") or {}).items()},
+            client_token=token)
+        self.contact_attributes[contact_id] = dict(params.get("Attributes") or {})
+        if token:
+            self._client_tokens[token] = contact_id
+        return _ok(ContactId=contact_id, ContactArn=f"contact/{contact_id}")
+
+    def start_chat_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """A chat contact on a flow; the same ClientToken is the same contact. InitialMessage as Connect limits it."""
+        refused = self._over_quota("StartChatContact")
+        if refused:
+            return refused
+        content = (params.get("InitialMessage") or {}).get("Content", "")
+        if not params.get("ContactFlowId") or not (params.get("ParticipantDetails") or {}).get("DisplayName"):
+            return _error(400, "InvalidRequestException", "a chat needs a flow and a display name")
+        if not 1 <= len(content) <= 1024:
+            return _error(400, "InvalidRequestException", "InitialMessage.Content must be 1 to 1024 characters")
+        token = params.get("ClientToken")
+        if token and token in self._client_tokens:
+            return _ok(ContactId=self._client_tokens[token], ParticipantId="customer", ParticipantToken="local")
+        chat = ChatContact(f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
+                           params["ContactFlowId"], dict(params.get("Attributes") or {}), content,
+                           params["ParticipantDetails"]["DisplayName"])
+        self.chats.append(chat)
+        if token:
+            self._client_tokens[token] = chat.contact_id
+        return _ok(ContactId=chat.contact_id, ParticipantId="customer", ParticipantToken="local")
+
+    def take_chats(self) -> list[ChatContact]:
+        chats, self.chats = self.chats, []
+        return chats
+
+    def stop_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        refused = self._over_quota("StopContact")
+        if refused:
+            return refused
+        task = self.tasks.get(params.get("ContactId", ""))
+        if task is None or task.ended_by is not None:
+            return _error(400, "ContactNotFoundException", "the contact does not exist or has ended")
+        self.end_task(task.contact_id, "stop_contact")
+        return _ok()
+
+    def end_task(self, contact_id: str, by: str) -> TaskContact:
+        """End a task (StopContact, or an agent completing it); its DISCONNECTED event is then due."""
+        task = self.tasks[contact_id]
+        task.ended_by = by
+        self.ended_tasks.append(contact_id)
+        return task
+
+    def restore_task(self, task: TaskContact) -> None:
+        """A task kept from an earlier local run (callcenter/local_state.py)."""
+        self.tasks[task.contact_id] = task
+        self.contact_attributes[task.contact_id] = dict(task.attributes)
+        if task.client_token:
+            self._client_tokens[task.client_token] = task.contact_id
+
+    def take_ended_tasks(self) -> list[str]:
+        ended, self.ended_tasks = self.ended_tasks, []
+        return ended
 
     def send_text_message(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         text = SentText(f"sms-{uuid.uuid4()}", params.get("DestinationPhoneNumber", ""),

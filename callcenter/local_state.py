@@ -81,9 +81,28 @@ def read_state(path: Path) -> list[dict[str, Any]]:
     return items
 
 
-def write_state(path: Path, items: list[dict[str, Any]]) -> None:
-    document = {"format": STATE_FORMAT, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "tickets": sorted(items, key=lambda i: i["ticket_id"]["S"])}
+def read_section(path: Path, name: str) -> list[dict[str, Any]]:
+    """Another list kept in the state file beside the tickets (`ticket_tasks`, `connect_tasks`); [] if none.
+    Call after `read_state`, which checks the file is ours."""
+    if not path.exists():
+        return []
+    section = json.loads(path.read_text(encoding="utf-8")).get(name) or []
+    if not isinstance(section, list) or not all(isinstance(i, dict) for i in section):
+        raise StateFileError(f"{path}: {name!r} must be a list of objects; move it away to start afresh")
+    return section
+
+
+def write_state(path: Path, items: list[dict[str, Any]], sections: dict[str, list[dict[str, Any]]] | None = None
+                ) -> None:
+    # Sections this command does not write (another command's: `sms` keeps surveys, `tickets` tasks) stay.
+    kept: dict[str, Any] = {}
+    if path.exists():
+        with contextlib.suppress(OSError, ValueError):
+            previous = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(previous, dict):
+                kept = {k: v for k, v in previous.items() if k not in ("format", "saved_at", "tickets")}
+    document = {**kept, "format": STATE_FORMAT, "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "tickets": sorted(items, key=lambda i: i["ticket_id"]["S"]), **(sections or {})}
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
@@ -130,13 +149,93 @@ def restore(items: list[dict[str, Any]]) -> Restored:
     return restored
 
 
-def snapshot() -> list[dict[str, Any]]:
-    """Every item of the local tickets table, as a Scan returns it."""
+def snapshot(table: str | None = None) -> list[dict[str, Any]]:
+    """Every item of the local tickets table (or `table`), as a Scan returns it."""
     client = boto3.client("dynamodb", region_name=REGION)
     items: list[dict[str, Any]] = []
-    for page in client.get_paginator("scan").paginate(TableName=_tickets_table(), ConsistentRead=True):
+    for page in client.get_paginator("scan").paginate(TableName=table or _tickets_table(), ConsistentRead=True):
         items += page["Items"]
     return items
+
+
+# --- more than tickets: surveys answered by SMS, opt-outs, tasks --------------------------------------
+
+def _table_of(logical: str) -> str:
+    from functions.tables import TABLES
+
+    return str(TABLES[logical].model.Meta.table_name)
+
+
+#: The tables `callcenter sms` keeps beside the tickets (their items as a Scan returns them).
+SMS_TABLES = ("surveys", "followups")
+
+
+def table_sections(logicals: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    return {f"table:{logical}": snapshot(_table_of(logical)) for logical in logicals}
+
+
+def restore_table_sections(path: Path, logicals: tuple[str, ...]) -> int:
+    client = boto3.client("dynamodb", region_name=REGION)
+    count = 0
+    for logical in logicals:
+        for item in read_section(path, f"table:{logical}"):
+            client.put_item(TableName=_table_of(logical), Item=item)
+            count += 1
+    return count
+
+
+def opted_out_section() -> dict[str, list[dict[str, Any]]]:
+    """Customers opted out in the local profiles table (by STOP): re-applied over the profile file next run."""
+    items = snapshot(_profiles_table())
+    return {"opted_out": [{"customer_id": i["customer_id"]["S"]} for i in items
+                          if i.get("opted_out", {}).get("BOOL")]}
+
+
+def restore_opted_out(path: Path) -> int:
+    client = boto3.client("dynamodb", region_name=REGION)
+    restored = 0
+    for entry in read_section(path, "opted_out"):
+        try:
+            client.update_item(TableName=_profiles_table(), Key={"customer_id": {"S": str(entry["customer_id"])}},
+                               UpdateExpression="SET opted_out = :yes",
+                               ConditionExpression="attribute_exists(customer_id)",
+                               ExpressionAttributeValues={":yes": {"BOOL": True}})
+            restored += 1
+        except client.exceptions.ConditionalCheckFailedException:
+            continue  # no longer in the profile file
+    return restored
+
+
+# --- tickets as tasks: the ticket_tasks table and the Connect emulator's tasks -----------------------
+
+def _tasks_table() -> str:
+    from functions.tickets.task_store import TicketTaskItem
+
+    return TicketTaskItem.Meta.table_name
+
+
+def task_sections(connect: Any) -> dict[str, list[dict[str, Any]]]:
+    """What to keep of the tasks: the ticket_tasks items and the tasks the Connect emulator started."""
+    from dataclasses import asdict
+
+    return {"ticket_tasks": sorted(snapshot(_tasks_table()), key=lambda i: (i["ticket_id"]["S"], i["seq"]["N"])),
+            "connect_tasks": [asdict(task) for task in connect.tasks.values()]}
+
+
+def restore_tasks(path: Path, connect: Any) -> int:
+    """Put back the tasks an earlier run kept; the number of ticket task records."""
+    from callcenter.emulators import TaskContact
+
+    items = read_section(path, "ticket_tasks")
+    client = boto3.client("dynamodb", region_name=REGION)
+    for item in items:
+        client.put_item(TableName=_tasks_table(), Item=item)
+    for task in read_section(path, "connect_tasks"):
+        try:
+            connect.restore_task(TaskContact(**task))
+        except TypeError as exc:
+            raise StateFileError(f"{path}: a kept Connect task is unreadable ({exc}); move it away") from exc
+    return len(items)
 
 
 @contextlib.contextmanager

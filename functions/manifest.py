@@ -120,6 +120,10 @@ CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
     # The metric APIs have their own quota, shared with the supervisors' real-time and historical reports.
     "GetCurrentMetricData": ApiQuota(rate_per_second=5, burst=8),
     "GetMetricDataV2": ApiQuota(rate_per_second=5, burst=8),
+    "StartChatContact": ApiQuota(rate_per_second=5, burst=8),
+    # Tickets as tasks (ticket-tasks): the service API default; docs/capacity.md sizes them.
+    "StartTaskContact": ApiQuota(rate_per_second=2, burst=5),
+    "StopContact": ApiQuota(rate_per_second=2, burst=5),
 }
 
 
@@ -202,6 +206,18 @@ QUEUES: dict[str, QueueSpec] = {
             visibility_timeout_seconds=180,
         ),
         QueueSpec(
+            name="ticket-tasks",
+            description="Ticket changes that start or complete an Amazon Connect task, and ended task contacts",
+            env_var="TICKET_TASKS_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
+        QueueSpec(
+            name="sms-inbound",
+            description="SMS texted to the center's number (End User Messaging two-way SMS, through its SNS topic)",
+            env_var="SMS_INBOUND_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
+        QueueSpec(
             name="survey-requests",
             description="Disconnected contacts waiting for the survey dispatcher (and surveys delayed by quiet hours)",
             env_var="SURVEY_REQUESTS_QUEUE_URL",
@@ -236,6 +252,32 @@ EVENT_RULES: dict[str, EventRuleSpec] = {
             event_pattern={"source": [EVENT_BUS.source], "detail-type": ["SurveyLowScore"]},
             target_queue="survey-followups",
             bus="domain",
+        ),
+        EventRuleSpec(
+            name="ticket-escalated",
+            description="Escalations (published by ticket-events), each a task in the new team's queue",
+            event_pattern={"source": [EVENT_BUS.source], "detail-type": ["TicketEscalated"]},
+            target_queue="ticket-tasks",
+            bus="domain",
+        ),
+        EventRuleSpec(
+            name="ticket-task-changes",
+            description="Ticket changes that start a task (a follow-up opened) or complete one (resolved, closed), "
+                        "for ticket-tasks",
+            event_pattern={"source": [EVENT_BUS.source], "detail-type": ["TicketStatusChanged"],
+                           "detail": {"data": {"to_status": ["resolved", "closed", "open"]}}},
+            target_queue="ticket-tasks",
+            bus="domain",
+        ),
+        EventRuleSpec(
+            name="task-disconnected",
+            description="Amazon Connect task contacts that ended (an agent completed one), for ticket-tasks",
+            event_pattern={
+                "source": ["aws.connect"],
+                "detail-type": ["Amazon Connect Contact Event"],
+                "detail": {"eventType": ["DISCONNECTED"], "channel": ["TASK"]},
+            },
+            target_queue="ticket-tasks",
         ),
     )
 }
@@ -395,6 +437,50 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             tables_written=("tickets", "profiles"),  # profiles: only the open_tickets screen-pop entry
             wired_environment={"QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN"},
             environment=_powertools("survey-followup-tickets"),
+        ),
+        FunctionSpec(
+            name="ticket-tasks",
+            handler="functions.tickets.tasks_handler.lambda_handler",
+            description="Keeps tickets and Amazon Connect tasks in step: a task per escalation or follow-up, "
+                        "completed with its ticket, and the ticket resolved when an agent completes its task",
+            # Batches of 5: at 0.5/s per instance a batch waits at most 5 x 2 s for its tokens, inside 30 s.
+            source=SqsSource(queue="ticket-tasks", batch_size=5, maximum_concurrency=2),
+            timeout_seconds=30,
+            memory_mb=512,
+            tables_read=("tickets", "ticket_tasks", "profiles"),
+            tables_written=("tickets", "ticket_tasks", "profiles"),  # profiles: only the open_tickets entry
+            queues_sent=("ticket-tasks",),
+            connect_actions=("StartTaskContact", "StopContact"),
+            connect_rates={"StartTaskContact": 1.0, "StopContact": 1.0},
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "TASK_TEMPLATE_ID": "the task template tickets become tasks with (its flow queues them by team)",
+                "QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN",
+                "DESKTOP_ORIGIN": "the agent desktop's origin: the task's link back to its ticket",
+            },
+            environment=_powertools("ticket-tasks"),
+        ),
+        FunctionSpec(
+            name="sms-inbound",
+            handler="functions.sms.handler.lambda_handler",
+            description="An SMS to the center's number: STOP opts out, a survey reply is recorded once, anything "
+                        "else becomes an SMS contact routed like a chat",
+            source=SqsSource(queue="sms-inbound", batch_size=5, maximum_concurrency=2),
+            timeout_seconds=30,
+            memory_mb=512,
+            tables_read=("profiles", "surveys"),
+            tables_written=("profiles", "surveys", "followups"),  # profiles: only the opt-out
+            queues_sent=("sms-inbound",),
+            publishes_events=True,  # SurveyLowScore, as the survey flow's answers do
+            connect_actions=("StartChatContact",),
+            connect_rates={"StartChatContact": 1.0},
+            sends_sms=True,
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "SMS_FLOW_ID": "contact flow id of the SMS flow (an SMS contact for an agent)",
+                "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool replies are texted from",
+            },
+            environment=_powertools("sms-inbound"),
         ),
         FunctionSpec(
             name="caller-verification",

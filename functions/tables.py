@@ -19,6 +19,7 @@ from functions.storage.tables import bind_table_names, table_env_var
 from functions.surveys.store import FollowUpItem, SurveyItem
 from functions.tickets.notification_store import TicketNotificationItem
 from functions.tickets.store import TicketItem
+from functions.tickets.task_store import TicketTaskItem
 
 
 class TableSpec(msgspec.Struct, frozen=True):
@@ -40,6 +41,7 @@ TABLES: dict[str, TableSpec] = {spec.logical_name: spec for spec in (
     TableSpec("tickets", TicketItem),
     TableSpec("ticket_notifications", TicketNotificationItem),
     TableSpec("insights", InsightItem),
+    TableSpec("ticket_tasks", TicketTaskItem),
 )}
 
 

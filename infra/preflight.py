@@ -309,6 +309,12 @@ def _sms(client: ClientFor, identity: str) -> list[Finding]:
         if number.get("Status") != "ACTIVE":
             findings.append(_missing("SMS", f"origination number {number_id} is {number.get('Status')}: its "
                                      "registration (10DLC or toll-free verification in the US) is not complete"))
+        channel = str(number.get("TwoWayChannelArn") or "")
+        if not number.get("TwoWayEnabled") or not channel.endswith("-sms-inbound"):
+            findings.append(_missing("SMS", f"origination number {number_id} does not send inbound SMS to the "
+                                     "stack's topic: survey replies and STOP would not reach the center; enable "
+                                     "two-way SMS with the SmsInboundTopicArn output as its destination (README, "
+                                     "Deploying)"))
     return findings or [_ok("SMS", f"production tier; {number_id} is active")]
 
 

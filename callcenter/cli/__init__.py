@@ -10,6 +10,7 @@
   callcenter outreach --date 2026-12-01      one day of proactive outreach
   callcenter history --weeks 8 --calls-per-day 2000 --out DIR
                                              weeks of contact records (routing in memory, the queue model)
+  callcenter sms --from +12065550180 --text 4  a customer's SMS: STOP, a survey reply, or a contact for an agent
   callcenter tickets --agent ana --team billing list --team billing
                                              an agent's ticket work through the ticket API (create, list,
                                              show, update); tickets are kept in .callcenter/state.json
@@ -51,12 +52,13 @@ from callcenter.cli import (
     report,
     seed,
     simulate,
+    sms,
     staff,
     survey,
     tickets,
 )
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, tickets, flow, history, forecast, staff, erlang, report,
+COMMAND_GROUPS = (seed, call, simulate, survey, outreach, sms, tickets, flow, history, forecast, staff, erlang, report,
                   desktop, deploy)
 
 

@@ -94,6 +94,31 @@ def ticket_tables(ticket: dict[str, Any]) -> list[Any]:
     return [facts, history]
 
 
+def task_table(tasks: Sequence[dict[str, Any]]) -> Any:
+    """The ticket's Amazon Connect tasks (callcenter/ticket_tasks.py)."""
+    from rich.table import Table
+
+    table = Table(title=f"Amazon Connect tasks ({len(tasks)})")
+    for column in ("task", "team", "status", "history #", "reason"):
+        table.add_column(column)
+    for task in tasks:
+        table.add_row(task["task_contact_id"] or "-", task["team"], task["status"], str(task["history_entry"]),
+                      task["reason"] or "")
+    return table
+
+
+def _print_ticket(api: TicketApi, ticket: dict[str, Any], out: Any) -> None:
+    """The ticket's tables, then its tasks, after playing what AWS runs after a change (the stream, tasks)."""
+    from callcenter.ticket_tasks import sync_tasks, task_rows
+
+    sync_tasks(api.backend)
+    for table in ticket_tables(ticket):
+        out.print(table)
+    tasks = task_rows(ticket["ticket_id"])
+    if tasks:
+        out.print(task_table(tasks))
+
+
 # --- the commands ------------------------------------------------------------------------------------------
 
 def do_create(api: TicketApi, args: argparse.Namespace, out: Any) -> int:
@@ -105,8 +130,7 @@ def do_create(api: TicketApi, args: argparse.Namespace, out: Any) -> int:
         return _print_json(out, ticket)
     what = "Created" if created else f"Request {args.request_id} had already created"
     out.print(f"{what} ticket [bold]{ticket['ticket_id']}[/bold] (version {ticket['version']})")
-    for table in ticket_tables(ticket):
-        out.print(table)
+    _print_ticket(api, ticket, out)
     return 0
 
 
@@ -125,11 +149,33 @@ def do_list(api: TicketApi, args: argparse.Namespace, out: Any) -> int:
 
 
 def do_show(api: TicketApi, args: argparse.Namespace, out: Any) -> int:
+    from callcenter.ticket_tasks import task_rows
+
     ticket = api.get(args.ticket_id)
+    if args.json:  # the API's ticket, and its Amazon Connect tasks from the ticket_tasks table
+        return _print_json(out, {**ticket, "tasks": task_rows(ticket["ticket_id"])})
+    _print_ticket(api, ticket, out)
+    return 0
+
+
+def do_complete_task(api: TicketApi, args: argparse.Namespace, out: Any) -> int:
+    """An agent completes a task in Amazon Connect: the ticket it stands for is resolved."""
+    from callcenter.ticket_tasks import complete_task, task_rows
+    from functions.tickets.task_store import DynamoDBTaskStore
+
+    task = DynamoDBTaskStore().task_by_contact(args.task_id)
+    try:
+        complete_task(api.backend, args.task_id)
+    except (KeyError, ValueError) as exc:
+        raise SystemExit(f"callcenter tickets complete-task: {exc.args[0]}") from None
+    if task is None:
+        out.print(f"Task {args.task_id} completed; it stands for no ticket.")
+        return 0
+    ticket = api.get(task.ticket_id)
     if args.json:
-        return _print_json(out, ticket)
-    for table in ticket_tables(ticket):
-        out.print(table)
+        return _print_json(out, {**ticket, "tasks": task_rows(ticket["ticket_id"])})
+    out.print(f"Task {args.task_id} completed: ticket [bold]{ticket['ticket_id']}[/bold] is {ticket['status']}")
+    _print_ticket(api, ticket, out)
     return 0
 
 
@@ -179,8 +225,7 @@ def do_update(api: TicketApi, args: argparse.Namespace, out: Any) -> int:
         return _print_json(out, ticket)
     out.print(f"Ticket [bold]{ticket['ticket_id']}[/bold] is now {ticket['status']} in team {ticket['team']} "
               f"(version {ticket['version']})")
-    for table in ticket_tables(ticket):
-        out.print(table)
+    _print_ticket(api, ticket, out)
     return 0
 
 
@@ -199,6 +244,7 @@ ACTIONS: dict[str, tuple[Callable[[TicketApi, argparse.Namespace, Any], int], bo
     "list": (do_list, False),
     "show": (do_show, False),
     "update": (do_update, True),
+    "complete-task": (do_complete_task, True),
 }
 
 
@@ -208,13 +254,15 @@ def session(state: Path, profiles: Sequence[Any], agent: Agent, at: datetime | N
     """The local backend with the profiles and the saved tickets, as `agent`; the tickets saved afterwards
     (when `save`), also after a refused request: a change made before the refusal is kept."""
     from callcenter.backend import LocalBackend
-    from callcenter.local_state import locked, read_state, restore, snapshot, write_state
+    from callcenter.local_state import locked, read_state, restore, restore_tasks, snapshot, task_sections, write_state
+    from callcenter.ticket_tasks import sync_tasks
 
     with locked(state):
         items = read_state(state)
         with LocalBackend() as backend:
             backend.load_profiles(list(profiles))
             restored = restore(items)
+            restore_tasks(state, backend.connect)
             if restored.customers_missing:
                 warn.print(f"note: {len(restored.customers_missing)} customer(s) with saved tickets are not in the "
                            f"profile file: {', '.join(restored.customers_missing[:5])}")
@@ -222,9 +270,11 @@ def session(state: Path, profiles: Sequence[Any], agent: Agent, at: datetime | N
             try:
                 yield TicketApi(backend, agent)
             finally:
+                if save:  # what AWS runs after a change: ticket-events, then tasks (callcenter/ticket_tasks.py)
+                    sync_tasks(backend)
                 backend.now = None
                 if save:
-                    write_state(state, snapshot())
+                    write_state(state, snapshot(), task_sections(backend.connect))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -329,7 +379,7 @@ def add_parser(sub: Any) -> None:
                     "      --status in_progress --expected-version 1\n"
                     "  callcenter tickets --agent sue --supervisor list --overdue")
     _identity_options(tickets, after=False)
-    actions = tickets.add_subparsers(dest="tickets_command", metavar="{create,list,show,update}")
+    actions = tickets.add_subparsers(dest="tickets_command", metavar="{create,list,show,update,complete-task}")
 
     create = actions.add_parser("create", help="open a ticket")
     create.add_argument("--customer", required=True, metavar="ID", help="customer id, e.g. cust-ada")
@@ -367,6 +417,9 @@ def add_parser(sub: Any) -> None:
     update.add_argument("--priority", type=int, choices=PRIORITIES, help="new priority (with --escalate: raised to)")
     update.add_argument("--note", help="with --status: the change's note; otherwise added as a note")
     update.add_argument("--contact-id", metavar="ID", help="the call this change comes from")
-    for action in (create, listing, show, update):
+    complete = actions.add_parser(
+        "complete-task", help="an agent completes a ticket's Amazon Connect task (the ticket is then resolved)")
+    complete.add_argument("task_id", metavar="TASK", help="the task contact's id, as `show` lists it")
+    for action in (create, listing, show, update, complete):
         _identity_options(action, after=True)
     tickets.set_defaults(func=run, tickets_parser=tickets)

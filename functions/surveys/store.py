@@ -258,3 +258,37 @@ def get_followup(followup_id: str) -> FollowUp | None:
         return None
     except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
+
+
+# --- SMS survey replies (functions/surveys/sms_replies.py) ------------------------------------------
+
+def sms_surveys_of(customer_id: str, since: datetime, limit: int = 5) -> list[SurveyRecord]:
+    """The customer's SMS surveys created since `since`, newest first: one Query on `by_customer`."""
+    try:
+        return [to_record(item) for item in SurveyItem.by_customer.query(
+            customer_id, SurveyItem.created_at >= since, filter_condition=SurveyItem.channel == "sms",
+            scan_index_forward=False, limit=limit)]
+    except STORE_ERRORS as exc:
+        raise _unavailable(exc) from exc
+
+
+def record_resolution(survey: SurveyRecord, *, resolved: str, answered_at: datetime,
+                      followup: FollowUp | None) -> bool:
+    """Store the answer to the second question of an SMS survey, once: only if the survey is still as read
+    (answered, no resolution yet, same version); with its follow-up in the same transaction. False otherwise."""
+    item = to_item(survey, version=survey.version)
+    actions = [SurveyItem.resolved.set(resolved), SurveyItem.updated_at.set(answered_at)]
+    condition = (SurveyItem.status == SurveyStatus.ANSWERED.value) & SurveyItem.resolved.does_not_exist()
+    try:
+        if followup is None:
+            item.update(actions=actions, condition=condition)
+        else:
+            connection = SurveyItem._get_connection().connection
+            with TransactWrite(connection=connection) as transaction:
+                transaction.update(item, actions=actions, condition=condition)
+                transaction.save(followup_item(followup), condition=FollowUpItem.followup_id.does_not_exist())
+    except STORE_ERRORS as exc:
+        if condition_failed(exc):
+            return False
+        raise _unavailable(exc) from exc
+    return True

@@ -1,4 +1,5 @@
-"""Ticket events Lambda: the tickets table's stream in, one TicketStatusChanged per stored status change out.
+"""Ticket events Lambda: the tickets table's stream in, one TicketStatusChanged per stored status change out
+(and one TicketEscalated per escalation, for ticket-tasks: status_changes.escalation_events).
 
 Why the stream and not the API: a status change is announced if and only if it was stored. The writer
 cannot publish after its transaction (a crash in between loses the event) nor before (a refused write
@@ -26,7 +27,7 @@ from functions.common.batches import process_batch
 from functions.common.events import EventBridgePublisher, EventPublisher, EventPublishError
 from functions.common.observability import count_metric, logger, metrics
 from functions.manifest import EVENT_BUS
-from functions.tickets.status_changes import status_change_events
+from functions.tickets.status_changes import TICKET_ESCALATED, escalation_events, status_change_events
 from functions.tickets.store import TicketItem, to_ticket
 from functions.tickets.ticket import Ticket
 
@@ -64,7 +65,7 @@ def handle_record(publisher: EventPublisher, record: DynamoDBRecord) -> int:
                                                                "problem": str(exc)})
         count_metric("MalformedTicketStreamRecord")
         raise
-    events = status_change_events(old, new)
+    events = status_change_events(old, new) + escalation_events(old, new)
     if not events:
         return 0
     try:
@@ -76,8 +77,9 @@ def handle_record(publisher: EventPublisher, record: DynamoDBRecord) -> int:
         raise
     logger.info("ticket status changes published", extra={
         "sequence_number": sequence, "ticket_id": new.ticket_id,
-        "changes": [f"{e.data['seq']}:{e.data['from_status']}->{e.data['to_status']}" for e in events]})
-    count_metric("TicketStatusChangesPublished", value=len(events))
+        "changes": [f"{e.data['seq']}:{e.data.get('from_status')}->{e.data.get('to_status', e.name)}"
+                    for e in events]})
+    count_metric("TicketStatusChangesPublished", value=sum(e.name != TICKET_ESCALATED for e in events))
     return len(events)
 
 

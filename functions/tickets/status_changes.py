@@ -30,6 +30,9 @@ from functions.common.ticket_overview import Status
 from functions.tickets.ticket import ActorKind, HistoryEntry, Ticket
 
 TICKET_STATUS_CHANGED = "TicketStatusChanged"
+#: One per escalation, also one that does not change the status (escalated again, to a third team), which
+#: TicketStatusChanged does not announce. Data: {ticket_id, seq, team, at}; consumed by ticket-tasks.
+TICKET_ESCALATED = "TicketEscalated"
 DELAYED_NOTIFICATION = "delayed-ticket-notification"
 
 
@@ -84,6 +87,15 @@ def verified_change(ticket: Ticket | None, claimed: StatusChange) -> StatusChang
                 return None
             return change_of(ticket, entry)
     return None
+
+
+def escalation_events(old: Ticket | None, new: Ticket) -> list[DomainEvent]:
+    """The TicketEscalated events of one stored write: its new history entries that hand the ticket to a team."""
+    after = old.last_seq if old is not None else 0
+    return [DomainEvent(TICKET_ESCALATED, {"ticket_id": new.ticket_id, "seq": entry.seq,
+                                           "team": entry.team or new.team, "at": entry.at.astimezone(UTC).isoformat()},
+                        f"{new.ticket_id}#{entry.seq}")
+            for entry in new.history if entry.seq > after and entry.action == "escalated"]
 
 
 def status_change_events(old: Ticket | None, new: Ticket) -> list[DomainEvent]:

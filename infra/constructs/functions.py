@@ -85,6 +85,10 @@ CONNECT_ACTION_RESOURCES: dict[str, str | None] = {
     "UpdateContactAttributes": "contact",
     "DescribeContact": "contact",
     "StopContact": "contact",
+    # A task (from a task template) or a chat (on a flow) starts a contact that runs a flow: the statement names
+    # the contacts, contact flows and task templates of this instance only, whichever of them the action checks.
+    "StartTaskContact": "start",
+    "StartChatContact": "start",
     # The reference lists no resource type and no condition key for StartOutboundVoiceContact, so a
     # statement naming the contact, flow or queue ARNs would never match: it must be "*".
     "StartOutboundVoiceContact": None,
@@ -476,6 +480,16 @@ class Functions(Construct):
             role.add_to_policy(iam.PolicyStatement(
                 actions=[f"connect:{action}" for action in on_queues],
                 resources=[self.instance.arn, *self.instance.queue_arns]))
+        on_tasks = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] == "start")
+        if on_tasks:
+            task_resources = [f"{self.instance.arn}/{kind}/*" for kind in ("contact", "contact-flow", "task-template")]
+            role.add_to_policy(iam.PolicyStatement(
+                actions=[f"connect:{action}" for action in on_tasks], resources=task_resources))
+            for resource in task_resources:
+                acknowledge(role, f"IAM5[Resource::{nag_rendering(self, resource)}]",
+                            f"connect:{', connect:'.join(on_tasks)} creates contacts (which exist only at run time) "
+                            "that run this stack's flows (a task from its task template): every contact, flow and task "
+                            "template of this stack's Connect instance, and nothing else.")
         unscoped = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] is None)
         if on_contacts:
             contacts = f"{self.instance.arn}/contact/*"

@@ -102,6 +102,11 @@ ALARMED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     # UnverifiedTicketChanges: a TicketStatusChanged event the tickets table does not have (forged, or a bug).
     "ticket-notifier": (*per_value("TicketNotificationFailed", "channel", NOTIFICATION_CHANNELS),
                         *named("StaleClaimsTakenOver", "UnverifiedTicketChanges")),
+    # A task Connect refused (retried, then dead-lettered), or a start that crashed and was taken over.
+    "ticket-tasks": named("TicketTaskFailed", "StaleClaimsTakenOver"),
+    # An inbound SMS we cannot read (dead-lettered); an answer the customer was not texted; a low SMS survey
+    # score stored without its SurveyLowScore event.
+    "sms-inbound": named("MalformedInboundSms", "SmsRepliesNotSent", "SurveyEventPublishFailed"),
 }
 GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "routing": named("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),
@@ -121,6 +126,8 @@ GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     # An API Amazon Connect kept throttling: that minute's figures are missing (functions/metrics/handler.py).
     "queue-metrics": per_value("QueueMetricsThrottled", "api", ("GetCurrentMetricData", "GetMetricDataV2")),
     "ticket-api": named("TicketApi2xx", "TicketApi4xx", "TicketApi5xx"),
+    "ticket-tasks": named("TicketTaskMessages", "TicketTaskFailed", "TicketTasksDeferred"),
+    "sms-inbound": named("InboundSmsMessages", "MalformedInboundSms", "SmsRepliesNotSent", "SmsInboundDeferred"),
     "ticket-events": named("TicketStatusChangesPublished", "TicketEventsNotPublished", "MalformedTicketStreamRecord"),
     "ticket-notifier": (
         *named("TicketNotificationsDelayed", "TicketNotificationDuplicates", "MalformedTicketNotification"),

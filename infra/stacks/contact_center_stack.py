@@ -34,7 +34,9 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.phone_line import PhoneLine
 from infra.constructs.queue_metrics import QueueMetrics
+from infra.constructs.sms_inbound import SmsInbound
 from infra.constructs.tables import Tables
+from infra.constructs.task_template import TicketTaskTemplate
 from infra.context import VIP_LINE, PhoneNumberSpec
 from infra.naming import pascal
 from infra.retention import Retention
@@ -42,6 +44,8 @@ from infra.retention import Retention
 SURVEY_FLOW = "survey"  # infra/flows/survey.json: the flow the survey calls run
 OUTREACH_FLOW = "outreach"  # infra/flows/outreach.json: the flow the outreach calls run
 INBOUND_FLOW = "inbound"  # infra/flows/inbound.json: the flow the center's number answers with
+SMS_FLOW = "sms"  # infra/flows/sms.json: the flow an SMS contact for an agent runs (started by sms-inbound)
+TASK_FLOW = "task"  # infra/flows/task.json: the flow of the ticket task template (queues the task for its team)
 
 
 class ManifestError(ValueError):
@@ -130,6 +134,10 @@ class ContactCenterStack(cdk.Stack):
         # The domain bus takes events from the functions that publish them, and from no other principal.
         messaging.restrict_publishers([role.role_arn for role in functions.event_publishers.values()])
         functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW)})
+        task_template = TicketTaskTemplate(self, "TicketTasks", instance_arn=center.instance_arn,
+                                           flow_arn=flows.flow_arns[TASK_FLOW], name_suffix=center.name_suffix)
+        functions.wire({"TASK_TEMPLATE_ID": task_template.template_id, "SMS_FLOW_ID": flows.flow_id(SMS_FLOW)})
+        sms_in = SmsInbound(self, "SmsInbound", stage=stage, queue=messaging.queues["sms-inbound"])
         # The ticket teams are the routing policy's queues: one Cognito group per team.
         agents = AgentDirectory(self, "Agents", stage=stage, teams=list(policy.queues),
                                 deletion_protection=deletion_protection)
@@ -160,6 +168,8 @@ class ContactCenterStack(cdk.Stack):
         cdk.CfnOutput(self, "ContactRecordStreamArn", value=lake.stream.stream_arn,
                       description="The Kinesis stream Connect's contact records go to (the lake's source)")
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        cdk.CfnOutput(self, "SmsInboundTopicArn", value=sms_in.topic.topic_arn,
+                      description="Two-way SMS destination of the SMS origination identity (README, Deploying)")
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)
         for name, api in apis.apis.items():
             cdk.CfnOutput(self, f"{pascal(name)}ApiUrl", value=api.stage.url_for_path("/"),

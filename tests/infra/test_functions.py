@@ -298,6 +298,10 @@ def test_connect_is_used_only_on_the_instance_contacts(synthesized: Synthesized,
         for action in as_list(statement["Action"]):
             if CONNECT_ACTION_RESOURCES[action.removeprefix("connect:")] == "contact":
                 assert _resources(statement) == {f"<{instance}.Arn>/contact/*"}
+            elif CONNECT_ACTION_RESOURCES[action.removeprefix("connect:")] == "start":
+                # StartTaskContact, StartChatContact: this instance's contacts, flows and task templates only
+                assert _resources(statement) == {f"<{instance}.Arn>/{kind}/*"
+                                                  for kind in ("contact", "contact-flow", "task-template")}
             elif CONNECT_ACTION_RESOURCES[action.removeprefix("connect:")] == "queue":
                 # The metric APIs: the instance and each of the stack's queues by ARN, no wildcard
                 queues = {f"<{synthesized.logical_id(f'ContactCenter/Queue{pascal(q)}')}.QueueArn>"

@@ -37,7 +37,7 @@ def _quota(name: str, value: float) -> dict[str, Any]:
 
 def _answer(account: StubbedAccount, *, bootstrapped: bool = True, production: bool = True,
             sms_tier: str = "PRODUCTION", calls: float = 11000, attributes_rate: float = 350, concurrency: int = 1000,
-            stack_exists: bool = False) -> None:
+            stack_exists: bool = False, two_way: bool = True) -> None:
     account.stub("sts").add_response("get_caller_identity", {"Account": "111122223333"})
     if bootstrapped:
         account.stub("ssm").add_response("get_parameter", {"Parameter": {"Name": BOOTSTRAP_VERSION_PARAMETER,
@@ -55,7 +55,9 @@ def _answer(account: StubbedAccount, *, bootstrapped: bool = True, production: b
     sms.add_response("describe_phone_numbers", {"PhoneNumbers": [{
         "PhoneNumberArn": "arn:x", "PhoneNumber": "+18005550111", "Status": "ACTIVE", "IsoCountryCode": "US",
         "MessageType": "TRANSACTIONAL", "NumberCapabilities": ["SMS"], "NumberType": "TOLL_FREE",
-        "MonthlyLeasingPrice": "2", "TwoWayEnabled": False, "SelfManagedOptOutsEnabled": False,
+        "MonthlyLeasingPrice": "2", "TwoWayEnabled": two_way,
+        **({"TwoWayChannelArn": "arn:aws:sns:us-east-1:111122223333:callcenter-prod-sms-inbound"} if two_way else {}),
+        "SelfManagedOptOutsEnabled": False,
         "OptOutListName": "Default", "DeletionProtectionEnabled": False, "CreatedTimestamp": 0}]})
     account.stub("service-quotas").add_response("list_service_quotas", {"Quotas": [
         _quota("Concurrent active calls per instance", calls),
@@ -88,17 +90,18 @@ def test_each_missing_piece_is_named(tmp_path: Path) -> None:
     # Given a fresh account: not bootstrapped, SES and SMS in their sandboxes, default quotas, a small Lambda limit
     account = StubbedAccount()
     _answer(account, bootstrapped=False, production=False, sms_tier="SANDBOX", calls=10, attributes_rate=2,
-            concurrency=400, stack_exists=True)
+            concurrency=400, stack_exists=True, two_way=False)
     missing = _missing(account_findings(CONTEXT, _assembly(tmp_path), account.client, capacity=TARGETS))
     # Then every one of them is named
     assert any(m.startswith("bootstrap: account 111122223333 is not bootstrapped") for m in missing)
     assert any(m.startswith("e-mail: SES is in the sandbox") for m in missing)
     assert any(m.startswith("SMS: End User Messaging SMS is in the sandbox") for m in missing)
+    assert any(m.startswith("SMS: origination number") and "SmsInboundTopicArn" in m for m in missing)
     assert any("Concurrent active calls per instance is 10" in m and "11,000" in m for m in missing)
     assert any("GetContactAttributes API requests is 2" in m and "350" in m for m in missing)
     assert any(m.startswith("Lambda: the account's concurrency is 400") for m in missing)
     assert any(m.startswith("deletion protection: ContactCenter-prod exists") for m in missing)
-    assert len(missing) == 7
+    assert len(missing) == 8
 
 
 def test_a_pilot_sees_low_quotas_as_notes(tmp_path: Path) -> None:
