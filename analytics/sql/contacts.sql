@@ -10,8 +10,9 @@
 -- calls (StartOutboundVoiceContact: InitiationMethod API, marked by their attributes) are reported apart.
 --
 -- channel_key: the channel the report breaks figures down by: Connect's Channel (VOICE, CHAT, TASK, EMAIL),
--- except that an SMS conversation, which Connect carries as a CHAT with the segment attribute
--- connect:Subtype = connect:SMS, is 'SMS'.
+-- except that an SMS conversation is 'SMS': a CHAT with the segment attribute connect:Subtype = connect:SMS (a
+-- number in Connect's SMS channel), or one our sms-inbound function started for a text (contact attribute
+-- channel_subtype = 'sms', functions/sms/handler.py).
 --
 -- A contact is attributed to the half hour it entered the queue (Connect's "contacts queued" uses the
 -- enqueue timestamp), or it started if it never queued. The half hour is the UTC instant floored to 1,800 s:
@@ -24,7 +25,8 @@ WITH versions AS (
         r.contactid AS contact_id,
         r.lastupdatetimestamp AS last_update,
         r.channel AS channel,
-        r.segmentattributes['connect:Subtype'].valuestring AS subtype,
+        COALESCE(r.segmentattributes['connect:Subtype'].valuestring,
+                 CASE WHEN r.attributes['channel_subtype'] = 'sms' THEN 'connect:SMS' END) AS subtype,
         r.initiationmethod AS initiation_method,
         r.attributes['call_type'] AS call_type,
         r.attributes['survey_contact_id'] AS survey_contact_id,

@@ -245,6 +245,8 @@ def test_channels_break_chat_sms_and_tasks_apart(tmp_path):
             customer="+15550003"),
         ctr("sms-survey-reply", method="INBOUND", channel="CHAT", subtype="connect:SMS", queue=None,
             reason="CONTACT_FLOW_DISCONNECT", customer="+15550004"),
+        ctr("sms-by-our-inbox", method="API", channel="CHAT", wait=5, agent="ana", talk=100, customer="+15550008",
+            attributes={"channel_subtype": "sms", "call_type": "sms", "reason": "DEFAULT"}),
         ctr("task-1", method="API", channel="TASK", queue="billing", wait=600, agent="cy", talk=900, acw=60,
             reason="AGENT_DISCONNECT"),
         ctr("survey-call", method="API", queue=None, customer="+15550002", attributes={"call_type": "survey"}),
@@ -253,18 +255,18 @@ def test_channels_break_chat_sms_and_tasks_apart(tmp_path):
     report = report_of(tmp_path)
     channels = report["channels"]
     assert {k: channels[k]["contacts"] for k in ("VOICE", "CHAT", "SMS", "TASK")} == \
-        {"VOICE": 1, "CHAT": 2, "SMS": 2, "TASK": 1}
+        {"VOICE": 1, "CHAT": 2, "SMS": 3, "TASK": 1}
     chat = channels["CHAT"]
     assert (chat["contacts_offered"], chat["contacts_handled"], chat["contacts_abandoned"]) == (2, 1, 1)
     assert chat["abandonment_rate"] == pytest.approx(1 / 2)
     assert chat["asa_seconds"] == 30 and chat["aht_seconds"] == 400
     assert chat["longest_wait_seconds"] == 50
     sms = channels["SMS"]
-    assert sms["self_served"] == 1 and sms["contacts_offered"] == 1 and sms["aht_seconds"] == 600
+    assert sms["self_served"] == 1 and sms["contacts_offered"] == 2 and sms["aht_seconds"] == 350
     assert sms["queues"]["not queued"]["contacts"] == 1
     task = channels["TASK"]
     assert task["queues"]["billing"]["contacts_handled"] == 1 and task["aht_seconds"] == 960
     assert task["service_level"] == 0  # 600 s against billing's 20 s threshold
     # The queue figures count every channel's queued contacts, as Connect's queue metrics do.
-    assert report["queues"]["general"]["contacts_offered"] == 4
+    assert report["queues"]["general"]["contacts_offered"] == 5
     assert report["queues"]["billing"]["contacts_offered"] == 1
