@@ -45,6 +45,8 @@ INSTANCE_ID = "local-instance"
 INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE_ID}"
 LOCAL_EVENT_BUS = "callcenter-local"
 SMS_ORIGINATION = "+18005550111"
+#: The topic SMS conversations' chats are streamed to (the Connect emulator hands its items to `sms-chat-stream`).
+CHAT_STREAM_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:callcenter-local-sms-chat-stream"
 EMAIL_FROM = "updates@callcenter.example"  # verified in moto's SES when the backend starts
 FAULT_KINDS = ("error", "timeout", "throttle")
 
@@ -238,6 +240,7 @@ class LocalBackend:
             "EMAIL_FROM_IDENTITY": EMAIL_FROM,
             "TASK_TEMPLATE_ID": "ticket-task",
             "SMS_FLOW_ID": "sms",
+            "CHAT_STREAM_TOPIC_ARN": CHAT_STREAM_TOPIC,
             "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
         }
 

@@ -172,6 +172,15 @@ class ChatContact:
     display_name: str
 
 
+@dataclass
+class StreamedChat:
+    """A chat contact whose messages and events Connect streams (StartContactStreaming) to a topic."""
+
+    contact_id: str
+    topic_arn: str
+    ended: bool = False
+
+
 @dataclass(frozen=True)
 class SentText:
     message_id: str
@@ -291,10 +300,15 @@ class ConnectEmulator(ServiceEmulator):
     requests: dict[str, list[float]] = field(default_factory=dict)  # API -> when each admitted request came
     throttled: Counter[str] = field(default_factory=Counter)  # API -> requests answered 429
     _client_tokens: dict[str, str] = field(default_factory=dict)
+    _posted: int = 0
     tasks: dict[str, TaskContact] = field(default_factory=dict)  # by contact id
     chats: list[ChatContact] = field(default_factory=list)  # started, waiting for the local runtime to run their flow
     # Task contacts that ended and whose DISCONNECTED contact event the local runtime has yet to publish.
     ended_tasks: list[str] = field(default_factory=list)
+    streamed: dict[str, StreamedChat] = field(default_factory=dict)  # chats streamed to a topic, by contact id
+    # Items streamed chats published (SNS's envelope, as the sms-chat-stream queue receives it), not yet delivered.
+    stream_items: list[str] = field(default_factory=list)
+    chat_messages: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # contact -> (role, text)
 
     OPERATIONS: ClassVar[dict[str, str]] = {
         "connect.GetContactAttributes": "get_contact_attributes",
@@ -303,6 +317,9 @@ class ConnectEmulator(ServiceEmulator):
         "connect.StopContact": "stop_contact",
         "connect.StartChatContact": "start_chat_contact",
         "pinpoint-sms-voice-v2.SendTextMessage": "send_text_message",
+        "connect.StartContactStreaming": "start_contact_streaming",
+        "connectparticipant.CreateParticipantConnection": "create_participant_connection",
+        "connectparticipant.SendMessage": "send_participant_message",
     }
 
     def enforce(self, quotas: dict[str, tuple[float, int]], clock: Callable[[], float]) -> None:
@@ -383,14 +400,81 @@ class ConnectEmulator(ServiceEmulator):
             return _error(400, "InvalidRequestException", "InitialMessage.Content must be 1 to 1024 characters")
         token = params.get("ClientToken")
         if token and token in self._client_tokens:
-            return _ok(ContactId=self._client_tokens[token], ParticipantId="customer", ParticipantToken="local")
+            contact_id = self._client_tokens[token]
+            return _ok(ContactId=contact_id, ParticipantId="customer", ParticipantToken=f"participant:{contact_id}")
         chat = ChatContact(f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
                            params["ContactFlowId"], dict(params.get("Attributes") or {}), content,
                            params["ParticipantDetails"]["DisplayName"])
         self.chats.append(chat)
+        self.chat_messages.setdefault(chat.contact_id, []).append(("CUSTOMER", content))
         if token:
             self._client_tokens[token] = chat.contact_id
-        return _ok(ContactId=chat.contact_id, ParticipantId="customer", ParticipantToken="local")
+        return _ok(ContactId=chat.contact_id, ParticipantId="customer",
+                   ParticipantToken=f"participant:{chat.contact_id}")
+
+    # --- chat streaming and the customer's participant connection (the SMS bridge) -------------------------
+
+    def start_contact_streaming(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        refused = self._over_quota("StartContactStreaming")
+        if refused:
+            return refused
+        contact_id = params.get("ContactId", "")
+        topic = (params.get("ChatStreamingConfiguration") or {}).get("StreamingEndpointArn", "")
+        if contact_id not in self.chat_messages or not topic:
+            return _error(400, "InvalidRequestException", "no such chat contact, or no streaming endpoint")
+        self.streamed.setdefault(contact_id, StreamedChat(contact_id, topic))
+        return _ok(StreamingId=f"stream-{contact_id}")
+
+    def create_participant_connection(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """The connection token of the participant token's chat (the tokens say which contact: locally only)."""
+        contact_id = str(params.get("ParticipantToken", "")).removeprefix("participant:")
+        if contact_id not in self.chat_messages or "CONNECTION_CREDENTIALS" not in (params.get("Type") or []):
+            return _error(403, "AccessDeniedException", "invalid participant token")
+        return _ok(ConnectionCredentials={"ConnectionToken": f"connection:{contact_id}"})
+
+    def send_participant_message(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """The customer's message into their chat; the same ClientToken is the same message. An ended chat (or an
+        unknown token) answers AccessDeniedException, as the participant service does for a dead connection."""
+        contact_id = str(params.get("ConnectionToken", "")).removeprefix("connection:")
+        stream = self.streamed.get(contact_id)
+        if contact_id not in self.chat_messages or (stream is not None and stream.ended):
+            return _error(403, "AccessDeniedException", "the connection is no longer valid")
+        content = params.get("Content", "")
+        if not 1 <= len(content) <= 1024:
+            return _error(400, "ValidationException", "Content must be 1 to 1024 characters")
+        token = params.get("ClientToken")
+        key = f"message:{token}"
+        if token and key in self._client_tokens:
+            return _ok(Id=self._client_tokens[key])
+        message_id = self.post_chat_item(contact_id, "CUSTOMER", content)
+        if token:
+            self._client_tokens[key] = message_id
+        return _ok(Id=message_id)
+
+    def post_chat_item(self, contact_id: str, role: str, content: str | None, *, item_type: str = "MESSAGE",
+                       content_type: str = "text/plain", visibility: str = "ALL") -> str:
+        """A message (or an event) in a chat, published on its stream if it is streamed; the item's id."""
+        item_id = f"item-{uuid.uuid5(uuid.NAMESPACE_URL, f'{contact_id}:{self._posted}')}"
+        self._posted += 1
+        if item_type == "MESSAGE":
+            self.chat_messages.setdefault(contact_id, []).append((role, content or ""))
+        stream = self.streamed.get(contact_id)
+        if stream is not None and not stream.ended:
+            self.stream_items.append(stream_envelope(stream.topic_arn, {
+                "Id": item_id, "Type": item_type, "ContentType": content_type, "Content": content,
+                "ParticipantRole": role, "ContactId": contact_id, "InitialContactId": contact_id}, visibility))
+        return item_id
+
+    def end_chat(self, contact_id: str) -> None:
+        """The chat ends (the agent disconnected): its chat.ended event is streamed, then nothing more."""
+        self.post_chat_item(contact_id, "SYSTEM", None, item_type="EVENT",
+                            content_type="application/vnd.amazonaws.connect.event.chat.ended")
+        if contact_id in self.streamed:
+            self.streamed[contact_id].ended = True
+
+    def take_stream_items(self) -> list[str]:
+        items, self.stream_items = self.stream_items, []
+        return items
 
     def take_chats(self) -> list[ChatContact]:
         chats, self.chats = self.chats, []
@@ -433,6 +517,17 @@ class ConnectEmulator(ServiceEmulator):
     def take_outbound_calls(self) -> list[OutboundCall]:
         calls, self.outbound_calls = self.outbound_calls, []
         return calls
+
+
+def stream_envelope(topic_arn: str, item: dict[str, Any], visibility: str = "ALL") -> str:
+    """A streamed chat item as SNS delivers it to a queue (not raw): the envelope with the message attributes."""
+    names = ("InitialContactId", "ContactId", "ParticipantRole", "Type", "ContentType")
+    attributes = {name: {"Type": "String", "Value": str(item[name])} for name in names if item.get(name)}
+    attributes["MessageVisibility"] = {"Type": "String", "Value": visibility}
+    message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, str(item["Id"])))
+    return json.dumps({"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn,
+                       "Message": json.dumps(item, ensure_ascii=False), "MessageAttributes": attributes},
+                      ensure_ascii=False)
 
 
 @dataclass(frozen=True)

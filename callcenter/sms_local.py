@@ -7,6 +7,10 @@ message again), runs the chats the function started through infra/flows/sms.json
 StartChatContact gave), then what AWS runs after: survey follow-ups to tickets, tickets to tasks. What was texted
 back to the sender is read from the Connect/SMS emulator.
 
+SMS conversations (functions/sms/conversations.py): the emulator streams the chats sms-inbound started; what they
+publish (the customer's forwarded texts, an agent's reply `agent_reply`, the chat's end `end_chat`) goes to the
+`sms-chat-stream` queue as SNS would deliver it, and the real sms-chat-replies function texts the agent's replies.
+
 `send_sms_survey` ends an answered call by the customer and runs the survey dispatcher, which texts the survey
 when the customer prefers SMS (or calls them: then no SMS survey waits for a reply).
 """
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from callcenter.backend import INSTANCE_ARN, SMS_ORIGINATION, LocalBackend, local_client
+from callcenter.backend import CHAT_STREAM_TOPIC, INSTANCE_ARN, SMS_ORIGINATION, LocalBackend, local_client
 from callcenter.calls import local_flow, run_flow_at
 from flowlang.simulator import CallResult, ContactStart
 
@@ -37,11 +41,12 @@ class SmsRun:
     contacts: list[tuple[str, CallResult]] = field(default_factory=list)  # the SMS contacts' ids and flow runs
     first_messages: list[str] = field(default_factory=list)  # each SMS contact's first chat message, as started
     failed: int = 0  # deliveries the function reported as failed (retried by SQS)
+    stream_reasons: list[str] = field(default_factory=list)  # sms-chat-replies' reason per streamed chat item
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.sender, "deliveries": self.deliveries, "reasons": self.reasons,
                 "survey_reasons": self.survey_reasons, "replies": self.replies, "failed_deliveries": self.failed,
-                "first_messages": self.first_messages,
+                "first_messages": self.first_messages, "stream_reasons": self.stream_reasons,
                 "contacts": [{"contact_id": contact_id, **result.to_json()} for contact_id, result in self.contacts]}
 
 
@@ -79,8 +84,10 @@ def receive_sms(backend: LocalBackend, sender: str, text: str, at: datetime, *, 
             run.failed += report.failed
         deliver(backend, "survey-followups")
         sync_tasks(backend)
+        deliver_chat_stream(backend)
     finally:
         backend.now = None
+    run.stream_reasons = _counted(backend, metrics_before, "SmsChatReplies")
     run.reasons = _counted(backend, metrics_before, "InboundSms")
     run.survey_reasons = _counted(backend, metrics_before, "SmsSurveyReplies")
     run.replies = [t.body for t in backend.connect.texts[texts_before:] if t.destination == sender]
@@ -91,6 +98,58 @@ def receive_sms(backend: LocalBackend, sender: str, text: str, at: datetime, *, 
         run.first_messages.append(chat.initial_message)
         run.contacts.append((chat.contact_id, run_flow_at(backend, local_flow(SMS_FLOW), start, [], SMS_FLOW)))
     return run
+
+
+def deliver_chat_stream(backend: LocalBackend, *, deliveries: int = 1) -> int:
+    """What streamed chats published since the last call, onto `sms-chat-stream` (each item `deliveries` times:
+    SNS delivers at least once), and through sms-chat-replies; the number of failed deliveries."""
+    from callcenter.event_sources import deliver
+
+    sqs = local_client("sqs")
+    for body in backend.connect.take_stream_items():
+        for _ in range(deliveries):
+            sqs.send_message(QueueUrl=backend.queue_urls["sms-chat-stream"], MessageBody=body)
+    return deliver(backend, "sms-chat-stream").failed
+
+
+@dataclass
+class ChatReplyRun:
+    contact_id: str
+    stream_reasons: list[str]  # sms-chat-replies' reason per streamed item delivered
+    texts: list[tuple[str, str]]  # (destination, body) texted meanwhile
+    failed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"contact_id": self.contact_id, "stream_reasons": self.stream_reasons, "failed_deliveries": self.failed,
+                "texted": [{"to": to, "body": body} for to, body in self.texts]}
+
+
+def _streamed(backend: LocalBackend, contact_id: str, at: datetime, deliveries: int, post: Any) -> ChatReplyRun:
+    texts_before = len(backend.connect.texts)
+    metrics_before = Counter(backend.metrics)
+    backend.now = at
+    try:
+        post()
+        failed = deliver_chat_stream(backend, deliveries=deliveries)
+    finally:
+        backend.now = None
+    return ChatReplyRun(contact_id, _counted(backend, metrics_before, "SmsChatReplies"),
+                        [(t.destination, t.body) for t in backend.connect.texts[texts_before:]], failed)
+
+
+def agent_reply(backend: LocalBackend, contact_id: str, text: str, at: datetime, *, deliveries: int = 1,
+                role: str = "AGENT") -> ChatReplyRun:
+    """An agent's message in the chat `contact_id`, streamed (`deliveries` times) and texted to the customer."""
+    if not backend.connect.streamed.get(contact_id):
+        backend.connect.start_contact_streaming({"ContactId": contact_id, "ChatStreamingConfiguration": {
+            "StreamingEndpointArn": CHAT_STREAM_TOPIC}})  # a chat of an earlier local run: streamed again
+    return _streamed(backend, contact_id, at, deliveries,
+                     lambda: backend.connect.post_chat_item(contact_id, role, text))
+
+
+def end_chat(backend: LocalBackend, contact_id: str, at: datetime) -> ChatReplyRun:
+    """The agent ends the chat: its chat.ended event closes the SMS conversation."""
+    return _streamed(backend, contact_id, at, 1, lambda: backend.connect.end_chat(contact_id))
 
 
 def send_sms_survey(backend: LocalBackend, sender: str, at: datetime) -> str:

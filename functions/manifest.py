@@ -124,6 +124,15 @@ CONNECT_API_QUOTAS: dict[str, ApiQuota] = {
     # Tickets as tasks (ticket-tasks): the service API default; docs/capacity.md sizes them.
     "StartTaskContact": ApiQuota(rate_per_second=2, burst=5),
     "StopContact": ApiQuota(rate_per_second=2, burst=5),
+    # SMS conversations (sms-inbound): chat message streaming to our topic; Service Quotas L-93412F17.
+    "StartContactStreaming": ApiQuota(rate_per_second=5, burst=8),
+}
+
+#: The Amazon Connect Participant Service's defaults (its own quotas, per account and Region; authorized by
+#: participant and connection tokens, not IAM). docs/capacity.md says where the figures come from.
+PARTICIPANT_API_QUOTAS: dict[str, ApiQuota] = {
+    "CreateParticipantConnection": ApiQuota(rate_per_second=6, burst=9),
+    "SendMessage": ApiQuota(rate_per_second=10, burst=15),
 }
 
 
@@ -162,6 +171,9 @@ class FunctionSpec(msgspec.Struct, frozen=True):
     # instance paces itself at share / maximum_concurrency (functions/common/pacing.py).
     connect_rates: dict[str, float] = field(default_factory=dict)
     connect_max_wait_seconds: float = 5.0  # longer than this for a token: the message is deferred instead
+    # This function's share of each Participant Service API's quota (PARTICIPANT_API_QUOTAS), paced the same way;
+    # no IAM permission goes with it (the participant's tokens authorize those calls).
+    participant_rates: dict[str, float] = field(default_factory=dict)
     sends_sms: bool = False  # AWS End User Messaging SMS (sms-voice:SendTextMessage)
     sends_email: bool = False  # Amazon SES v2 SendEmail from the configured identity only
     # Environment variables whose values the deployment supplies: name -> what it carries.
@@ -215,6 +227,12 @@ QUEUES: dict[str, QueueSpec] = {
             name="sms-inbound",
             description="SMS texted to the center's number (End User Messaging two-way SMS, through its SNS topic)",
             env_var="SMS_INBOUND_QUEUE_URL",
+            visibility_timeout_seconds=180,
+        ),
+        QueueSpec(
+            name="sms-chat-stream",
+            description="Messages and events of SMS conversations' chats, streamed by Amazon Connect to our topic",
+            env_var="SMS_CHAT_STREAM_QUEUE_URL",
             visibility_timeout_seconds=180,
         ),
         QueueSpec(
@@ -464,23 +482,44 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="sms-inbound",
             handler="functions.sms.handler.lambda_handler",
             description="An SMS to the center's number: STOP opts out, a survey reply is recorded once, anything "
-                        "else becomes an SMS contact routed like a chat",
+                        "else goes into the sender's open SMS conversation or becomes an SMS contact routed like a "
+                        "chat",
+            # Batches of 5: a new conversation takes a token of each of four APIs at 0.5/s per instance, so a batch
+            # waits at most 5 x 2 s + a few seconds for its tokens, inside 30 s (longer waits are deferred).
             source=SqsSource(queue="sms-inbound", batch_size=5, maximum_concurrency=2),
             timeout_seconds=30,
             memory_mb=512,
-            tables_read=("profiles", "surveys"),
-            tables_written=("profiles", "surveys", "followups"),  # profiles: only the opt-out
+            tables_read=("profiles", "surveys", "sms_conversations"),
+            tables_written=("profiles", "surveys", "followups", "sms_conversations"),  # profiles: only the opt-out
             queues_sent=("sms-inbound",),
             publishes_events=True,  # SurveyLowScore, as the survey flow's answers do
-            connect_actions=("StartChatContact",),
-            connect_rates={"StartChatContact": 1.0},
+            connect_actions=("StartChatContact", "StartContactStreaming"),
+            connect_rates={"StartChatContact": 1.0, "StartContactStreaming": 1.0},
+            participant_rates={"CreateParticipantConnection": 1.0, "SendMessage": 1.0},
             sends_sms=True,
             wired_environment={
                 "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
                 "SMS_FLOW_ID": "contact flow id of the SMS flow (an SMS contact for an agent)",
                 "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool replies are texted from",
+                "CHAT_STREAM_TOPIC_ARN": "the SNS topic SMS conversations' chats are streamed to",
             },
             environment=_powertools("sms-inbound"),
+        ),
+        FunctionSpec(
+            name="sms-chat-replies",
+            handler="functions.sms.replies_handler.lambda_handler",
+            description="Texts an agent's chat replies in SMS conversations to the customer, once each; the chat's "
+                        "end closes the conversation",
+            source=SqsSource(queue="sms-chat-stream", batch_size=10),
+            timeout_seconds=30,
+            memory_mb=256,
+            tables_read=("sms_conversations",),
+            tables_written=("sms_conversations",),
+            sends_sms=True,
+            wired_environment={
+                "SMS_ORIGINATION_IDENTITY": "End User Messaging phone number/pool replies are texted from",
+            },
+            environment=_powertools("sms-chat-replies"),
         ),
         FunctionSpec(
             name="caller-verification",

@@ -15,6 +15,7 @@ from pynamodb.models import Model
 from functions.insights.store import InsightItem
 from functions.outreach.store import ContactCapItem, OutreachItem
 from functions.profiles.store import ProfileItem
+from functions.sms.conversation_store import SmsConversationItem
 from functions.storage.tables import bind_table_names, table_env_var
 from functions.surveys.store import FollowUpItem, SurveyItem
 from functions.tickets.notification_store import TicketNotificationItem
@@ -42,6 +43,7 @@ TABLES: dict[str, TableSpec] = {spec.logical_name: spec for spec in (
     TableSpec("ticket_notifications", TicketNotificationItem),
     TableSpec("insights", InsightItem),
     TableSpec("ticket_tasks", TicketTaskItem),
+    TableSpec("sms_conversations", SmsConversationItem),
 )}
 
 

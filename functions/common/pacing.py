@@ -116,7 +116,7 @@ def per_instance_rate(spec: FunctionSpec, action: str) -> float:
     """The requests/s one instance of `spec` may make to `action`: its share over its maximum concurrency."""
     from functions.manifest import RateSource, SqsSource
 
-    share = spec.connect_rates.get(action)
+    share = spec.connect_rates.get(action, spec.participant_rates.get(action))
     source = spec.source
     if share is None or not isinstance(source, SqsSource | RateSource) or not source.maximum_concurrency:
         raise ValueError(f"function {spec.name!r} has no pace for connect:{action} (connect_rates and the "
@@ -128,7 +128,7 @@ def connect_budget_problems() -> list[str]:
     """What is wrong with the manifest's Connect budget (functions.manifest.check_manifest lists it): every
     caller has a share of each action it calls and a concurrency cap to divide it by; the shares of an action
     add up to its quota at most, and the callers' instances (a token each at most) to its burst."""
-    from functions.manifest import CONNECT_API_QUOTAS, FUNCTIONS, RateSource, SqsSource
+    from functions.manifest import CONNECT_API_QUOTAS, FUNCTIONS, PARTICIPANT_API_QUOTAS, RateSource, SqsSource
 
     problems = []
     used: dict[str, float] = {}
@@ -152,6 +152,18 @@ def connect_budget_problems() -> list[str]:
                 problems.append(f"function {spec.name!r}: its share of connect:{action} must be positive")
             used[action] = used.get(action, 0.0) + share
             tokens[action] = tokens.get(action, 0) + (source.maximum_concurrency or 0)
+    participant_used: dict[str, float] = {}
+    for spec in FUNCTIONS.values():  # the Participant Service's own quotas, paced the same way
+        for action, share in spec.participant_rates.items():
+            if action not in PARTICIPANT_API_QUOTAS or share <= 0 or not isinstance(spec.source, SqsSource) or (
+                    spec.source.maximum_concurrency or 0) < 2:
+                problems.append(f"function {spec.name!r}: participant {action} needs a declared quota, a positive "
+                                "share and an SQS source with a maximum_concurrency (2 or more)")
+                continue
+            participant_used[action] = participant_used.get(action, 0.0) + share
+    for action, total in participant_used.items():
+        if total > PARTICIPANT_API_QUOTAS[action].rate_per_second:
+            problems.append(f"the shares of participant {action} add up to {total:g}/s, above its quota")
     for action, total in used.items():
         quota = CONNECT_API_QUOTAS[action]
         if total > quota.rate_per_second:

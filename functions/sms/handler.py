@@ -1,9 +1,11 @@
 """SMS inbound Lambda: consumes `sms-inbound` (End User Messaging two-way SMS, through its SNS topic; batches,
-partial batch failures). Thin: parse (inbound.py), decide (inbox.py: STOP, a survey reply, or a contact for an
-agent), text the answer back from the center's number, log and count.
+partial batch failures). Thin: parse (inbound.py), decide (inbox.py: STOP, a survey reply, or a text for an
+agent: into the sender's open conversation or a new chat contact, conversations.py), text the answer back from
+the center's number, log and count.
 
 Failures: a body that is not an inbound SMS fails its record (retried, then the dead-letter queue, which keeps
-it). DynamoDB or Connect unavailable fails it too (retried). StartChatContact paced or throttled: the message
+it). DynamoDB or Connect unavailable fails it too (retried). StartChatContact, StartContactStreaming,
+CreateParticipantConnection or SendMessage paced or throttled: the message
 goes back on the queue as a new, delayed message (SmsInboundDeferred), never towards the DLQ. A reply that
 cannot be texted is logged and counted (SmsRepliesNotSent), the message is done: what it asked is recorded, and
 texting again on a redelivery could answer twice. Logs carry message ids, reasons and the masked sender, never
@@ -18,22 +20,25 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.common.aws import aws_client, error_code, resource_id
+from functions.common.aws import aws_client
 from functions.common.batches import process_batch
 from functions.common.clock import utc_now
 from functions.common.events import EventBridgePublisher
 from functions.common.observability import count_metric, describe_error, logger, metrics
-from functions.common.outbound import CONNECT, ChannelFailure, TextSender
-from functions.common.pacing import THROTTLING_CODES, PacingDeferred, TokenBucket, deferral_seconds, pacer
+from functions.common.outbound import ChannelFailure, TextSender
+from functions.common.pacing import THROTTLING_CODES, deferral_seconds, pacer
 from functions.common.phone import mask_phone
 from functions.common.settings import ClientBounds, optional_env, require_env
 from functions.manifest import EVENT_BUS, QUEUES
 from functions.outreach import store as outreach_store
 from functions.profiles import store as profiles
+from functions.sms import conversation_store
+from functions.sms.connect_chat import ChatStartFailed, ConnectSmsChats
+from functions.sms.conversation_store import SmsConversationItem
+from functions.sms.conversations import SmsConversations
 from functions.sms.inbound import InboundSms, MalformedSms, parse_inbound
-from functions.sms.inbox import ChatStart, SmsInbox, SmsResult
+from functions.sms.inbox import SmsInbox, SmsResult
 from functions.storage.tables import configure_data_access
 from functions.surveys import store as survey_store
 from functions.surveys.policy import load_survey_policy
@@ -44,43 +49,8 @@ from functions.surveys.store import FollowUpItem, SurveyItem
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 SMS_FUNCTION = "sms-inbound"  # its name in functions/manifest.py
 DEFERRED = "deferred"
-#: What agents see as the customer's name on the chat: nothing the sender's number could claim.
-DISPLAY_NAME = "SMS customer"
-
-
-class ChatStartFailed(RuntimeError):
-    def __init__(self, code: str) -> None:
-        super().__init__(f"StartChatContact failed: {code}")
-        self.code = code
-
-
-class ConnectSmsContacts:
-    """StartChatContact on the SMS flow, paced; the sender's number as the chat's typed identity (it routes the
-    contact, it discloses nothing)."""
-
-    def __init__(self, instance_id: str, flow_id: str, pace: TokenBucket | None = None) -> None:
-        self.instance_id = instance_id
-        self.flow_id = resource_id(flow_id)
-        self.pace = pace
-
-    def start(self, chat: ChatStart) -> str:
-        if self.pace is not None:
-            try:
-                self.pace.acquire()
-            except PacingDeferred as exc:
-                raise ChatStartFailed(exc.code) from None
-        try:
-            response = aws_client(CONNECT).start_chat_contact(
-                InstanceId=self.instance_id, ContactFlowId=self.flow_id,
-                # typed_identity: how routing identifies a chat's customer by what they gave, a claim only (like a
-                # caller ID); channel_subtype tells agents and the contact records the chat is an SMS conversation.
-                Attributes={"channel_subtype": "sms", "typed_identity": chat.sender, "call_type": "sms"},
-                ParticipantDetails={"DisplayName": DISPLAY_NAME},
-                InitialMessage={"ContentType": "text/plain", "Content": chat.text},
-                ClientToken=chat.client_token)
-        except (ClientError, BotoCoreError) as exc:
-            raise ChatStartFailed(error_code(exc)) from None  # the message may quote the number
-        return str(response["ContactId"])
+#: The Connect and participant APIs this function paces (functions/manifest.py: connect_rates, participant_rates).
+PACED_ACTIONS = ("StartChatContact", "StartContactStreaming", "CreateParticipantConnection", "SendMessage")
 
 
 class DynamoDBSmsSurveys:
@@ -110,8 +80,10 @@ class SqsSmsQueue:
 def build_inbox() -> SmsInbox:
     surveys = SmsSurveyReplies(store=DynamoDBSmsSurveys(), publisher=EventBridgePublisher.from_environment(
         EVENT_BUS.source), policy=load_survey_policy(), clock=utc_now)
-    contacts = ConnectSmsContacts(require_env("CONNECT_INSTANCE_ID"), require_env("SMS_FLOW_ID"),
-                                  pacer(SMS_FUNCTION, "StartChatContact"))
+    chats = ConnectSmsChats(require_env("CONNECT_INSTANCE_ID"), require_env("SMS_FLOW_ID"),
+                            require_env("CHAT_STREAM_TOPIC_ARN"),
+                            {action: pacer(SMS_FUNCTION, action) for action in PACED_ACTIONS})
+    contacts = SmsConversations(chats=chats, store=conversation_store, clock=utc_now)
     return SmsInbox(profiles=profiles.lookup_by_phone, opt_out=outreach_store.opt_out, surveys=surveys,
                     contacts=contacts, clock=utc_now)
 
@@ -184,7 +156,7 @@ def _sender() -> TextSender | None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-    configure_data_access((profiles.ProfileItem, SurveyItem, FollowUpItem), DDB_BOUNDS)
+    configure_data_access((profiles.ProfileItem, SurveyItem, FollowUpItem, SmsConversationItem), DDB_BOUNDS)
     inbox, sender = build_inbox(), _sender()
     requeue = SqsSmsQueue(require_env(QUEUES["sms-inbound"].env_var))
     return process_batch(dict(event), context, lambda record: handle_record(inbox, sender, record, requeue),

@@ -7,8 +7,9 @@ is our topic: one document per message with the sender, the text and a message i
 with the dead-letter queue, claims and pacing the other consumers have. In Connect's SMS channel an inbound SMS
 starts a chat contact that runs a flow, and a flow reads a chat message's text only through an Amazon Lex bot
 (Get customer input takes its Error branch on chat without one): a survey digit, a Y/N and STOP would each need
-a bot to reach our code. The price of this path: an agent's chat reply is not texted back (a StartContactStreaming
-bridge to SendTextMessage, not built); the customer is told an agent will get back to them.
+a bot to reach our code. What the chat
+path needs besides: a bridge, so the agent's replies are texted back and the customer's later texts go into the
+same chat (functions/sms/conversations.py: StartContactStreaming to our topic, a participant connection).
 
 In order, for each message:
 1. No valid sender: nothing can be answered (reason INVALID_SENDER); nothing else happens.
@@ -18,8 +19,10 @@ In order, for each message:
 3. Empty, or longer than a chat message can carry: a clear answer, nothing started (the customer still has
    their text; EMPTY_MESSAGE, MESSAGE_TOO_LONG).
 4. A known customer's answer to their SMS survey (functions/surveys/sms_replies.py): recorded once, answered.
-5. Anything else: an SMS contact for an agent, started as a chat (StartChatContact, paced; its ClientToken is
-   derived from the message id, so a redelivered message is the same contact) on the SMS flow
+5. Anything else, from a number with an open conversation: sent into that chat (MESSAGE_FORWARDED; nothing is
+   texted back, the agent answers). Otherwise an SMS contact for an agent, started as a chat (StartChatContact,
+   paced; its ClientToken is derived from the message id, so a redelivered message is the same contact) on the SMS
+   flow
    (infra/flows/sms.json), which asks the routing Lambda, so the same policy routes it. The sender's number is
    passed as the chat's `typed_identity` attribute: like a caller ID it may be spoofed, so it routes the contact
    and discloses nothing (no reply ever names the customer or their tickets; a survey answer only records).
@@ -55,6 +58,7 @@ class SmsReason(StrEnum):
     MESSAGE_TOO_LONG = "MESSAGE_TOO_LONG"
     SURVEY_REPLY = "SURVEY_REPLY"  # see `survey_reason`
     CONTACT_STARTED = "CONTACT_STARTED"
+    MESSAGE_FORWARDED = "MESSAGE_FORWARDED"  # into the sender's open SMS conversation
 
 
 class SmsResult(msgspec.Struct, frozen=True):
@@ -63,7 +67,7 @@ class SmsResult(msgspec.Struct, frozen=True):
     customer_id: str | None = None
     survey_reason: str | None = None  # SmsReplyReason of a survey reply
     survey_contact_id: str | None = None
-    contact_id: str | None = None  # the SMS contact started for an agent
+    contact_id: str | None = None  # the SMS contact started for an agent (or the open one the text went into)
     recorded: bool = False  # a survey answer was stored by this message
     followup_unpublished: bool = False  # ... with a follow-up whose SurveyLowScore event did not go out
 
@@ -72,11 +76,18 @@ class ChatStart(msgspec.Struct, frozen=True):
     text: str
     sender: str
     client_token: str
+    message_id: str = ""  # the inbound message's id
+
+
+class Delivered(msgspec.Struct, frozen=True):
+    contact_id: str
+    started: bool  # a new contact (or the same one again, on a redelivery); False: a message into an open one
 
 
 class SmsContacts(Protocol):
-    def start(self, chat: ChatStart) -> str:
-        """The new contact's id (StartChatContact on the SMS flow); raises on failure."""
+    def deliver(self, chat: ChatStart) -> Delivered:
+        """Into the sender's open conversation, or a new contact (StartChatContact on the SMS flow); raises on
+        failure."""
         ...
 
 
@@ -117,5 +128,8 @@ class SmsInbox:
                 return SmsResult(SmsReason.SURVEY_REPLY, answered.reply, customer_id, answered.reason.value,
                                  answered.contact_id, recorded=answered.recorded,
                                  followup_unpublished=answered.followup is not None and not answered.published)
-        contact_id = self.contacts.start(ChatStart(sms.text.strip(), sms.sender, client_token(sms.message_id)))
-        return SmsResult(SmsReason.CONTACT_STARTED, RECEIVED_TEXT, customer_id, contact_id=contact_id)
+        delivered = self.contacts.deliver(ChatStart(sms.text.strip(), sms.sender, client_token(sms.message_id),
+                                                    sms.message_id))
+        if not delivered.started:
+            return SmsResult(SmsReason.MESSAGE_FORWARDED, None, customer_id, contact_id=delivered.contact_id)
+        return SmsResult(SmsReason.CONTACT_STARTED, RECEIVED_TEXT, customer_id, contact_id=delivered.contact_id)

@@ -89,6 +89,9 @@ CONNECT_ACTION_RESOURCES: dict[str, str | None] = {
     # the contacts, contact flows and task templates of this instance only, whichever of them the action checks.
     "StartTaskContact": "start",
     "StartChatContact": "start",
+    # Streaming a chat contact's messages (SMS conversations): the contact resource type (Service Authorization
+    # Reference), so the statement names this instance's contacts only.
+    "StartContactStreaming": "contact",
     # The reference lists no resource type and no condition key for StartOutboundVoiceContact, so a
     # statement naming the contact, flow or queue ARNs would never match: it must be "*".
     "StartOutboundVoiceContact": None,

@@ -107,6 +107,9 @@ ALARMED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     # An inbound SMS we cannot read (dead-lettered); an answer the customer was not texted; a low SMS survey
     # score stored without its SurveyLowScore event.
     "sms-inbound": named("MalformedInboundSms", "SmsRepliesNotSent", "SurveyEventPublishFailed"),
+    # A streamed chat item we cannot read (dead-lettered); an agent's reply End User Messaging refused (retried,
+    # then dead-lettered); a reply whose sender died mid-send, closed unsent (at most once).
+    "sms-chat-replies": named("MalformedChatStreamItems", "SmsChatRepliesNotSent", "StaleClaimsTakenOver"),
 }
 GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "routing": named("RoutingDecisions", "ProfileLookupFailed", "MalformedContactEvent"),
@@ -128,6 +131,8 @@ GRAPHED_METRICS: dict[str, tuple[CustomMetric, ...]] = {
     "ticket-api": named("TicketApi2xx", "TicketApi4xx", "TicketApi5xx"),
     "ticket-tasks": named("TicketTaskMessages", "TicketTaskFailed", "TicketTasksDeferred"),
     "sms-inbound": named("InboundSmsMessages", "MalformedInboundSms", "SmsRepliesNotSent", "SmsInboundDeferred"),
+    "sms-chat-replies": (*named("ChatStreamItems", "MalformedChatStreamItems", "SmsChatRepliesNotSent"),
+                         *per_value("SmsChatReplies", "reason", ("TEXTED", "DUPLICATE", "CONVERSATION_CLOSED"))),
     "ticket-events": named("TicketStatusChangesPublished", "TicketEventsNotPublished", "MalformedTicketStreamRecord"),
     "ticket-notifier": (
         *named("TicketNotificationsDelayed", "TicketNotificationDuplicates", "MalformedTicketNotification"),

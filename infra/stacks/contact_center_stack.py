@@ -34,6 +34,7 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.phone_line import PhoneLine
 from infra.constructs.queue_metrics import QueueMetrics
+from infra.constructs.sms_chat_stream import SmsChatStream
 from infra.constructs.sms_inbound import SmsInbound
 from infra.constructs.tables import Tables
 from infra.constructs.task_template import TicketTaskTemplate
@@ -138,6 +139,8 @@ class ContactCenterStack(cdk.Stack):
                                            flow_arn=flows.flow_arns[TASK_FLOW], name_suffix=center.name_suffix)
         functions.wire({"TASK_TEMPLATE_ID": task_template.template_id, "SMS_FLOW_ID": flows.flow_id(SMS_FLOW)})
         sms_in = SmsInbound(self, "SmsInbound", stage=stage, queue=messaging.queues["sms-inbound"])
+        chat_stream = SmsChatStream(self, "SmsChatStream", stage=stage, queue=messaging.queues["sms-chat-stream"])
+        functions.wire({"CHAT_STREAM_TOPIC_ARN": chat_stream.topic.topic_arn})
         # The ticket teams are the routing policy's queues: one Cognito group per team.
         agents = AgentDirectory(self, "Agents", stage=stage, teams=list(policy.queues),
                                 deletion_protection=deletion_protection)
