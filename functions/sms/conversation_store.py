@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import msgspec
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -58,7 +58,6 @@ class SmsConversationItem(Model):
     connection_token = UnicodeAttribute(null=True)
     opened_by = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)  # claims: why a message was not texted
-    version = VersionAttribute()
 
     by_contact = ConversationsByContact()
 
@@ -81,7 +80,6 @@ class OutboundClaim(msgspec.Struct, frozen=True):
     status: str  # "sending" | "sent" | "failed" | "skipped"
     updated_at: datetime
     reason: str | None = None
-    version: int | None = None
 
 
 def _conversation_key(sender: str) -> str:
@@ -100,7 +98,7 @@ def _conversation(item: SmsConversationItem) -> Conversation:
 
 
 def _claim(item: SmsConversationItem) -> OutboundClaim:
-    return OutboundClaim(item.pk.removeprefix("out#"), item.status, item.updated_at, item.reason, item.version)
+    return OutboundClaim(item.pk.removeprefix("out#"), item.status, item.updated_at, item.reason)
 
 
 def _failed(exc: Exception) -> ConversationStoreUnavailable:
@@ -165,15 +163,14 @@ def claim_of(message_id: str) -> OutboundClaim | None:
 
 
 def save_claim(claim: OutboundClaim, expected: OutboundClaim | None) -> OutboundClaim | None:
-    """Create the claim (expected None: only if none exists) or move it on from exactly `expected` (status,
-    updated_at, version); None when another delivery got there first."""
+    """Create the claim (expected None: only if none exists) or move it on from exactly `expected` (its status
+    and updated_at, which every write changes); None when another delivery got there first."""
     model = SmsConversationItem
     item = model(_claim_key(claim.message_id), status=claim.status, updated_at=claim.updated_at,
                  expires_at=int((claim.updated_at + CLAIM_KEPT).timestamp()), reason=claim.reason)
     if expected is None:
         condition = model.pk.does_not_exist()
     else:
-        item.version = expected.version
         condition = (model.status == expected.status) & (model.updated_at == expected.updated_at)
     try:
         item.save(condition=condition)
