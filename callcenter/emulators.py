@@ -435,9 +435,11 @@ class ConnectEmulator(ServiceEmulator):
     def send_participant_message(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         """The customer's message into their chat; the same ClientToken is the same message. An ended chat (or an
         unknown token) answers AccessDeniedException, as the participant service does for a dead connection."""
-        contact_id = str(params.get("ConnectionToken", "")).removeprefix("connection:")
+        token_value = str(params.get("ConnectionToken", ""))
+        contact_id = token_value.removeprefix("connection:")
         stream = self.streamed.get(contact_id)
-        if contact_id not in self.chat_messages or (stream is not None and stream.ended):
+        # A chat of an earlier local run (`callcenter sms` again) is still open here: its token is accepted.
+        if not token_value.startswith("connection:") or (stream is not None and stream.ended):
             return _error(403, "AccessDeniedException", "the connection is no longer valid")
         content = params.get("Content", "")
         if not 1 <= len(content) <= 1024:

@@ -167,7 +167,7 @@ def _table_of(logical: str) -> str:
 
 
 #: The tables `callcenter sms` keeps beside the tickets (their items as a Scan returns them).
-SMS_TABLES = ("surveys", "followups")
+SMS_TABLES = ("surveys", "followups", "sms_conversations")
 
 
 def table_sections(logicals: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:

@@ -27,6 +27,7 @@ from typing import Any
 from callcenter.backend import CHAT_STREAM_TOPIC, INSTANCE_ARN, SMS_ORIGINATION, LocalBackend, local_client
 from callcenter.calls import local_flow, run_flow_at
 from flowlang.simulator import CallResult, ContactStart
+from functions.sms.conversation_store import conversation_of
 
 SMS_FLOW = "sms"
 
@@ -42,11 +43,13 @@ class SmsRun:
     first_messages: list[str] = field(default_factory=list)  # each SMS contact's first chat message, as started
     failed: int = 0  # deliveries the function reported as failed (retried by SQS)
     stream_reasons: list[str] = field(default_factory=list)  # sms-chat-replies' reason per streamed chat item
+    conversation: str | None = None  # the contact of the sender's open SMS conversation afterwards
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.sender, "deliveries": self.deliveries, "reasons": self.reasons,
                 "survey_reasons": self.survey_reasons, "replies": self.replies, "failed_deliveries": self.failed,
                 "first_messages": self.first_messages, "stream_reasons": self.stream_reasons,
+                "conversation": self.conversation,
                 "contacts": [{"contact_id": contact_id, **result.to_json()} for contact_id, result in self.contacts]}
 
 
@@ -88,6 +91,8 @@ def receive_sms(backend: LocalBackend, sender: str, text: str, at: datetime, *, 
     finally:
         backend.now = None
     run.stream_reasons = _counted(backend, metrics_before, "SmsChatReplies")
+    conversation = conversation_of(sender)
+    run.conversation = conversation.contact_id if conversation is not None and conversation.is_open(at) else None
     run.reasons = _counted(backend, metrics_before, "InboundSms")
     run.survey_reasons = _counted(backend, metrics_before, "SmsSurveyReplies")
     run.replies = [t.body for t in backend.connect.texts[texts_before:] if t.destination == sender]
@@ -125,6 +130,10 @@ class ChatReplyRun:
 
 
 def _streamed(backend: LocalBackend, contact_id: str, at: datetime, deliveries: int, post: Any) -> ChatReplyRun:
+    from callcenter.emulators import StreamedChat
+
+    # A chat of an earlier local run (`callcenter sms --agent-reply`): streamed to the same topic again.
+    backend.connect.streamed.setdefault(contact_id, StreamedChat(contact_id, CHAT_STREAM_TOPIC))
     texts_before = len(backend.connect.texts)
     metrics_before = Counter(backend.metrics)
     backend.now = at
@@ -140,9 +149,6 @@ def _streamed(backend: LocalBackend, contact_id: str, at: datetime, deliveries: 
 def agent_reply(backend: LocalBackend, contact_id: str, text: str, at: datetime, *, deliveries: int = 1,
                 role: str = "AGENT") -> ChatReplyRun:
     """An agent's message in the chat `contact_id`, streamed (`deliveries` times) and texted to the customer."""
-    if not backend.connect.streamed.get(contact_id):
-        backend.connect.start_contact_streaming({"ContactId": contact_id, "ChatStreamingConfiguration": {
-            "StreamingEndpointArn": CHAT_STREAM_TOPIC}})  # a chat of an earlier local run: streamed again
     return _streamed(backend, contact_id, at, deliveries,
                      lambda: backend.connect.post_chat_item(contact_id, role, text))
 
