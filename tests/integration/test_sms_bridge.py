@@ -5,6 +5,7 @@ Connect emulator's chat streaming and participant connection, the `sms-chat-stre
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,8 @@ STRANGER = "+16175550199"  # a number no profile has
 
 
 def started_contact(backend: Any, number: str = JOSE, text: str = "My router is down", at: datetime = AT) -> str:
-    run = receive_sms(backend, number, text, at, message_id=f"first-{number}-{at.isoformat()}")
+    # End User Messaging's ids are opaque (never the number): one per number and moment here
+    run = receive_sms(backend, number, text, at, message_id=f"first-{number[-4:]}-{at.isoformat()}")
     assert run.reasons == ["CONTACT_STARTED"]
     [(contact_id, _)] = run.contacts
     return contact_id
@@ -127,3 +129,16 @@ def test_the_customers_own_messages_are_not_texted_back(demo_backend: Any) -> No
     contact_id = started_contact(demo_backend)
     run = agent_reply(demo_backend, contact_id, "echo", AT, role="CUSTOMER")
     assert run.texts == [] and run.stream_reasons == ["CUSTOMER_MESSAGE"]
+
+
+def test_no_number_no_text_and_no_token_in_the_logs(demo_backend: Any, caplog: Any) -> None:
+    caplog.set_level("INFO")
+    contact_id = started_contact(demo_backend, text="secret router trouble")
+    receive_sms(demo_backend, JOSE, "second secret", AT + timedelta(minutes=1), message_id="log-2")
+    agent_reply(demo_backend, contact_id, "agent secret answer", AT + timedelta(minutes=2))
+    end_chat(demo_backend, contact_id, AT + timedelta(minutes=3))
+    logged = " ".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records
+                      if record.name in ("sms-inbound", "sms-chat-replies"))
+    assert "chat stream item" in logged and "inbound SMS" in logged  # the lines are there
+    for secret in (JOSE, JOSE[1:], "secret", f"connection:{contact_id}"):
+        assert secret not in logged, re.findall(f".{{200}}{re.escape(secret)}.{{60}}", logged)[:2]
