@@ -19,6 +19,10 @@ as functions/common/claims.py explains). The customer's own messages, echoed on 
 chat-ended event, or the customer participant leaving, closes the conversation: the next text starts a new
 contact. A text longer than one SMS is sent as one SendTextMessage (End User Messaging splits it into parts)
 but capped at MAX_SMS_CHARS, cut with TRUNCATION_MARK at the end.
+
+Limits, accepted: the queues and the standard topic keep no order, so two texts (or two agent messages) sent
+seconds apart may arrive swapped; two first texts of one number handled at the same moment by two instances
+each start a contact (the later record wins, the other chat gets no further texts).
 """
 
 from __future__ import annotations
