@@ -5,6 +5,7 @@ Connect emulator's chat streaming and participant connection, the `sms-chat-stre
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -132,13 +133,26 @@ def test_the_customers_own_messages_are_not_texted_back(demo_backend: Any) -> No
 
 
 def test_no_number_no_text_and_no_token_in_the_logs(demo_backend: Any, caplog: Any) -> None:
-    caplog.set_level("INFO")
-    contact_id = started_contact(demo_backend, text="secret router trouble")
-    receive_sms(demo_backend, JOSE, "second secret", AT + timedelta(minutes=1), message_id="log-2")
-    agent_reply(demo_backend, contact_id, "agent secret answer", AT + timedelta(minutes=2))
-    end_chat(demo_backend, contact_id, AT + timedelta(minutes=3))
+    # The functions' shared Powertools logger directly: its name is the service of whichever function imported it
+    # first, and another test may have stopped it propagating or raised its level.
+    from functions.common.observability import logger as functions_logger
+
+    loggers = [functions_logger._logger]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(caplog.handler)
+        lg.setLevel(logging.INFO)
+    try:
+        contact_id = started_contact(demo_backend, text="secret router trouble")
+        receive_sms(demo_backend, JOSE, "second secret", AT + timedelta(minutes=1), message_id="log-2")
+        agent_reply(demo_backend, contact_id, "agent secret answer", AT + timedelta(minutes=2))
+        end_chat(demo_backend, contact_id, AT + timedelta(minutes=3))
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(caplog.handler)
+            lg.setLevel(level)
     logged = " ".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records
-                      if record.name in ("sms-inbound", "sms-chat-replies"))
+                      if "functions/sms/" in record.pathname.replace("\\", "/"))
     assert "chat stream item" in logged and "inbound SMS" in logged  # the lines are there
     for secret in (JOSE, JOSE[1:], "secret", f"connection:{contact_id}"):
         assert secret not in logged, re.findall(f".{{200}}{re.escape(secret)}.{{60}}", logged)[:2]
