@@ -1,8 +1,9 @@
 """route_call: who is calling and the policy in, an explainable RoutingDecision out. Plain Python.
 
 Evaluation order (documented in README.md, "Routing rules"):
-1. Contacts that are not voice calls placed by or to the customer (inbound, or our own outbound
-   reminder calls) get the default queue with a reason saying why.
+1. Contacts the rules do not route get the default queue with a reason saying why: a channel other than
+   voice and chat (functions/routing/channels.py says how each channel identifies the customer), or a
+   contact not placed by or to the customer (transfers).
 2. The policy's rules, first match wins: VIP line, VIP tier, repeat complainers, language, renewal,
    ticket follow-up (to the team of the caller's latest ticket), skill (menu choice).
 3. No rule matched: the default queue; the reason says whether the caller was known, unknown,
@@ -25,6 +26,7 @@ from msgspec import field
 from functions.common.ticket_overview import Status, TicketsOverview
 from functions.profiles.profile import CustomerProfile
 from functions.profiles.zone import customer_zone
+from functions.routing.channels import ROUTED_CHANNELS
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
 
 
@@ -34,6 +36,8 @@ class CallerStatus(StrEnum):
     WITHHELD = "withheld"
     INVALID_NUMBER = "invalid_number"
     LOOKUP_FAILED = "lookup_failed"
+    REJECTED_CLAIM = "rejected_claim"  # a chat's signed customer id did not check: forged, altered or expired
+    ANONYMOUS = "anonymous"  # a chat that neither signed in nor typed who they are
 
 
 #: Reason code of the default route, by how far we got identifying the caller.
@@ -43,7 +47,10 @@ DEFAULT_REASONS = {
     CallerStatus.WITHHELD: "WITHHELD_NUMBER",
     CallerStatus.INVALID_NUMBER: "INVALID_NUMBER",
     CallerStatus.LOOKUP_FAILED: "PROFILE_UNAVAILABLE",
+    CallerStatus.REJECTED_CLAIM: "CLAIM_NOT_VERIFIED",
+    CallerStatus.ANONYMOUS: "ANONYMOUS_CHAT",
 }
+#: A channel the rules do not route (tasks, emails...): the name is older than chat routing.
 NON_VOICE_REASON = "NON_VOICE_CHANNEL"
 #: Initiation methods routed by the rules: callers, and customers we called who ask for an agent
 #: (our reminder calls are started with StartOutboundVoiceContact, which Connect reports as API).
@@ -172,13 +179,13 @@ def route_call(
     notes: list[str] = [f"caller {caller_status.value}"]
     tier_priority = policy.tier_priority.get(profile.tier, DEFAULT_PRIORITY) if profile else DEFAULT_PRIORITY
 
-    if ctx.channel != "VOICE":
+    if ctx.channel not in ROUTED_CHANNELS:
         queue, priority, reason, rule_id, offer_menu = policy.default_queue, tier_priority, NON_VOICE_REASON, "", False
-        notes.append(f"channel {ctx.channel or 'missing'} is not a voice call")
+        notes.append(f"channel {ctx.channel or 'missing'} is not routed by the rules")
     elif ctx.initiation_method not in ROUTED_INITIATIONS:
         queue, priority, reason, rule_id, offer_menu = (
             policy.default_queue, tier_priority, NON_INBOUND_REASON, "", False)
-        notes.append(f"initiation {ctx.initiation_method or 'missing'} is not an inbound call")
+        notes.append(f"initiation {ctx.initiation_method or 'missing'} is not an inbound contact")
     else:
         rule = next((r for r in policy.rules if _matches(r, ctx, profile, policy, tickets)), None)
         if rule is not None:
