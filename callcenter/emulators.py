@@ -149,6 +149,17 @@ class OutboundCall:
 
 
 @dataclass(frozen=True)
+class StartedChat:
+    """A chat started with StartChatContact, waiting for the local runtime to run its flow."""
+
+    contact_id: str
+    flow_id: str
+    attributes: dict[str, str]
+    display_name: str
+    initial_message: str | None
+
+
+@dataclass(frozen=True)
 class SentText:
     message_id: str
     destination: str
@@ -260,6 +271,7 @@ class ConnectEmulator(ServiceEmulator):
     contact_attributes: dict[str, Mapping[str, str]] = field(default_factory=dict)  # by initial contact id
     outbound_calls: list[OutboundCall] = field(default_factory=list)
     texts: list[SentText] = field(default_factory=list)
+    started_chats: list[StartedChat] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # e.g. {"StartOutboundVoiceContact"}
     # Connect API name -> its quota, enforced on `clock` (seconds); empty: no quota (the default locally).
     quotas: dict[str, RateQuota] = field(default_factory=dict)
@@ -271,6 +283,7 @@ class ConnectEmulator(ServiceEmulator):
     OPERATIONS: ClassVar[dict[str, str]] = {
         "connect.GetContactAttributes": "get_contact_attributes",
         "connect.StartOutboundVoiceContact": "start_outbound_voice_contact",
+        "connect.StartChatContact": "start_chat_contact",
         "pinpoint-sms-voice-v2.SendTextMessage": "send_text_message",
     }
 
@@ -319,6 +332,26 @@ class ConnectEmulator(ServiceEmulator):
         if token:
             self._client_tokens[token] = call.contact_id
         return _ok(ContactId=call.contact_id)
+
+    def start_chat_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+        """A chat the local runtime then runs through the chat flow (callcenter/chats.py takes it)."""
+        refused = self._over_quota("StartChatContact")
+        if refused:
+            return refused
+        token = params.get("ClientToken")
+        if token and token in self._client_tokens:
+            chat = next(c for c in self.started_chats if c.contact_id == self._client_tokens[token])
+        else:
+            chat = StartedChat(
+                contact_id=f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
+                flow_id=params.get("ContactFlowId", ""), attributes=dict(params.get("Attributes") or {}),
+                display_name=(params.get("ParticipantDetails") or {}).get("DisplayName", ""),
+                initial_message=(params.get("InitialMessage") or {}).get("Content"))
+            self.started_chats.append(chat)
+            if token:
+                self._client_tokens[token] = chat.contact_id
+        return _ok(ContactId=chat.contact_id, ParticipantId=f"participant-{chat.contact_id}",
+                   ParticipantToken=f"local-token-{chat.contact_id}")
 
     def send_text_message(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         text = SentText(f"sms-{uuid.uuid4()}", params.get("DestinationPhoneNumber", ""),

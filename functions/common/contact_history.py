@@ -83,10 +83,11 @@ def with_contact(history: Iterable[RecentContact], entry: RecentContact) -> tupl
 
 
 def to_attribute(history: Iterable[RecentContact], limit: int = MAX_IN_ATTRIBUTE) -> str:
-    """The contact attribute the screen pop reads: `CHANNEL|at|queue|reason|ticket|contact_id`, `;` between
-    contacts, newest first. Every field is checked to hold no separator (`_FIELD`), so the format is safe."""
+    """The contact attribute the screen pop reads: `CHANNEL|at|queue|reason|ticket|contact_id|identity`, `;`
+    between contacts, newest first. Every field is checked to hold no separator (`_FIELD`), so the format is safe."""
     parts = []
     for entry in tuple(history)[:limit]:
         at = entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-        parts.append("|".join((entry.channel, at, entry.queue, entry.reason, entry.ticket_id, entry.contact_id)))
+        parts.append("|".join((entry.channel, at, entry.queue, entry.reason, entry.ticket_id, entry.contact_id,
+                               entry.identity)))
     return ";".join(parts)

@@ -5,13 +5,15 @@ ticket follow-up, skill; hours), whatever its channel; only the identification d
 channel in `Details.ContactData.Channel` and, for messaging channels, a subtype in
 `Details.ContactData.SegmentAttributes["connect:Subtype"].ValueString`:
 
-| channel | subtype | who the customer is | identity |
-|---|---|---|---|
-| VOICE | - | the calling number (CustomerEndpoint): a claim only, caller ID can be spoofed | `caller_id` |
-| CHAT | `connect:SMS` (Connect's SMS channel delivers texts as CHAT contacts) | the sender's number, like a caller's | `caller_id` |
-| CHAT | `connect:Chat`, none, or any other | a customer id signed by the site's backend (`signed_*` attributes, functions/common/customer_claim.py): trusted once the signature checks | `signed` |
-| CHAT | same | else what the customer typed in the chat form (`typed_identity`: an E.164 number or an email address): a claim only | `typed` |
-| TASK, EMAIL, others | - | nobody: not routed by the rules (reason `NON_VOICE_CHANNEL`) | `none` |
+- VOICE: the calling number (CustomerEndpoint), a claim only: caller ID can be spoofed. Identity `caller_id`.
+- CHAT with subtype `connect:SMS` (Connect's SMS channel delivers texts as CHAT contacts): the sender's number,
+  like a caller's. Identity `caller_id`.
+- CHAT with subtype `connect:Chat`, none or any other (a web chat): a customer id signed by the site's backend
+  (`signed_*` attributes, functions/common/customer_claim.py), trusted once the signature checks: `signed`;
+  else what the customer typed in the chat form (`typed_identity`: an E.164 number or an email address), a
+  claim only: `typed`; else nobody (`ANONYMOUS_CHAT`).
+- TASK, EMAIL and any other channel: nobody; not routed by the rules (reason `NON_VOICE_CHANNEL`). Identity
+  `none`.
 
 Initiation methods routed: INBOUND, OUTBOUND, API (StartChatContact is API); transfers keep the queue they were
 sent to (`NON_INBOUND_CONTACT`).

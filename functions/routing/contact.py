@@ -27,7 +27,8 @@ class InboundContact(msgspec.Struct, frozen=True):
     dialed_address: str | None
     attributes: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
-    subtype: str = ""  # SegmentAttributes["connect:Subtype"] (e.g. connect:SMS, connect:Chat); functions/routing/channels.py
+    # SegmentAttributes["connect:Subtype"] (connect:SMS, connect:Chat...): functions/routing/channels.py
+    subtype: str = ""
 
 
 def _text(value: Any) -> str:

@@ -120,6 +120,7 @@ class RoutingDecision(msgspec.Struct, frozen=True):
     tickets: CallerTickets = NO_TICKETS  # what the decision knew of the caller's tickets (the screen pop)
     intent: str | None = None  # the intent the decision was made on (one the policy knows), echoed to the flow
     language: str = ""  # the caller's language: the profile's, else the one chosen in the IVR, echoed to the flow
+    channel: str = "VOICE"  # the contact's channel: the after-hours message is worded for it
 
     @property
     def explanation(self) -> str:
@@ -226,6 +227,7 @@ def route_call(
         tickets=tickets,
         intent=ctx.intent,
         language=ctx.chosen_language or (profile.language if profile is not None else ""),
+        channel=ctx.channel,
     )
 
 
@@ -233,27 +235,33 @@ SPANISH_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
 
 
 def after_hours_message(decision: RoutingDecision) -> str:
-    """What the caller hears when the queue is closed: the next opening in their own time zone, in their language
-    (Spanish or English, the languages the IVR speaks)."""
+    """What the customer hears (or reads, in a chat) when the queue is closed: the next opening in their own time
+    zone, in their language (Spanish or English, the languages the IVR speaks)."""
     if decision.language == "es":
         return _after_hours_message_es(decision)
+    chat = decision.channel == "CHAT"
+    thanks = "Thank you for your message." if chat else "Thank you for calling."
+    again = "Please write to us again later." if chat else "Please call again later. Goodbye."
     if decision.opens_at_local is None:
-        return "Thank you for calling. We are closed right now. Please call again later. Goodbye."
+        return f"{thanks} We are closed right now. {again}"
     when = decision.opens_at_local
     day = when.strftime("%A")
     clock = when.strftime("%I:%M %p").lstrip("0")
     return (
-        "Thank you for calling. We are closed right now. "
-        f"We open again on {day} at {clock}, your time. Goodbye."
+        f"{thanks} We are closed right now. "
+        f"We open again on {day} at {clock}, your time." + ("" if chat else " Goodbye.")
     )
 
 
 def _after_hours_message_es(decision: RoutingDecision) -> str:
+    chat = decision.channel == "CHAT"
+    thanks = "Gracias por su mensaje." if chat else "Gracias por llamar."
+    again = "Escríbanos de nuevo más tarde." if chat else "Llame de nuevo más tarde. Adiós."
     if decision.opens_at_local is None:
-        return "Gracias por llamar. En este momento estamos cerrados. Llame de nuevo más tarde. Adiós."
+        return f"{thanks} En este momento estamos cerrados. {again}"
     when = decision.opens_at_local
     day = SPANISH_DAYS[when.weekday()]
     return (
-        "Gracias por llamar. En este momento estamos cerrados. "
-        f"Abrimos de nuevo el {day} a las {when.strftime('%H:%M')}, su hora local. Adiós."
+        f"{thanks} En este momento estamos cerrados. "
+        f"Abrimos de nuevo el {day} a las {when.strftime('%H:%M')}, su hora local." + ("" if chat else " Adiós.")
     )

@@ -34,7 +34,10 @@ MALFORMED_CONTACT = InboundContact(
     contact_id="unknown", channel="", initiation_method="", caller_address=None, dialed_address=None)
 
 
-def _guarded(lookup: Callable[[str], profiles.CustomerProfile | None]) -> Callable[[str], profiles.CustomerProfile | None]:
+Lookup = Callable[[str], profiles.CustomerProfile | None]
+
+
+def _guarded(lookup: Lookup) -> Lookup:
     def guarded(key: str) -> profiles.CustomerProfile | None:
         try:
             return lookup(key)
