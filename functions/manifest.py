@@ -91,15 +91,17 @@ class RateSource(msgspec.Struct, frozen=True):
 
 class PublicApiSource(msgspec.Struct, frozen=True):
     """Invoked by one public route (`method` `path`) of its own small REST API, with no sign-in: the request
-    carries its own proof where it needs one (the chat start: the site's signed claim). Reserved concurrency
-    `maximum_concurrency` caps its instances, so each paces its Connect calls at its share over that
-    (functions/common/pacing.py); throttling and a WAF web ACL on the stage (infra/constructs/chat.py)."""
+    carries its own proof where it needs one (the chat start: the site's signed claim). The stage throttles
+    requests at `throttle_rate_per_second` (set it at the function's Connect share, so the API itself never lets
+    more through than the quota allows); each instance also paces its Connect calls at its share over
+    `maximum_concurrency` (functions/common/pacing.py). No reserved concurrency (a new account may have no room
+    for one): the stage throttle is the bound. A WAF web ACL on the stage (infra/constructs/chat.py)."""
 
     path: str
     method: str = "POST"
     maximum_concurrency: int = 2
-    throttle_rate_per_second: int = 10
-    throttle_burst: int = 20
+    throttle_rate_per_second: int = 4
+    throttle_burst: int = 4
 
 
 class KinesisSource(msgspec.Struct, frozen=True):
@@ -476,7 +478,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="chat-start",
             handler="functions.chat.start_handler.lambda_handler",
             description="POST /chat/start: checks the site's signed claim and starts a chat (StartChatContact)",
-            source=PublicApiSource(path="/chat/start", maximum_concurrency=2),
+            # The stage lets 4 starts a second through: the function's share of StartChatContact's quota.
+            source=PublicApiSource(path="/chat/start", maximum_concurrency=2, throttle_rate_per_second=4,
+                                   throttle_burst=4),
             timeout_seconds=8,
             memory_mb=256,
             connect_actions=("StartChatContact",),

@@ -12,7 +12,10 @@ DynamoDBStreamSource function reads its table's stream in order, reporting parti
 a failing batch and retrying it a bounded number of times, then sending the failed records' coordinates to
 its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message); a
 RateSource function is run every few minutes by an EventBridge rule, without retries (the next run replaces a
-failed one; its errors alarm says so).
+failed one; its errors alarm says so). A PublicApiSource function is created here; its own API
+(infra/constructs/chat.py) integrates it and throttles it at its Connect share. A
+KinesisSource function reads a stream the stack passes in (`streams`: the CTR stream of the contact lake) like
+a table stream consumer: in order, partial batch failures, bounded retries, then its own on-failure queue.
 
 Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
@@ -36,6 +39,7 @@ from aws_cdk import aws_connect as connect
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -52,6 +56,8 @@ from functions.manifest import (
     DynamoDBStreamSource,
     EventBusSpec,
     FunctionSpec,
+    KinesisSource,
+    PublicApiSource,
     RateSource,
     ScheduleSource,
     SqsSource,
@@ -91,6 +97,8 @@ CONNECT_ACTION_RESOURCES: dict[str, str | None] = {
     # The metric APIs read the instance's queues: granted on the instance and its queues (ConnectInstance).
     "GetCurrentMetricData": "queue",
     "GetMetricDataV2": "queue",
+    # StartChatContact names a flow of the instance (resource type contact-flow).
+    "StartChatContact": "flow",
 }
 # What Lambda's poller needs on a DynamoDB stream (the DynamoDB developer guide's policy for a stream consumer),
 # granted on the one stream's ARN.
@@ -195,6 +203,7 @@ class Functions(Construct):
         reserved_concurrency: Mapping[str, int] | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
         bus_spec: EventBusSpec = EVENT_BUS,
+        streams: Mapping[str, kinesis.IStream] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
@@ -209,6 +218,7 @@ class Functions(Construct):
         self.sms_identity_arn = sms_identity_arn(self, sms_identity) if sms_identity else None
         self.email_identity = email_identity(self, email_from) if email_from else None
         self.reserved_concurrency = dict(reserved_concurrency or {})
+        self.streams = dict(streams or {})
         unknown = sorted(set(self.reserved_concurrency) - set(specs))
         if unknown:
             raise ValueError(f"reserved concurrency for unknown functions {', '.join(unknown)}")
@@ -237,8 +247,10 @@ class Functions(Construct):
                 self._scheduled(function, name, spec.source)
             elif isinstance(spec.source, DynamoDBStreamSource):
                 self._consume_stream(function, spec, spec.source)
-            elif isinstance(spec.source, ApiSource):
+            elif isinstance(spec.source, ApiSource | PublicApiSource):
                 pass  # the API construct integrates it and grants API Gateway (that API only) the invoke
+            elif isinstance(spec.source, KinesisSource):
+                self._consume_kinesis(function, spec, spec.source)
             elif isinstance(spec.source, RateSource):
                 self._every(function, name, spec.source)
             else:
@@ -379,6 +391,39 @@ class Functions(Construct):
         )
         self.stream_consumers[spec.name] = StreamConsumer(source.table, mapping, key, failures)
 
+    def _consume_kinesis(self, function: lambda_.Function, spec: FunctionSpec, source: KinesisSource) -> None:
+        stream = self.streams.get(source.stream)
+        if stream is None:
+            raise ValueError(f"function {spec.name!r} consumes the stream {source.stream!r}, which the stack does "
+                             "not pass in (Functions(streams=...))")
+        scope = Construct(self, f"{pascal(spec.name)}StreamFailures")
+        key = kms.Key(scope, "Key", description=f"Encrypts the stream records {spec.name} could not process",
+                      enable_key_rotation=True, removal_policy=KEEP)
+        failures = sqs.Queue(scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
+                             enforce_ssl=True, retention_period=FAILURE_RETENTION)
+        acknowledge(failures, "SQS3",
+                    f"This queue is the on-failure destination of {spec.name}'s stream mapping (not an SQS redrive): "
+                    "it is itself the dead-letter queue; an alarm fires on its first message.")
+        stream.grant_read(function)  # the one stream (and its key, through Kinesis)
+        function.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn]))
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=list(SEND_KEY_ACTIONS), resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"sqs.{cdk.Aws.REGION}.amazonaws.com"}},
+        ))
+        mapping = lambda_.EventSourceMapping(
+            scope, "Mapping",
+            target=function,
+            event_source_arn=stream.stream_arn,
+            starting_position=STARTING_POSITIONS[source.starting_position],
+            batch_size=source.batch_size,
+            bisect_batch_on_error=True,
+            retry_attempts=source.max_retries,
+            max_record_age=cdk.Duration.seconds(source.max_record_age_seconds),
+            report_batch_item_failures=True,
+            on_failure=FailureQueue(failures),
+        )
+        self.stream_consumers[spec.name] = StreamConsumer(f"{source.stream} (Kinesis)", mapping, key, failures)
+
     def _every(self, function: lambda_.Function, name: str, source: RateSource) -> None:
         """An EventBridge rule runs the function every `source.minutes`; a failed or late run is not retried:
         the next one replaces it (its errors alarm says it failed)."""
@@ -476,6 +521,15 @@ class Functions(Construct):
             role.add_to_policy(iam.PolicyStatement(
                 actions=[f"connect:{action}" for action in on_queues],
                 resources=[self.instance.arn, *self.instance.queue_arns]))
+        on_flows = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] == "flow")
+        if on_flows:
+            flows = f"{self.instance.arn}/contact-flow/*"
+            role.add_to_policy(iam.PolicyStatement(
+                actions=[f"connect:{action}" for action in on_flows], resources=[flows]))
+            acknowledge(role, f"IAM5[Resource::{nag_rendering(self, flows)}]",
+                        f"connect:{', connect:'.join(on_flows)} names a flow; the flows are created after the "
+                        "functions (they reference the functions' ARNs), so the resource is every flow of this "
+                        "stack's Connect instance and nothing else; the function is given the chat flow's id.")
         unscoped = sorted(a for a in spec.connect_actions if CONNECT_ACTION_RESOURCES[a] is None)
         if on_contacts:
             contacts = f"{self.instance.arn}/contact/*"
