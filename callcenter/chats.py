@@ -156,3 +156,60 @@ def deliver_contact_records(backend: LocalBackend, records: Sequence[dict[str, A
         return backend.invoke_lambda(function_arn("contact-history"), event, 60)
     finally:
         backend.now = None
+
+
+# --- a chat in the browser (callcenter desktop's chat page) -------------------------------------------------------
+
+@dataclass
+class LiveChat:
+    """The local stand-in of Connect's participant service for one chat: the page sends the customer's messages,
+    the chat flow answers. Each message re-runs the flow from the start with every message so far (the flow and
+    the routing Lambda read nothing they did not read before, so the answer is the same), and the transcript is
+    cut where the flow waits for the customer's next message. When the flow ends (queued, or closed), the chat's
+    contact record goes to contact-history once, as the CTR stream would deliver it."""
+
+    contact_id: str
+    start: ContactStart
+    said: list[str] = field(default_factory=list)
+    recorded: bool = False
+
+    def answer(self, backend: LocalBackend) -> dict[str, Any]:
+        flow = local_flow(CHAT_FLOW)
+        result = run_flow_at(backend, flow, self.start, list(self.said), CHAT_FLOW)
+        actions = {action["Identifier"]: action for action in flow["Actions"]}
+        messages: list[dict[str, str]] = []
+        reads = 0
+        for step in result.steps:
+            if step.data.get("text"):
+                messages.append({"from": "bot", "text": step.data["text"]})
+            if step.data.get("prompt"):
+                messages.append({"from": "bot", "text": step.data["prompt"]})
+            if "key" not in step.data:
+                continue
+            if reads >= len(self.said):  # the flow waits here for the customer's next message
+                replies = ((actions.get(step.action_id) or {}).get("Parameters", {}).get("ViewData") or {}).get(
+                    "Replies") or []
+                return {"contact_id": self.contact_id, "state": "waiting", "messages": messages,
+                        "replies": [{"action": r["Action"], "label": r["Label"]} for r in replies]}
+            messages.append({"from": "customer", "text": self.said[reads]})
+            reads += 1
+        for text in self.said[reads:]:
+            messages.append({"from": "customer", "text": text})
+        if not self.recorded:
+            record = chat_record(ChatResult(200, {}, self.contact_id, result), self.start.now)
+            deliver_contact_records(backend, [record], self.start.now + timedelta(seconds=IVR_SECONDS))
+            self.recorded = True
+        state = "queued" if result.outcome == "queued" else "ended"
+        return {"contact_id": self.contact_id, "state": state, "messages": messages, "replies": [],
+                "queue": result.queue if state == "queued" else None, "reason": result.attributes.get("reason", "")}
+
+
+def live_chat(backend: LocalBackend, contact_id: str, at: datetime) -> LiveChat | None:
+    """The chat chat-start started (the emulator's record of StartChatContact), ready for the page."""
+    started = next((c for c in backend.connect.started_chats if c.contact_id == contact_id), None)
+    if started is None:
+        return None
+    start = ContactStart(contact_id=started.contact_id, channel="CHAT", initiation_method="API",
+                         customer_address=None, system_address=None, instance_arn=INSTANCE_ARN,
+                         attributes=dict(started.attributes), now=at)
+    return LiveChat(contact_id, start)
