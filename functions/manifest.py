@@ -490,7 +490,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
                 "CHAT_FLOW_ID": "the chat flow's id",
                 "CHAT_IDENTITY_SECRET_ARN": "the Secrets Manager secret the site's backend signs claims with",
-                "CHAT_SITE_ORIGIN": "the company site's origin (CORS), from the chat_site_origin context",
+                "CHAT_SITE_ORIGIN": "the origins whose pages start chats (CORS), comma-separated: the desktop's "
+                                    "(chat.html) and the chat_site_origin context's",
             },
             environment=_powertools("chat-start"),
         ),

@@ -36,25 +36,34 @@ class PacedConnect:
         return aws_client("connect").start_chat_contact(**parameters)
 
 
-def _answer(status: int, body: dict[str, Any], retry_after: int = 0) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-    origin = optional_env("CHAT_SITE_ORIGIN")
-    if origin:
-        headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+def _answer(status: int, body: dict[str, Any], retry_after: int = 0, origin: str | None = None) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Vary": "Origin"}
+    allowed = {o.strip() for o in (optional_env("CHAT_SITE_ORIGIN") or "").split(",") if o.strip()}
+    if origin and origin in allowed:
+        headers["Access-Control-Allow-Origin"] = origin
     if retry_after:
         headers["Retry-After"] = str(retry_after)
     return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
 
 
-def _refused(exc: ChatStartRefused) -> dict[str, Any]:
+def _refused(exc: ChatStartRefused, origin: str | None) -> dict[str, Any]:
     count_metric("ChatStartRefused", reason=exc.reason.value)
     logger.info("chat start refused", extra={"reason": exc.reason.value})
-    return _answer(exc.status, exc.body(), exc.retry_after_seconds)
+    return _answer(exc.status, exc.body(), exc.retry_after_seconds, origin)
+
+
+def _origin(event: Any) -> str | None:
+    headers = event.get("headers") if isinstance(event, dict) else None
+    if not isinstance(headers, dict):
+        return None
+    value = next((v for k, v in headers.items() if isinstance(k, str) and k.lower() == "origin"), None)
+    return value if isinstance(value, str) else None
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
     metrics.add_metric(name="ChatStartRequests", unit=MetricUnit.Count, value=1)
     raw = event.get("body") if isinstance(event, dict) else None
+    origin = _origin(event)
     try:
         if not isinstance(raw, str) or len(raw) > MAX_BODY_CHARS:
             raise ChatStartRefused(Refusal.MALFORMED_REQUEST)
@@ -83,11 +92,11 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
             busy = code in THROTTLING_CODES
             raise ChatStartRefused(Refusal.BUSY if busy else Refusal.UNAVAILABLE, 5 if busy else 0) from exc
     except ChatStartRefused as exc:
-        return _refused(exc)
+        return _refused(exc, origin)
     count_metric("ChatsStarted", identity="signed" if request.claim else "typed" if request.typed_identity else "none")
     logger.info("chat started", extra={"contact_id": started.contact_id, "signed": request.claim is not None})
     return _answer(200, {"contact_id": started.contact_id, "participant_id": started.participant_id,
-                         "participant_token": started.participant_token})
+                         "participant_token": started.participant_token}, origin=origin)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,7 +7,8 @@ shows (its quick replies).
   automatically: the site's backend holds the same value, so a rotation is a coordinated change (the README
   says how); both readers cache it for five minutes only, so a new value is in use within that time.
 - The API: one REST API, one resource, `POST /chat/start` (Lambda proxy to chat-start) and its CORS preflight for
-  the site's origin (`chat_site_origin` context). No authorizer: a web chat is open to anonymous customers by
+  the site's origin (`chat_site_origin` context) and the desktop's (which serves the chat page, chat.html). No
+  authorizer: a web chat is open to anonymous customers by
   design, and a signed-in customer proves who they are with the site's signed claim in the body, which the
   function checks; the answer discloses nothing but the new chat's own participant token. Throttled at the
   stage, WAF (managed rule groups, a per-IP rate limit, a body-size rule at the largest valid request), JSON
@@ -94,7 +95,7 @@ class ChatApi(Construct):
     """`POST /chat/start` (see the module doc)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, function: lambda_.Function,
-                 site_origin: str | None, account_setting: cdk.CfnResource | None = None) -> None:
+                 account_setting: cdk.CfnResource | None = None) -> None:
         super().__init__(scope, construct_id)
         spec = FUNCTIONS[CHAT_START]
         source = spec.source
@@ -136,6 +137,7 @@ class ChatApi(Construct):
             description="A JSON object: the function checks its fields (functions/chat/start.py)",
             schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT))
         resource = self.api.root.resource_for_path(source.path.lstrip("/"))
+        self.resource = resource
         integration = apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
         method = resource.add_method(source.method, integration, authorization_type=apigw.AuthorizationType.NONE,
                                      request_validator=validator, request_models={"application/json": body},
@@ -145,19 +147,24 @@ class ChatApi(Construct):
                                       "proves who they are with the site's signed claim in the body, which "
                                       "chat-start checks (HMAC, expiry). The answer is only the new chat's own "
                                       "participant token; WAF and the stage throttle limit abuse.")
-        if site_origin:
-            resource.add_cors_preflight(allow_origins=[site_origin], allow_methods=[source.method],
-                                        allow_headers=["Content-Type"], max_age=cdk.Duration.hours(1))
-            for child in resource.node.children:
-                if isinstance(child, apigw.Method) and child.http_method == "OPTIONS":
-                    acknowledge(child, "APIG4", "A CORS preflight: browsers send it without credentials; it "
-                                                "answers only which origin, method and headers are allowed.")
-                    acknowledge(child, "COG4", "A CORS preflight carries no token by the Fetch standard.")
         self.web_acl = api_web_acl(self, "WebAcl", name=f"callcenter-chat-{stage}",
                                    description=f"Protects the chat API of stage {stage}",
                                    max_body_bytes=MAX_BODY_BYTES)
         wafv2.CfnWebACLAssociation(self, "WebAclAssociation", resource_arn=stage_resource.stage_arn,
                                    web_acl_arn=self.web_acl.attr_arn)
+
+    def allow_browser_origins(self, origins: list[str]) -> None:
+        """The CORS preflight for the pages that start chats: the company site's (chat_site_origin) and the chat
+        page the desktop's CloudFront serves. The function echoes an allowed Origin (CHAT_SITE_ORIGIN)."""
+        source = FUNCTIONS[CHAT_START].source
+        assert isinstance(source, PublicApiSource)
+        self.resource.add_cors_preflight(allow_origins=origins, allow_methods=[source.method],
+                                         allow_headers=["Content-Type"], max_age=cdk.Duration.hours(1))
+        for child in self.resource.node.children:
+            if isinstance(child, apigw.Method) and child.http_method == "OPTIONS":
+                acknowledge(child, "APIG4", "A CORS preflight: browsers send it without credentials; it answers "
+                                            "only which origin, method and headers are allowed.")
+                acknowledge(child, "COG4", "A CORS preflight carries no token by the Fetch standard.")
 
     @property
     def url(self) -> str:

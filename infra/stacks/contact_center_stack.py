@@ -120,7 +120,6 @@ class ContactCenterStack(cdk.Stack):
                 "SMS_ORIGINATION_IDENTITY": sms_origination_identity or "",
                 "EMAIL_FROM_IDENTITY": email_from_identity or "",
                 "CHAT_IDENTITY_SECRET_ARN": chat_secret.secret.secret_arn,
-                "CHAT_SITE_ORIGIN": chat_site_origin or "",
             },
         )
         for reader in ("routing", "chat-start"):
@@ -150,13 +149,18 @@ class ContactCenterStack(cdk.Stack):
                             service_callers=service_callers)
         tickets_api = apis.apis["tickets"]
         chat_api = ChatApi(self, "ChatApi", stage=stage, function=functions.by_name["chat-start"],
-                           site_origin=chat_site_origin, account_setting=apis.cloudwatch_account())
+                           account_setting=apis.cloudwatch_account())
         desk = AgentDesktop(self, "Desktop", stage=stage, api=tickets_api, apis=apis, directory=agents,
                             instance_arn=center.instance_arn,
                             instance_alias=connect_instance_alias or (
                                 None if connect_instance_arn else center.default_alias(stage)),
-                            retention=retention or Retention(), settings=desktop or DesktopSettings())
+                            retention=retention or Retention(), settings=desktop or DesktopSettings(),
+                            chat_api=chat_api)
         functions.wire({"DESKTOP_ORIGIN": desk.origin})
+        # Chats start from the desktop's chat page and, when the context names it, the company site's pages.
+        chat_origins = [desk.origin, *([chat_site_origin] if chat_site_origin else [])]
+        chat_api.allow_browser_origins(chat_origins)
+        functions.wire({"CHAT_SITE_ORIGIN": cdk.Fn.join(",", chat_origins)})
         functions.require_wired()
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,

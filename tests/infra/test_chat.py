@@ -43,17 +43,21 @@ def test_chat_start_is_throttled_at_its_connect_share_and_protected_by_waf(synth
     assert len(associations) == 1
     methods = [m["Properties"] for m in synthesized.of_type("AWS::ApiGateway::Method").values()
                if m["Properties"]["RestApiId"] == {"Ref": api}]
-    assert [(m["HttpMethod"], m["AuthorizationType"]) for m in methods] == [("POST", "NONE")]
+    assert sorted((m["HttpMethod"], m["AuthorizationType"]) for m in methods) == [("OPTIONS", "NONE"),
+                                                                                  ("POST", "NONE")]
 
 
-def test_the_site_origin_gets_a_cors_preflight(tmp_path: Path, tiny_asset: Path) -> None:
+def test_the_site_origin_and_the_desktops_chat_page_may_start_chats(tmp_path: Path, tiny_asset: Path) -> None:
     site = synthesize(tmp_path, {"stage": "site", "chat_site_origin": "https://www.example.com"},
                       asset_dir=tiny_asset)
     api = site.logical_id("ChatApi/Api")
     methods = [m["Properties"] for m in site.of_type("AWS::ApiGateway::Method").values()
                if m["Properties"]["RestApiId"] == {"Ref": api}]
-    assert sorted(m["HttpMethod"] for m in methods) == ["OPTIONS", "POST"]
-    assert "https://www.example.com" in json.dumps(methods)
+    preflight = json.dumps([m for m in methods if m["HttpMethod"] == "OPTIONS"])
+    assert "https://www.example.com" in preflight and site.logical_id("Desktop/Distribution") in preflight
+    function = site.resource("Functions/ChatStart/Function")["Properties"]
+    origins = json.dumps(function["Environment"]["Variables"]["CHAT_SITE_ORIGIN"])
+    assert "https://www.example.com" in origins and site.logical_id("Desktop/Distribution") in origins
 
 
 def test_chat_transcripts_are_kept_in_the_encrypted_recordings_bucket(synthesized: Synthesized) -> None:
