@@ -64,7 +64,7 @@ def test_the_shipped_budget_stays_within_connect_quotas() -> None:
         shares = [spec.connect_rates.get(action, 0.0) for spec in FUNCTIONS.values()]
         assert 0 < sum(shares) <= quota.rate_per_second
     callers = [spec for spec in FUNCTIONS.values() if spec.connect_actions]
-    assert {spec.name for spec in callers} == {"survey-dispatcher", "outreach-sender", "queue-metrics"}
+    assert {spec.name for spec in callers} == {"survey-dispatcher", "outreach-sender", "queue-metrics", "chat-start"}
     for spec in callers:
         assert set(spec.connect_rates) == set(spec.connect_actions)
 
