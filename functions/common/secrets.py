@@ -5,15 +5,14 @@ The routing Lambda needs the chat-identity secret only for a chat that carries a
 unchanged. The first signed chat an execution environment sees pays one GetSecretValue (bounded: 0.5 s to
 connect, 1 s to read, two attempts); later ones reuse the value until it is CACHE_SECONDS old, so a rotated
 secret is picked up within that time. The age is measured on the monotonic clock: it decides only when to
-read again, never a result.
+read again, never a result. Importing this module imports no AWS SDK (the routing Lambda imports it on every
+cold start; botocore is loaded only when a secret is read).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-
-from functions.common.aws import bounded_client, error_code
 
 CACHE_SECONDS = 300.0
 
@@ -37,6 +36,8 @@ def secret_bytes(secret_id: str) -> bytes:
     now = time.monotonic()
     if cached is not None and now - cached.read_at < CACHE_SECONDS:
         return cached.value
+    from functions.common.aws import bounded_client, error_code  # botocore: only when a secret is read
+
     client = bounded_client("secretsmanager", 0.5, 1.0, 2)
     try:
         value = client.get_secret_value(SecretId=secret_id).get("SecretString") or ""
