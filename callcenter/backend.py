@@ -44,6 +44,10 @@ ACCOUNT = "123456789012"
 INSTANCE_ID = "local-instance"
 INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE_ID}"
 LOCAL_EVENT_BUS = "callcenter-local"
+#: The chat-identity secret of the local runtime: the site's backend stand-in (callcenter/chats.py) signs with
+#: it, chat-start and routing check with it, as they do with the deployed secret in AWS.
+LOCAL_CHAT_SECRET_NAME = "callcenter-local-chat-identity"
+LOCAL_CHAT_SECRET = "local-chat-identity-secret-not-for-production"
 SMS_ORIGINATION = "+18005550111"
 EMAIL_FROM = "updates@callcenter.example"  # verified in moto's SES when the backend starts
 FAULT_KINDS = ("error", "timeout", "throttle")
@@ -65,9 +69,14 @@ def flow_arn(name: str) -> str:
     return f"{INSTANCE_ARN}/contact-flow/{name}"
 
 
+def view_arn(name: str) -> str:
+    return f"{INSTANCE_ARN}/view/{name}"
+
+
 def local_arn(placeholder: Placeholder) -> str:
     """What a flow placeholder stands for in the local backend (CDK resolves the same names to real ARNs)."""
-    builders = {"lambda": function_arn, "queue": queue_arn, "hours": hours_arn, "flow": flow_arn}
+    builders = {"lambda": function_arn, "queue": queue_arn, "hours": hours_arn, "flow": flow_arn,
+                "view": view_arn}
     if placeholder.kind not in builders:
         raise KeyError(f"no local value for placeholder {placeholder}")
     return builders[placeholder.kind](placeholder.name)
@@ -198,6 +207,7 @@ class LocalBackend:
         self._mock = mock_aws()
         self._mock.start()
         self._create_messaging()
+        self._create_secrets()
         self._configure_functions()
         self._create_tables()
         self._restore_logger = bind_shared_logger(self.log_level)
@@ -239,6 +249,9 @@ class LocalBackend:
             "TASK_TEMPLATE_ID": "ticket-task",
             "SMS_FLOW_ID": "sms",
             "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
+            "CHAT_FLOW_ID": "chat",
+            "CHAT_IDENTITY_SECRET_ARN": LOCAL_CHAT_SECRET_NAME,
+            "CHAT_SITE_ORIGIN": "",  # the local chat page is served by `callcenter desktop`, same origin
         }
 
     def _configure_functions(self) -> None:
@@ -291,6 +304,12 @@ class LocalBackend:
                                                                                "Arn": target_arn}], **bus)
         # SES sends only from verified identities (moto enforces it too): verify the local sender.
         local_client("sesv2").create_email_identity(EmailIdentity=EMAIL_FROM)
+
+    def _create_secrets(self) -> None:
+        from functions.common.secrets import forget_secrets
+
+        forget_secrets()  # a value cached by an earlier backend is not this one's
+        local_client("secretsmanager").create_secret(Name=LOCAL_CHAT_SECRET_NAME, SecretString=LOCAL_CHAT_SECRET)
 
     _clients_primed = False
 

@@ -162,14 +162,14 @@ class TaskContact:
 
 
 @dataclass(frozen=True)
-class ChatContact:
-    """A chat started with StartChatContact (an SMS contact for an agent), waiting for its flow to run."""
+class StartedChat:
+    """A chat started with StartChatContact, waiting for the local runtime to run its flow."""
 
     contact_id: str
     flow_id: str
     attributes: dict[str, str]
-    initial_message: str
     display_name: str
+    initial_message: str | None
 
 
 @dataclass(frozen=True)
@@ -284,6 +284,7 @@ class ConnectEmulator(ServiceEmulator):
     contact_attributes: dict[str, Mapping[str, str]] = field(default_factory=dict)  # by initial contact id
     outbound_calls: list[OutboundCall] = field(default_factory=list)
     texts: list[SentText] = field(default_factory=list)
+    started_chats: list[StartedChat] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # e.g. {"StartOutboundVoiceContact"}
     # Connect API name -> its quota, enforced on `clock` (seconds); empty: no quota (the default locally).
     quotas: dict[str, RateQuota] = field(default_factory=dict)
@@ -292,7 +293,7 @@ class ConnectEmulator(ServiceEmulator):
     throttled: Counter[str] = field(default_factory=Counter)  # API -> requests answered 429
     _client_tokens: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, TaskContact] = field(default_factory=dict)  # by contact id
-    chats: list[ChatContact] = field(default_factory=list)  # started, waiting for the local runtime to run their flow
+    chats: list[StartedChat] = field(default_factory=list)  # started, not yet taken by a runner (take_chats)
     # Task contacts that ended and whose DISCONNECTED contact event the local runtime has yet to publish.
     ended_tasks: list[str] = field(default_factory=list)
 
@@ -372,27 +373,35 @@ class ConnectEmulator(ServiceEmulator):
         return _ok(ContactId=contact_id, ContactArn=f"contact/{contact_id}")
 
     def start_chat_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
-        """A chat contact on a flow; the same ClientToken is the same contact. InitialMessage as Connect limits it."""
+        """A chat on a flow, which the local runtime then runs (callcenter/chats.py for web chats,
+        callcenter/sms_local.py for SMS contacts); the same ClientToken is the same contact. InitialMessage is
+        optional, as in Connect, and limited as Connect limits it."""
         refused = self._over_quota("StartChatContact")
         if refused:
             return refused
-        content = (params.get("InitialMessage") or {}).get("Content", "")
+        initial = params.get("InitialMessage")
         if not params.get("ContactFlowId") or not (params.get("ParticipantDetails") or {}).get("DisplayName"):
             return _error(400, "InvalidRequestException", "a chat needs a flow and a display name")
-        if not 1 <= len(content) <= 1024:
+        if initial is not None and not 1 <= len(initial.get("Content") or "") <= 1024:
             return _error(400, "InvalidRequestException", "InitialMessage.Content must be 1 to 1024 characters")
         token = params.get("ClientToken")
         if token and token in self._client_tokens:
-            return _ok(ContactId=self._client_tokens[token], ParticipantId="customer", ParticipantToken="local")
-        chat = ChatContact(f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
-                           params["ContactFlowId"], dict(params.get("Attributes") or {}), content,
-                           params["ParticipantDetails"]["DisplayName"])
-        self.chats.append(chat)
-        if token:
-            self._client_tokens[token] = chat.contact_id
-        return _ok(ContactId=chat.contact_id, ParticipantId="customer", ParticipantToken="local")
+            chat = next(c for c in self.started_chats if c.contact_id == self._client_tokens[token])
+        else:
+            chat = StartedChat(
+                contact_id=f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
+                flow_id=params["ContactFlowId"], attributes=dict(params.get("Attributes") or {}),
+                display_name=params["ParticipantDetails"]["DisplayName"],
+                initial_message=initial.get("Content") if initial else None)
+            self.started_chats.append(chat)
+            self.chats.append(chat)
+            if token:
+                self._client_tokens[token] = chat.contact_id
+        return _ok(ContactId=chat.contact_id, ParticipantId=f"participant-{chat.contact_id}",
+                   ParticipantToken=f"local-token-{chat.contact_id}")
 
-    def take_chats(self) -> list[ChatContact]:
+    def take_chats(self) -> list[StartedChat]:
+        """The chats started since the last call, for a runner to play through their flow."""
         chats, self.chats = self.chats, []
         return chats
 

@@ -56,13 +56,15 @@ def _legs(outcome: QueueOutcome | None, queue_arn: str | None, moment: Callable[
 
 def inbound_record(*, contact_id: str, channel: str, caller: str | None, dialed: str | None, at: datetime,
                    ended: datetime, attributes: Mapping[str, Any], flow_outcome: str, queue_arn: str | None,
-                   outcome: QueueOutcome | None, moment: Callable[[float], datetime] | None) -> dict[str, Any]:
-    """A caller's contact: the flow's attributes, and the queue and agent legs when the flow queued it.
-    `moment` turns the model's seconds into aware datetimes."""
+                   outcome: QueueOutcome | None, moment: Callable[[float], datetime] | None,
+                   initiation_method: str = "INBOUND") -> dict[str, Any]:
+    """A customer's contact: the flow's attributes, and the queue and agent legs when the flow queued it.
+    `moment` turns the model's seconds into aware datetimes. A web chat is started with StartChatContact, which
+    Connect reports as InitiationMethod API, with no customer or system endpoint."""
     queue, agent = _legs(outcome, queue_arn, moment)
     return contact_record(
         contact_id=contact_id, instance_arn=INSTANCE_ARN, account_id=ACCOUNT_ID, channel=channel,
-        initiation_method="INBOUND", initiated_at=at, disconnected_at=ended,
+        initiation_method=initiation_method, initiated_at=at, disconnected_at=ended,
         disconnect_reason=_disconnect_reason(flow_outcome, outcome),
         customer_address=caller if channel == "VOICE" else None,
         system_address=dialed if channel == "VOICE" else None, attributes=_strings(attributes),

@@ -89,7 +89,35 @@ class RateSource(msgspec.Struct, frozen=True):
     maximum_concurrency: int = 2
 
 
-EventSource = ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource | RateSource
+class PublicApiSource(msgspec.Struct, frozen=True):
+    """Invoked by one public route (`method` `path`) of its own small REST API, with no sign-in: the request
+    carries its own proof where it needs one (the chat start: the site's signed claim). The stage throttles
+    requests at `throttle_rate_per_second` (set it at the function's Connect share, so the API itself never lets
+    more through than the quota allows); each instance also paces its Connect calls at its share over
+    `maximum_concurrency` (functions/common/pacing.py). No reserved concurrency (a new account may have no room
+    for one): the stage throttle is the bound. A WAF web ACL on the stage (infra/constructs/chat.py)."""
+
+    path: str
+    method: str = "POST"
+    maximum_concurrency: int = 2
+    throttle_rate_per_second: int = 4
+    throttle_burst: int = 4
+
+
+class KinesisSource(msgspec.Struct, frozen=True):
+    """Consumes a Kinesis data stream of the stack (`stream`: "contact-records", Connect's CTR stream), in
+    order per shard, reporting partial batch failures; a failing batch is split and retried `max_retries`
+    times, then its position goes to the function's on-failure queue, never dropped silently."""
+
+    stream: str
+    batch_size: int = 100
+    max_retries: int = 5
+    max_record_age_seconds: int = 6 * 3600  # below the stream's 24 h retention
+    starting_position: str = "TRIM_HORIZON"
+
+
+EventSource = (ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource | RateSource
+               | PublicApiSource | KinesisSource)
 
 
 class QueueSpec(msgspec.Struct, frozen=True):
@@ -296,6 +324,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             wired_environment={
                 "QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN",
                 "LINE_NUMBERS": "JSON object: policy line name -> its numbers (E.164), replacing policy.json's",
+                "CHAT_IDENTITY_SECRET_ARN": "the secret a signed chat's claim is checked with (read only for those)",
             },
             environment={
                 **_powertools("routing"),
@@ -529,6 +558,39 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "DDB_READ_TIMEOUT_SECONDS": "0.5",
                 "DDB_MAX_ATTEMPTS": "2",
             },
+        ),
+        FunctionSpec(
+            name="chat-start",
+            handler="functions.chat.start_handler.lambda_handler",
+            description="POST /chat/start: checks the site's signed claim and starts a chat (StartChatContact)",
+            # The stage lets 4 starts a second through: the function's share of StartChatContact's quota.
+            source=PublicApiSource(path="/chat/start", maximum_concurrency=2, throttle_rate_per_second=4,
+                                   throttle_burst=4),
+            timeout_seconds=8,
+            memory_mb=256,
+            connect_actions=("StartChatContact",),
+            connect_rates={"StartChatContact": 4.0},  # most of the quota; sms-inbound takes the other 1/s
+            connect_max_wait_seconds=1.0,  # the browser waits: past a second, answer 429 with when to retry
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "CHAT_FLOW_ID": "the chat flow's id",
+                "CHAT_IDENTITY_SECRET_ARN": "the Secrets Manager secret the site's backend signs claims with",
+                "CHAT_SITE_ORIGIN": "the origins whose pages start chats (CORS), comma-separated: the desktop's "
+                                    "(chat.html) and the chat_site_origin context's",
+            },
+            environment=_powertools("chat-start"),
+        ),
+        FunctionSpec(
+            name="contact-history",
+            handler="functions.continuity.handler.lambda_handler",
+            description="Adds each contact record to its customer's recent contacts (the screen pop), off the call "
+                        "path",
+            source=KinesisSource(stream="contact-records"),
+            timeout_seconds=60,
+            memory_mb=256,
+            tables_read=("profiles",),
+            tables_written=("profiles",),  # profiles: only the recent_contacts list
+            environment=_powertools("contact-history"),
         ),
     )
 }

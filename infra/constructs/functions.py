@@ -12,7 +12,10 @@ DynamoDBStreamSource function reads its table's stream in order, reporting parti
 a failing batch and retrying it a bounded number of times, then sending the failed records' coordinates to
 its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message); a
 RateSource function is run every few minutes by an EventBridge rule, without retries (the next run replaces a
-failed one; its errors alarm says so).
+failed one; its errors alarm says so). A PublicApiSource function is created here; its own API
+(infra/constructs/chat.py) integrates it and throttles it at its Connect share. A
+KinesisSource function reads a stream the stack passes in (`streams`: the CTR stream of the contact lake) like
+a table stream consumer: in order, partial batch failures, bounded retries, then its own on-failure queue.
 
 Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
@@ -36,6 +39,7 @@ from aws_cdk import aws_connect as connect
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -52,6 +56,8 @@ from functions.manifest import (
     DynamoDBStreamSource,
     EventBusSpec,
     FunctionSpec,
+    KinesisSource,
+    PublicApiSource,
     RateSource,
     ScheduleSource,
     SqsSource,
@@ -199,6 +205,7 @@ class Functions(Construct):
         reserved_concurrency: Mapping[str, int] | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
         bus_spec: EventBusSpec = EVENT_BUS,
+        streams: Mapping[str, kinesis.IStream] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
@@ -213,6 +220,7 @@ class Functions(Construct):
         self.sms_identity_arn = sms_identity_arn(self, sms_identity) if sms_identity else None
         self.email_identity = email_identity(self, email_from) if email_from else None
         self.reserved_concurrency = dict(reserved_concurrency or {})
+        self.streams = dict(streams or {})
         unknown = sorted(set(self.reserved_concurrency) - set(specs))
         if unknown:
             raise ValueError(f"reserved concurrency for unknown functions {', '.join(unknown)}")
@@ -241,8 +249,10 @@ class Functions(Construct):
                 self._scheduled(function, name, spec.source)
             elif isinstance(spec.source, DynamoDBStreamSource):
                 self._consume_stream(function, spec, spec.source)
-            elif isinstance(spec.source, ApiSource):
+            elif isinstance(spec.source, ApiSource | PublicApiSource):
                 pass  # the API construct integrates it and grants API Gateway (that API only) the invoke
+            elif isinstance(spec.source, KinesisSource):
+                self._consume_kinesis(function, spec, spec.source)
             elif isinstance(spec.source, RateSource):
                 self._every(function, name, spec.source)
             else:
@@ -382,6 +392,39 @@ class Functions(Construct):
             on_failure=FailureQueue(failures),
         )
         self.stream_consumers[spec.name] = StreamConsumer(source.table, mapping, key, failures)
+
+    def _consume_kinesis(self, function: lambda_.Function, spec: FunctionSpec, source: KinesisSource) -> None:
+        stream = self.streams.get(source.stream)
+        if stream is None:
+            raise ValueError(f"function {spec.name!r} consumes the stream {source.stream!r}, which the stack does "
+                             "not pass in (Functions(streams=...))")
+        scope = Construct(self, f"{pascal(spec.name)}StreamFailures")
+        key = kms.Key(scope, "Key", description=f"Encrypts the stream records {spec.name} could not process",
+                      enable_key_rotation=True, removal_policy=KEEP)
+        failures = sqs.Queue(scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
+                             enforce_ssl=True, retention_period=FAILURE_RETENTION)
+        acknowledge(failures, "SQS3",
+                    f"This queue is the on-failure destination of {spec.name}'s stream mapping (not an SQS redrive): "
+                    "it is itself the dead-letter queue; an alarm fires on its first message.")
+        stream.grant_read(function)  # the one stream (and its key, through Kinesis)
+        function.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn]))
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=list(SEND_KEY_ACTIONS), resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"sqs.{cdk.Aws.REGION}.amazonaws.com"}},
+        ))
+        mapping = lambda_.EventSourceMapping(
+            scope, "Mapping",
+            target=function,
+            event_source_arn=stream.stream_arn,
+            starting_position=STARTING_POSITIONS[source.starting_position],
+            batch_size=source.batch_size,
+            bisect_batch_on_error=True,
+            retry_attempts=source.max_retries,
+            max_record_age=cdk.Duration.seconds(source.max_record_age_seconds),
+            report_batch_item_failures=True,
+            on_failure=FailureQueue(failures),
+        )
+        self.stream_consumers[spec.name] = StreamConsumer(f"{source.stream} (Kinesis)", mapping, key, failures)
 
     def _every(self, function: lambda_.Function, name: str, source: RateSource) -> None:
         """An EventBridge rule runs the function every `source.minutes`; a failed or late run is not retried:

@@ -539,7 +539,7 @@ INTENT_QUEUES = {"billing": "billing", "support": "support", "sales": "sales"}
 
 def routing(queue: str = "vip", priority: str = "2", offer_menu: str = "false", after_hours: str = "false",
             after_hours_message: str = "", **overrides: Any) -> Lambda:
-    """A fake routing Lambda: the 17 string attributes the real one returns."""
+    """A fake routing Lambda: the string attributes the real one returns (those the flow saves)."""
 
     def handler(event: dict[str, Any]) -> dict[str, Any]:
         intent = event["Details"]["Parameters"].get("intent", "")
@@ -550,6 +550,7 @@ def routing(queue: str = "vip", priority: str = "2", offer_menu: str = "false", 
             "intent": intent, "queue": chosen, "queue_arn": queue_arn(chosen), "priority": priority,
             "reason": "SKILL_MATCH" if intent else "VIP_TIER", "rule": "r1", "offer_menu": offer_menu,
             "after_hours": after_hours, "after_hours_message": after_hours_message, "routing_note": "note",
+            "identity": "caller_id", "recent_contacts": "",
         }
         return {**answer, **overrides}
 

@@ -108,9 +108,9 @@ def test_unidentifiable_callers_are_still_served(demo_backend, caller, reason):
     assert (result.outcome, result.queue) == ("queued", "support")
 
 
-def test_a_chat_contact_is_queued_in_the_default_queue(demo_backend):
+def test_an_anonymous_chat_contact_is_queued_in_the_default_queue(demo_backend):
     result = call(demo_backend, None, channel="CHAT", initiation_method="API")
-    assert (result.outcome, result.queue, result.attributes["reason"]) == ("queued", "general", "NON_VOICE_CHANNEL")
+    assert (result.outcome, result.queue, result.attributes["reason"]) == ("queued", "general", "ANONYMOUS_CHAT")
 
 
 # --- hours --------------------------------------------------------------------------------------
