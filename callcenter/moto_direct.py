@@ -22,6 +22,10 @@ from it (a `ClientError` with the same code), is the same as by the HTTP leg. Wh
   moto's listens to them for these services but the stubber itself and `DynamoDBTraffic`, whose attempt
   count this path keeps.
 
+botocore also builds its User-Agent string afresh for every request (some thirty components, each
+sanitized); `install()` memoizes `UserAgentString.to_string` per instance and per set of feature ids (the
+only inputs that change after a client is made), so the header is the same string, built once.
+
 Only for moto 5.2.5 (`callcenter.moto_patches`); with another moto every request takes the HTTP leg.
 """
 
@@ -143,13 +147,33 @@ def answer(model: Any, params: dict[str, Any], request_signer: Any = None, **_: 
     return http, parsed
 
 
+_user_agent: Any = None
+
+
+def _user_agent_string(self: Any) -> str:
+    """botocore's UserAgentString.to_string, once per instance and set of feature ids."""
+    from botocore.context import get_context
+
+    context = get_context()
+    key = frozenset((self._client_features or set()) | (set() if context is None else context.features))
+    cache = self.__dict__.setdefault("_callcenter_strings", {})
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = _user_agent(self)
+    return str(value)
+
+
 def install() -> bool:
     """Register `answer` for every client made from now on; True if installed (moto 5.2.5 only)."""
-    global _installed
+    global _installed, _user_agent
     if not _installed:
         if not patched_moto_installed("moto_direct", "every request to moto takes botocore's HTTP leg"):
             return False
         install_handler("before-call", answer, last=True)
+        from botocore.useragent import UserAgentString
+
+        _user_agent = UserAgentString.to_string
+        UserAgentString.to_string = _user_agent_string  # type: ignore[method-assign]
         _installed = True
     return True
 

@@ -124,3 +124,20 @@ def test_a_throttled_request_still_takes_the_http_leg_and_its_retries(backend: A
     # Then botocore retried it (three attempts, local_client's default retry mode) and gave up with the code
     assert refused.value.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
     assert DynamoDBTraffic.attempts - before > 1
+
+
+def test_the_user_agent_is_botocores_own_string_for_each_set_of_features(backend: Any) -> None:
+    # Given a client's user agent, memoized, and botocore's own builder
+    from botocore.context import get_context, start_as_current_context
+
+    creator = local_client("sqs")._user_agent_creator
+    built = moto_direct._user_agent
+    assert built is not None
+    # Then it is the same string, with or without a request's feature ids, and a new feature changes it
+    plain = creator.to_string()
+    assert plain == built(creator)
+    with start_as_current_context():
+        context = get_context()
+        assert context is not None
+        context.features.add("Q")
+        assert creator.to_string() == built(creator) != plain

@@ -89,3 +89,20 @@ def test_items_share_their_attribute_names_and_read_back_unchanged(backend: Any)
     assert first is second
     got = client.get_item(TableName="names-shared", Key={"pk": {"S": "b"}})["Item"]
     assert got == {"pk": {"S": "b"}, "customer_status": {"S": "active"}, "tags": {"M": {"tier": {"S": "gold"}}}}
+
+
+def test_moto_random_strings_keep_their_length_and_alphabet(backend: Any) -> None:
+    import string
+
+    import moto.sqs.models
+    from moto.moto_api._internal import mock_random
+
+    # Given moto's request ids and receipt handles, drawn at once (callcenter.moto_speedups)
+    request_id = mock_random.get_random_string(length=52)
+    lower = mock_random.get_random_string(length=30, include_digits=False, lower_case=True)
+    handle = moto.sqs.models.generate_receipt_handle()
+    # Then each has moto's length and alphabet, and two draws differ
+    assert len(request_id) == 52 and set(request_id) <= set(string.ascii_letters + string.digits)
+    assert len(lower) == 30 and set(lower) <= set(string.ascii_lowercase)
+    assert len(handle) == 185 and set(handle) <= set(string.ascii_lowercase)
+    assert handle != moto.sqs.models.generate_receipt_handle()
