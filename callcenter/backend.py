@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from callcenter import (
+    moto_direct,
     moto_instances,
     moto_items,
     moto_serialization,
@@ -202,6 +203,7 @@ class LocalBackend:
         self.connect.activate()
         self.sqs_delays.activate()
         self.retry_waits.activate()
+        moto_direct.activate()  # moto answers from botocore's before-call event: no signing, no HTTP leg
         from moto import mock_aws
 
         self._mock = mock_aws()
@@ -222,6 +224,7 @@ class LocalBackend:
         self.connect.deactivate()
         self.sqs_delays.deactivate()
         self.retry_waits.deactivate()
+        moto_direct.deactivate()
         if self._mock is not None:
             self._mock.stop()
         for key, value in self._saved_env.items():

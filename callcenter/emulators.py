@@ -36,7 +36,7 @@ def _response(status: int, url: str = "https://local.invalid/") -> AWSResponse:
     return AWSResponse(url, status, {"x-amzn-RequestId": str(uuid.uuid4())}, None)
 
 
-def install_handler(event: str, handler: Callable[..., Any], *, first: bool = False) -> None:
+def install_handler(event: str, handler: Callable[..., Any], *, first: bool = False, last: bool = False) -> None:
     """Register a botocore handler for every client made from now on.
 
     botocore copies its built-in handlers into a session when the session is made, so appending to them reaches
@@ -47,13 +47,14 @@ def install_handler(event: str, handler: Callable[..., Any], *, first: bool = Fa
     """
     from functions.common.aws import botocore_session, reset_clients
 
-    if first:
-        botocore.handlers.BUILTIN_HANDLERS.append((event, handler, botocore.handlers.REGISTER_FIRST))
+    if first or last:
+        order = botocore.handlers.REGISTER_FIRST if first else botocore.handlers.REGISTER_LAST
+        botocore.handlers.BUILTIN_HANDLERS.append((event, handler, order))
     else:
         botocore.handlers.BUILTIN_HANDLERS.append((event, handler))
     if botocore_session.cache_info().currsize:
         events = botocore_session().get_component("event_emitter")
-        (events.register_first if first else events.register)(event, handler)
+        (events.register_first if first else events.register_last if last else events.register)(event, handler)
         reset_clients()
 
 
