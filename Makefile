@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint test test-fast demo synth bundle desktop browser bench deploy deploy-check smoke-test lock clean
+.PHONY: help install lint test test-fast demo synth bundle desktop browser bench bench-suite deploy deploy-check smoke-test lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,7 +77,7 @@ synth: $(STAMP) bundle desktop ## Synthesize the templates offline (cdk-nag insi
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop
+bench: $(STAMP) bundle desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop, the test suite
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -90,6 +90,10 @@ bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset,
 	$(BIN)/python benchmarks/history_benchmark.py
 	$(BIN)/python benchmarks/desktop_benchmark.py
 	$(BIN)/python benchmarks/staffing_benchmark.py
+	$(BIN)/python benchmarks/suite_benchmark.py
+
+bench-suite: $(STAMP) bundle desktop browser ## make test's pytest run timed (wall, CPU) beside its goal, and the time each issue's tests add
+	$(BIN)/python benchmarks/suite_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
