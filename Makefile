@@ -49,12 +49,16 @@ browser: ## Install Debian's chromium for the browser tests and the desktop benc
 
 # Two workers (this project's CI machine has two cores); the CDK synth tests share one (tests/conftest.py).
 PYTEST_WORKERS ?= 2
+# pytest keeps its assertion-rewritten test modules, and Python our modules, as bytecode in __pycache__ (ignored by
+# git and by the bundler): with PYTHONDONTWRITEBYTECODE set in the environment, every run compiled them all again in
+# each worker (about 2.5 s of CPU each).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 test: $(STAMP) bundle desktop browser lint ## The whole suite: lint, unit, flows, integration (moto), infra (synth + cdk-nag + cfn-lint)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-fast: $(STAMP) desktop browser ## Tests without the CDK synth
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
 demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report; then a staffing plan for the day after three weeks of history
 	$(BIN)/callcenter seed demo/profiles.csv

@@ -156,6 +156,7 @@ def read_junit(path: Path) -> list[tuple[str, str, float, float]]:
 def run_suite(workers: int, junit: Path) -> tuple[float, float]:
     """`make test`'s pytest run with the CPU plugin: (wall s, CPU s of pytest and its workers)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS), os.environ.get("PYTHONPATH")]))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as make test: bytecode kept in __pycache__
     command = [str(REPO / ".venv" / "bin" / "pytest"), "-n", str(workers), "--dist", "loadgroup", "-q",
                "-p", "suite_cpu", "-p", "no:cacheprovider", f"--junitxml={junit}", "-o", "junit_family=xunit1"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
