@@ -16,7 +16,8 @@ suite's as filed; a newer one belongs to the commit that first added its `def` t
 31ec17d), and that commit to the issue of the branch that merged it (BRANCH_ISSUE) or, committed on the main line,
 to the issue its message or COMMIT_ISSUE names (else issue 9, whose work was on the main line then). New
 parameters of an old test count as old; a test moved to another file counts as new. Each group's share of the
-wall time is estimated as the wall time x its share of the summed CPU seconds.
+wall time is estimated as the wall time x its share of the summed CPU seconds, and, less dependent on the
+machine's load, as its CPU seconds over the workers (what it adds to the wall time of an idle machine).
 """
 
 from __future__ import annotations
@@ -139,18 +140,21 @@ def attribute(cases: list[tuple[str, str, float, float]]) -> dict[str, Group]:
     return groups
 
 
-def read_junit(path: Path) -> list[tuple[str, str, float, float]]:
-    """(file, function, duration s, CPU s) of every test case; the function without parameters or xdist group."""
-    cases = []
+def read_junit(path: Path) -> tuple[list[tuple[str, str, float, float]], dict[str, float]]:
+    """(file, function, duration s, CPU s) of every test case, the function without parameters or xdist group;
+    and the test CPU seconds of each xdist worker."""
+    cases, workers = [], defaultdict(float)
     for case in ET.parse(path).iter("testcase"):
         module, _, cls = case.get("classname", "").partition(".Test")
         file = module.replace(".", "/") + ".py"
         name = re.sub(r"[\[@].*$", "", case.get("name", ""))
         if cls:
             name = f"Test{cls}::{name}"
-        cpu = next((float(p.get("value", 0)) for p in case.iter("property") if p.get("name") == "cpu_s"), 0.0)
+        properties = {p.get("name"): p.get("value", "") for p in case.iter("property")}
+        cpu = float(properties.get("cpu_s", 0))
         cases.append((file, name, float(case.get("time", 0)), cpu))
-    return cases
+        workers[properties.get("worker", "?")] += cpu
+    return cases, dict(workers)
 
 
 def run_suite(workers: int, junit: Path) -> tuple[float, float]:
@@ -187,7 +191,7 @@ def main() -> None:
         junit = OUT / "junit.xml"
         print(f"  running pytest -n {args.workers} --dist loadgroup (as make test does, after lint)...")
         wall, cpu = run_suite(args.workers, junit)
-    cases = read_junit(junit)
+    cases, workers = read_junit(junit)
     duration, cpu_tests = sum(c[2] for c in cases), sum(c[3] for c in cases)
     print(f"  tests                       {len(cases):8,d}   (when issue 9 was filed: {FILED_TESTS:,d})")
     if wall is not None and cpu is not None:
@@ -197,15 +201,23 @@ def main() -> None:
               f"{cpu / wall:.2f} cores busy on average)")
     print(f"  sum of test durations       {duration:8.1f} s   (grows with the machine's load)")
     print(f"  sum of test CPU             {cpu_tests:8.1f} s   (tests, fixtures and the children they waited for)")
+    if len(workers) > 1:
+        busiest = max(workers.values())
+        split = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sorted(workers.items()))
+        print(f"  busiest worker's test CPU   {busiest:8.1f} s   goal <= {GOAL_WALL_S:.0f} s (about the whole suite's "
+              f"wall on an idle machine, collection not included; {split})")
 
     groups = attribute(cases)
-    print("  by issue (test functions attributed by the commit that added them; wall share = wall x CPU share):")
-    print(f"    {'tests of':<40}{'tests':>6}{'durations s':>13}{'CPU s':>9}{'wall share s':>14}")
+    n = max(len(workers), 1)
+    print("  by issue (test functions attributed by the commit that added them; wall share = wall x CPU share; "
+          f"idle = CPU / {n} workers):")
+    print(f"    {'tests of':<40}{'tests':>6}{'durations s':>13}{'CPU s':>9}{'wall share s':>14}{'idle s':>8}")
     for label in sorted(groups, key=lambda g: (not g.startswith("as filed"), g)):
         group = groups[label]
         share = f"{wall * group.cpu_s / cpu_tests:10.1f}" if wall and cpu_tests else f"{'-':>10}"
         goal = f"   goal <= {GOAL_WALL_S:.0f} s" if label.startswith("as filed") else "   (added)"
-        print(f"    {label:<40}{group.tests:6d}{group.duration_s:13.1f}{group.cpu_s:9.1f}{share:>14}{goal}")
+        print(f"    {label:<40}{group.tests:6d}{group.duration_s:13.1f}{group.cpu_s:9.1f}{share:>14}"
+              f"{group.cpu_s / n:8.1f}{goal}")
     slowest = sorted(cases, key=lambda c: -c[3])[:10]
     print("  slowest tests by CPU (s):")
     for path, name, _duration, cpu_s in slowest:
