@@ -46,6 +46,7 @@ INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE_ID}"
 LOCAL_EVENT_BUS = "callcenter-local"
 SMS_ORIGINATION = "+18005550111"
 EMAIL_FROM = "updates@callcenter.example"  # verified in moto's SES when the backend starts
+SUPERVISOR_ALERTS_TOPIC = "callcenter-local-supervisor-alerts"  # created on moto's SNS when the backend starts
 FAULT_KINDS = ("error", "timeout", "throttle")
 
 
@@ -237,6 +238,7 @@ class LocalBackend:
             "OUTREACH_CALLER_QUEUE_ARN": queue_arn(policy.default_queue),
             "EMAIL_FROM_IDENTITY": EMAIL_FROM,
             "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
+            "SUPERVISOR_ALERTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:{SUPERVISOR_ALERTS_TOPIC}",
         }
 
     def _configure_functions(self) -> None:
@@ -287,6 +289,7 @@ class LocalBackend:
                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             events.put_targets(Rule=f"callcenter-local-{rule.name}", Targets=[{"Id": rule.target_queue,
                                                                                "Arn": target_arn}], **bus)
+        local_client("sns").create_topic(Name=SUPERVISOR_ALERTS_TOPIC)  # live sentiment's supervisor alerts
         # SES sends only from verified identities (moto enforces it too): verify the local sender.
         local_client("sesv2").create_email_identity(EmailIdentity=EMAIL_FROM)
 

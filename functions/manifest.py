@@ -89,7 +89,22 @@ class RateSource(msgspec.Struct, frozen=True):
     maximum_concurrency: int = 2
 
 
-EventSource = ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource | RateSource
+class KinesisSource(msgspec.Struct, frozen=True):
+    """Consumes a Kinesis data stream the stack creates for Amazon Connect (`stream`: the Contact Lens real-time
+    segment stream), in order per partition key (Connect's is the contact id). Batches report partial failures; a
+    failing batch is bisected and retried up to `max_retries` times, then its records go to the function's on-failure
+    dead-letter queue, never dropped silently. No batching window: each record is a live contact's turn."""
+
+    stream: str
+    batch_size: int = 100
+    max_retries: int = 5
+    max_record_age_seconds: int = 3600  # a hint an hour late helps nobody; the DLQ keeps what was given up
+    starting_position: str = "LATEST"
+    parallelization_factor: int = 2  # batches per shard at once; Lambda keeps each partition key (contact) in order
+
+
+EventSource = (ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource | RateSource
+               | KinesisSource)
 
 
 class QueueSpec(msgspec.Struct, frozen=True):
@@ -202,6 +217,12 @@ QUEUES: dict[str, QueueSpec] = {
             visibility_timeout_seconds=180,
         ),
         QueueSpec(
+            name="sentiment-rule-matches",
+            description="Contact Lens real-time rule matches (EventBridge), for live hints and supervisor alerts",
+            env_var="SENTIMENT_RULE_MATCHES_QUEUE_URL",
+            visibility_timeout_seconds=120,
+        ),
+        QueueSpec(
             name="survey-requests",
             description="Disconnected contacts waiting for the survey dispatcher (and surveys delayed by quiet hours)",
             env_var="SURVEY_REQUESTS_QUEUE_URL",
@@ -222,6 +243,12 @@ EVENT_RULES: dict[str, EventRuleSpec] = {
                 "detail": {"eventType": ["DISCONNECTED"]},
             },
             target_queue="survey-requests",
+        ),
+        EventRuleSpec(
+            name="contact-lens-rules-matched",
+            description="Contact Lens real-time rules of our instance that matched a live contact",
+            event_pattern={"source": ["aws.connect"], "detail-type": ["Contact Lens Realtime Rules Matched"]},
+            target_queue="sentiment-rule-matches",
         ),
         EventRuleSpec(
             name="ticket-status-changed",
@@ -444,8 +471,46 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "DDB_MAX_ATTEMPTS": "2",
             },
         ),
+        FunctionSpec(
+            name="sentiment-segments",
+            handler="functions.sentiment.stream_handler.lambda_handler",
+            description="Live sentiment: Contact Lens segments to agent hints and supervisor alerts, once per rule",
+            source=KinesisSource(stream="contact-lens-segments"),
+            timeout_seconds=20,
+            memory_mb=512,
+            tables_read=("insights",),
+            tables_written=("insights",),
+            wired_environment={"SUPERVISOR_ALERTS_TOPIC_ARN": "SNS topic of the supervisors' live alerts"},
+            environment={**_powertools("sentiment-segments"), "DEFAULT_TEAM": "general"},
+        ),
+        FunctionSpec(
+            name="sentiment-rule-matches",
+            handler="functions.sentiment.rule_match_handler.lambda_handler",
+            description="Live sentiment: Contact Lens rule matches to agent hints and supervisor alerts, once per rule",
+            source=SqsSource(queue="sentiment-rule-matches", batch_size=10),
+            timeout_seconds=20,
+            memory_mb=512,
+            tables_read=("insights",),
+            tables_written=("insights",),
+            wired_environment={"SUPERVISOR_ALERTS_TOPIC_ARN": "SNS topic of the supervisors' live alerts"},
+            environment={**_powertools("sentiment-rule-matches"), "DEFAULT_TEAM": "general"},
+        ),
+        FunctionSpec(
+            name="sentiment-context",
+            handler="functions.sentiment.context_handler.lambda_handler",
+            description="Records a routed contact's tier, complaints and queue for live sentiment (invoked async)",
+            source=ConnectFlowSource(),
+            timeout_seconds=4,
+            memory_mb=256,
+            tables_written=("insights",),
+            environment=_powertools("sentiment-context"),
+        ),
     )
 }
+
+
+def kinesis_consumers_of(stream: str) -> list[FunctionSpec]:
+    return [f for f in FUNCTIONS.values() if isinstance(f.source, KinesisSource) and f.source.stream == stream]
 
 
 def stream_consumers_of(table: str) -> list[FunctionSpec]:
@@ -486,6 +551,10 @@ def check_manifest() -> list[str]:
                 problems.append(f"function {spec.name!r}: table {spec.source.table!r} has no stream_view_type")
             if not 60 <= spec.source.max_record_age_seconds < 24 * 3600:
                 problems.append(f"function {spec.name!r}: max_record_age_seconds must be 60 s to under 24 h")
+        kinesis = spec.source if isinstance(spec.source, KinesisSource) else None
+        if kinesis and not (60 <= kinesis.max_record_age_seconds <= 24 * 3600
+                            and 1 <= kinesis.parallelization_factor <= 10):
+            problems.append(f"function {spec.name!r}: max_record_age_seconds 60 s to 24 h, parallelization 1 to 10")
         if isinstance(spec.source, RateSource) and spec.timeout_seconds >= 60 * spec.source.minutes:
             problems.append(f"function {spec.name!r}: its timeout must be below its rate, or runs pile up")
         if isinstance(spec.source, ApiSource) and spec.timeout_seconds >= 29:

@@ -34,6 +34,7 @@ from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.phone_line import PhoneLine
 from infra.constructs.queue_metrics import QueueMetrics
+from infra.constructs.sentiment import SEGMENT_STREAM, LiveSentiment
 from infra.constructs.tables import Tables
 from infra.context import VIP_LINE, PhoneNumberSpec
 from infra.naming import pascal
@@ -89,6 +90,9 @@ class ContactCenterStack(cdk.Stack):
         lake = ContactLake(self, "ContactLake", stage=stage, instance_arn=center.instance_arn,
                            settings=policy_settings(), associate=connect_instance_arn is None)
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
+        # Contact Lens real-time segments (voice and chat) and rules, and the supervisors' live-alerts topic.
+        sentiment = LiveSentiment(self, "LiveSentiment", stage=stage, instance_arn=center.instance_arn,
+                                  associate=connect_instance_arn is None)
         functions = Functions(
             self, "Functions",
             stage=stage,
@@ -101,6 +105,7 @@ class ContactCenterStack(cdk.Stack):
             sms_identity=sms_origination_identity,
             email_from=email_from_identity,
             reserved_concurrency={"routing": routing_reserved_concurrency} if routing_reserved_concurrency else {},
+            kinesis_streams={SEGMENT_STREAM: sentiment.segments},
             wired_environment={
                 "QUEUE_ARNS": self.to_json_string(center.queue_arns),
                 # No number in the context: the VIP line rule matches no call (policy.json's number is fictional).
@@ -112,8 +117,11 @@ class ContactCenterStack(cdk.Stack):
                 "OUTREACH_CALLER_QUEUE_ARN": center.queue_arns[policy.default_queue],
                 "SMS_ORIGINATION_IDENTITY": sms_origination_identity or "",
                 "EMAIL_FROM_IDENTITY": email_from_identity or "",
+                "SUPERVISOR_ALERTS_TOPIC_ARN": sentiment.topic.topic_arn,
             },
         )
+        sentiment.allow_publish({name: fn for name, fn in functions.by_name.items()
+                                 if "SUPERVISOR_ALERTS_TOPIC_ARN" in functions.specs[name].wired_environment})
         flows = ContactFlows(
             self, "Flows",
             instance_arn=center.instance_arn,
@@ -147,6 +155,7 @@ class ContactCenterStack(cdk.Stack):
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
         lake.alarm_to(monitoring.topic)
+        sentiment.alarm_to(monitoring.topic)
         QueueMetrics(self, "QueueMetrics", policy=policy, dashboard=monitoring.dashboard, topic=monitoring.topic)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         # What `callcenter smoke-test` checks after a deployment.
@@ -159,6 +168,10 @@ class ContactCenterStack(cdk.Stack):
                           description="The center's number: answers with the inbound flow, caller ID of every queue")
         cdk.CfnOutput(self, "ContactRecordStreamArn", value=lake.stream.stream_arn,
                       description="The Kinesis stream Connect's contact records go to (the lake's source)")
+        cdk.CfnOutput(self, "SegmentStreamArn", value=sentiment.stream.stream_arn,
+                      description="The Kinesis stream Contact Lens real-time segments (voice and chat) go to")
+        cdk.CfnOutput(self, "SupervisorAlertsTopicArn", value=sentiment.topic.topic_arn,
+                      description="Live alerts for supervisors (subscribe a pager, chat or email)")
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "EventBusName", value=messaging.event_bus.event_bus_name)
         for name, api in apis.apis.items():
