@@ -62,4 +62,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         return {"recorded": "false"}
     configure_data_access((SentimentItem,), DDB_BOUNDS)
     save_context(contact_id, found, utc_now())
+    count_metric("SentimentContextRecorded")
     return {"recorded": "true"}
