@@ -77,7 +77,7 @@ synth: $(STAMP) bundle desktop ## Synthesize the templates offline (cdk-nag insi
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop
+bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop, live sentiment
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -90,6 +90,7 @@ bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset,
 	$(BIN)/python benchmarks/history_benchmark.py
 	$(BIN)/python benchmarks/desktop_benchmark.py
 	$(BIN)/python benchmarks/staffing_benchmark.py
+	$(BIN)/python benchmarks/sentiment_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
