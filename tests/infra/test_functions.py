@@ -19,6 +19,7 @@ from functions.manifest import (
     ConnectFlowSource,
     DynamoDBStreamSource,
     FunctionSpec,
+    KinesisSource,
     ScheduleSource,
     SqsSource,
 )
@@ -42,6 +43,9 @@ WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
            "sqs:GetQueueAttributes"}
 X_RAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+KINESIS_READ = {"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+                "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"}
+ALERTS_TOPIC = "SUPERVISOR_ALERTS_TOPIC_ARN"
 DISPATCHER = FUNCTIONS["survey-dispatcher"]
 ANSWERS = FUNCTIONS["survey-answers"]
 SENDER = FUNCTIONS["outreach-sender"]
@@ -187,6 +191,12 @@ def _allowed_keys(synthesized: Synthesized, spec: FunctionSpec) -> set[str]:
         # It reads its table's stream (decrypting with the table's key) and sends failures to its own queue
         keys.add(f"<{synthesized.logical_id(f'Tables/{pascal(spec.source.table)}/Key')}.Arn>")
         keys.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Key')}.Arn>")
+    if isinstance(spec.source, KinesisSource):
+        # The segment stream's key (live sentiment's) and its own on-failure queue's
+        keys.add(f"<{synthesized.logical_id('LiveSentiment/Key')}.Arn>")
+        keys.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Key')}.Arn>")
+    if ALERTS_TOPIC in spec.wired_environment:  # the supervisors' topic is encrypted with live sentiment's key
+        keys.add(f"<{synthesized.logical_id('LiveSentiment/Key')}.Arn>")
     return keys | {f"<{synthesized.logical_id(f'Messaging/{pascal(q)}/Key')}.Arn>" for q in queues}
 
 
@@ -199,8 +209,11 @@ def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthes
     streams = ({f"<{synthesized.logical_id(f'Tables/{pascal(spec.source.table)}/Table')}.StreamArn>"}
                if isinstance(spec.source, DynamoDBStreamSource) else set())
     sendable = {f"<{_queue_id(synthesized, q)}.Arn>" for q in spec.queues_sent}
-    if isinstance(spec.source, DynamoDBStreamSource):
+    if isinstance(spec.source, DynamoDBStreamSource | KinesisSource):
         sendable.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Queue')}.Arn>")
+    kinesis = ({f"<{synthesized.logical_id('LiveSentiment/SegmentStream')}.Arn>"}
+               if isinstance(spec.source, KinesisSource) else set())
+    topic = synthesized.logical_id("LiveSentiment/SupervisorAlerts")
     if isinstance(spec.source, ScheduleSource):
         sendable.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}Schedules/DeadLetterQueue')}.Arn>")
     log_group = f"<{function['LoggingConfig']['LogGroup']['Ref']}.Arn>"
@@ -232,6 +245,11 @@ def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthes
             assert spec.publishes_events, statement
         elif service == "connect":
             assert {a.removeprefix("connect:") for a in actions} <= set(spec.connect_actions), statement
+        elif service == "kinesis":
+            assert resources and resources <= kinesis and actions <= KINESIS_READ, statement  # its stream, read
+        elif service == "sns":  # live sentiment's consumers publish to the supervisors' topic, and nothing else
+            assert ALERTS_TOPIC in spec.wired_environment and actions == {"sns:Publish"}, statement
+            assert statement["Resource"] == {"Ref": topic}, statement
         elif service == "sms-voice":
             assert spec.sends_sms, statement
         elif service == "ses":
