@@ -475,7 +475,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             name="sentiment-segments",
             handler="functions.sentiment.stream_handler.lambda_handler",
             description="Live sentiment: Contact Lens segments to agent hints and supervisor alerts, once per rule",
-            source=KinesisSource(stream="contact-lens-segments"),
+            # 10 batches per shard at once (per contact still in order): docs/capacity.md, "Live sentiment".
+            source=KinesisSource(stream="contact-lens-segments", parallelization_factor=10),
             timeout_seconds=20,
             memory_mb=512,
             tables_read=("insights",),
