@@ -73,12 +73,6 @@ class SnsAlertPublisher:
         self.topic_arn = topic_arn
         self._client = client
 
-    @classmethod
-    def from_environment(cls) -> SnsAlertPublisher:
-        import os
-
-        return cls(os.environ["SUPERVISOR_ALERTS_TOPIC_ARN"])
-
     def _sns(self) -> Any:
         if self._client is None:
             import boto3

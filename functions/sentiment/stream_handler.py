@@ -24,12 +24,19 @@ from functions.storage.tables import configure_data_access
 DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempts=3)
 
 
+_publishers: dict[str, SnsAlertPublisher] = {}
+
+
 def consumer_from_environment() -> SentimentConsumer:
+    """The consumer for this invocation; the SNS publisher (and its client, made on the first alert) is kept for
+    the process, per topic, so only the first alert of a cold instance pays for building the client."""
     from functions.insights.store import InsightItem
 
     configure_data_access((InsightItem, SentimentItem), DDB_BOUNDS)
-    return SentimentConsumer(load_rules(), SnsAlertPublisher.from_environment(),
-                             default_team=os.environ.get("DEFAULT_TEAM", "general"), now=utc_now)
+    topic = os.environ["SUPERVISOR_ALERTS_TOPIC_ARN"]
+    publisher = _publishers.get(topic) or _publishers.setdefault(topic, SnsAlertPublisher(topic))
+    return SentimentConsumer(load_rules(), publisher, default_team=os.environ.get("DEFAULT_TEAM", "general"),
+                             now=utc_now)
 
 
 @logger.inject_lambda_context(clear_state=True)
