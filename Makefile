@@ -81,7 +81,7 @@ synth: $(STAMP) bundle desktop ## Synthesize the templates offline (cdk-nag insi
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) bundle desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop, the test suite
+bench: $(STAMP) bundle desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop, live sentiment, the test suite
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -94,6 +94,7 @@ bench: $(STAMP) bundle desktop browser ## Benchmarks: cold start from the Lambda
 	$(BIN)/python benchmarks/history_benchmark.py
 	$(BIN)/python benchmarks/desktop_benchmark.py
 	$(BIN)/python benchmarks/staffing_benchmark.py
+	$(BIN)/python benchmarks/sentiment_benchmark.py
 	$(BIN)/python benchmarks/suite_benchmark.py
 
 bench-suite: $(STAMP) bundle desktop browser ## make test's pytest run timed (wall, CPU) beside its goal, and the time each issue's tests add

@@ -51,6 +51,7 @@ LOCAL_CHAT_SECRET_NAME = "callcenter-local-chat-identity"
 LOCAL_CHAT_SECRET = "local-chat-identity-secret-not-for-production"
 SMS_ORIGINATION = "+18005550111"
 EMAIL_FROM = "updates@callcenter.example"  # verified in moto's SES when the backend starts
+SUPERVISOR_ALERTS_TOPIC = "callcenter-local-supervisor-alerts"  # created on moto's SNS when the backend starts
 FAULT_KINDS = ("error", "timeout", "throttle")
 
 
@@ -255,6 +256,7 @@ class LocalBackend:
             "CHAT_FLOW_ID": "chat",
             "CHAT_IDENTITY_SECRET_ARN": LOCAL_CHAT_SECRET_NAME,
             "CHAT_SITE_ORIGIN": "",  # the local chat page is served by `callcenter desktop`, same origin
+            "SUPERVISOR_ALERTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:{SUPERVISOR_ALERTS_TOPIC}",
         }
 
     def _configure_functions(self) -> None:
@@ -305,6 +307,7 @@ class LocalBackend:
                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             events.put_targets(Rule=f"callcenter-local-{rule.name}", Targets=[{"Id": rule.target_queue,
                                                                                "Arn": target_arn}], **bus)
+        local_client("sns").create_topic(Name=SUPERVISOR_ALERTS_TOPIC)  # live sentiment's supervisor alerts
         # SES sends only from verified identities (moto enforces it too): verify the local sender.
         local_client("sesv2").create_email_identity(EmailIdentity=EMAIL_FROM)
 

@@ -29,6 +29,7 @@ from callcenter.post_call import (
 )
 from callcenter.queueing.model import QueueModel, QueueOutcome, QueueStatus
 from callcenter.records import IVR_SECONDS, ContactLog
+from callcenter.sentiment_day import SentimentPlayer
 from flowlang.simulator import CallResult, FlowCoverage
 from functions.profiles.pin import hash_pin
 from functions.profiles.profile import CustomerProfile
@@ -247,7 +248,7 @@ def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: da
 
 def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, report: DayReport,
                    respondent: Respondent, coverage: FlowCoverage | None, queued: QueueOutcome | None = None,
-                   log: ContactLog | None = None) -> datetime:
+                   log: ContactLog | None = None, sentiment: SentimentPlayer | None = None) -> datetime:
     """The contact ends: Connect publishes DISCONNECTED, the dispatcher decides, a survey call may follow.
     Returns when the contact ended. `queued` is the queue model's outcome of a queued call."""
     outcome = None
@@ -263,6 +264,8 @@ def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, re
                                          channel=plan.request.channel)
     if log is not None:
         log.inbound(plan.request, result, queued, ended)
+    if sentiment is not None and outcome is not None and outcome.answered:
+        sentiment.answered(plan.request.contact_id or "", ended)  # Contact Lens: the call's segments
     publish_contact_event(detail, ended)
     first_invocation = len(backend.invocations)
     backend.now = ended
@@ -302,6 +305,7 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
     policy = load_policy()
     respondent = random_respondent(random.Random(seed))
     desk = TicketDesk(backend, seed, tuple(policy.queues))
+    sentiment = SentimentPlayer(backend, seed)
     demo_pin_hash, pins_given = hash_pin(DEMO_PIN), set[str]()
     midnight = end_of_day(plans)
     env = simpy.Environment()
@@ -331,7 +335,7 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
                 yield env.timeout(IVR_SECONDS)
                 queued = yield model.offer(plan.request.contact_id or "", result.queue, result.priority)
                 yield env.timeout(max(0.0, queued.disconnected_s - env.now))
-            ended = after_the_call(backend, plan, result, report, respondent, coverage, queued, log)
+            ended = after_the_call(backend, plan, result, report, respondent, coverage, queued, log, sentiment)
             desk.after_call(plan.request.contact_id or "", result.attributes, result.queue,
                             queued.agent if queued is not None else None, ended)
             if on_call:

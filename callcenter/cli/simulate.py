@@ -88,9 +88,10 @@ def run(args: argparse.Namespace) -> int:
                                  staffing=staffing, log=log)
         if args.records:  # read back from the day's tables while they exist
             from callcenter.lake_tables import agent_session_rows, survey_result_rows, ticket_record_rows
+            from callcenter.sentiment_day import sentiment_summary_rows
 
             tables = dict(surveys=survey_result_rows(), tickets=ticket_record_rows(),
-                          sessions=agent_session_rows(staffing, day))
+                          sessions=agent_session_rows(staffing, day), sentiments=sentiment_summary_rows())
     wall = time.perf_counter() - started
     render_business(report, day, args.seed, out)
     out.print(engineering_table(report, wall))

@@ -30,11 +30,12 @@ from infra.constructs.contact_center import ContactCenter
 from infra.constructs.contact_lake import ContactLake
 from infra.constructs.desktop import AgentDesktop, DesktopSettings
 from infra.constructs.flows import ContactFlows
-from infra.constructs.functions import ConnectInstance, Functions
+from infra.constructs.functions import ConnectInstance, Functions, KinesisInput
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.phone_line import PhoneLine
 from infra.constructs.queue_metrics import QueueMetrics
+from infra.constructs.sentiment import SEGMENT_STREAM, LiveSentiment
 from infra.constructs.sms_inbound import SmsInbound
 from infra.constructs.tables import Tables
 from infra.constructs.task_template import TicketTaskTemplate
@@ -99,6 +100,9 @@ class ContactCenterStack(cdk.Stack):
         # Web chat: the secret the site's backend signs customers with, and the views of the chat flow.
         chat_secret = ChatSecret(self, "ChatSecret", stage=stage)
         views = ConnectViews(self, "Views", instance_arn=center.instance_arn, name_suffix=center.name_suffix)
+        # Contact Lens real-time segments (voice and chat) and rules, and the supervisors' live-alerts topic.
+        sentiment = LiveSentiment(self, "LiveSentiment", stage=stage, instance_arn=center.instance_arn,
+                                  associate=connect_instance_arn is None)
         functions = Functions(
             self, "Functions",
             stage=stage,
@@ -111,7 +115,8 @@ class ContactCenterStack(cdk.Stack):
             sms_identity=sms_origination_identity,
             email_from=email_from_identity,
             reserved_concurrency={"routing": routing_reserved_concurrency} if routing_reserved_concurrency else {},
-            streams={"contact-records": lake.stream},
+            kinesis_streams={SEGMENT_STREAM: sentiment.segments,
+                             "contact-records": KinesisInput(lake.stream, lake.key)},
             wired_environment={
                 "QUEUE_ARNS": self.to_json_string(center.queue_arns),
                 # No number in the context: the VIP line rule matches no call (policy.json's number is fictional).
@@ -124,10 +129,13 @@ class ContactCenterStack(cdk.Stack):
                 "SMS_ORIGINATION_IDENTITY": sms_origination_identity or "",
                 "EMAIL_FROM_IDENTITY": email_from_identity or "",
                 "CHAT_IDENTITY_SECRET_ARN": chat_secret.secret.secret_arn,
+                "SUPERVISOR_ALERTS_TOPIC_ARN": sentiment.topic.topic_arn,
             },
         )
         for reader in ("routing", "chat-start"):
             chat_secret.grant_read(functions.by_name[reader])
+        sentiment.allow_publish({name: fn for name, fn in functions.by_name.items()
+                                 if "SUPERVISOR_ALERTS_TOPIC_ARN" in functions.specs[name].wired_environment})
         flows = ContactFlows(
             self, "Flows",
             instance_arn=center.instance_arn,
@@ -174,6 +182,7 @@ class ContactCenterStack(cdk.Stack):
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
         lake.alarm_to(monitoring.topic)
+        sentiment.alarm_to(monitoring.topic)
         QueueMetrics(self, "QueueMetrics", policy=policy, dashboard=monitoring.dashboard, topic=monitoring.topic)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         # What `callcenter smoke-test` checks after a deployment.
@@ -186,6 +195,10 @@ class ContactCenterStack(cdk.Stack):
                           description="The center's number: answers with the inbound flow, caller ID of every queue")
         cdk.CfnOutput(self, "ContactRecordStreamArn", value=lake.stream.stream_arn,
                       description="The Kinesis stream Connect's contact records go to (the lake's source)")
+        cdk.CfnOutput(self, "SegmentStreamArn", value=sentiment.stream.stream_arn,
+                      description="The Kinesis stream Contact Lens real-time segments (voice and chat) go to")
+        cdk.CfnOutput(self, "SupervisorAlertsTopicArn", value=sentiment.topic.topic_arn,
+                      description="Live alerts for supervisors (subscribe a pager, chat or email)")
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "SmsInboundTopicArn", value=sms_in.topic.topic_arn,
                       description="Two-way SMS destination of the SMS origination identity (README, Deploying)")

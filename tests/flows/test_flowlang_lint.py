@@ -114,7 +114,8 @@ def test_the_inbound_flow_lints_clean_and_uses_only_known_placeholders():
     assert lint_flow(inbound, "inbound", project_context()) == []
     assert {p for p in placeholders(inbound) if p.kind not in LOCALIZED_KINDS} == {
         Placeholder("lambda", "routing"), Placeholder("lambda", "ticket-self-service"),
-        Placeholder("lambda", "caller-verification"), Placeholder("queue", "general")}
+        Placeholder("lambda", "caller-verification"), Placeholder("lambda", "sentiment-context"),
+        Placeholder("queue", "general")}
 
 
 def test_a_minimal_valid_flow_is_clean():

@@ -570,7 +570,7 @@ def test_inbound_known_caller_is_queued_in_the_routed_queue_with_priority():
     assert (result.outcome, result.queue, result.priority) == ("queued", "vip", 2)
     assert result.attributes["customer_id"] == "cust-1"
     assert "customer_name" not in result.attributes  # the flow saves no name from routing (not verified yet)
-    assert path(result)[-3:] == ["priority-2", "check-hours", "transfer-to-queue"]
+    assert path(result)[-4:] == ["priority-2", "check-hours", "record-sentiment-context", "transfer-to-queue"]
     assert result.prompts == ["Thank you for calling. This call may be recorded for quality and training."]
 
 
@@ -579,7 +579,9 @@ def test_inbound_menu_choice_routes_by_intent():
     result = call_inbound(env, "2")
     assert (result.outcome, result.queue, result.attributes["intent"]) == ("queued", "support", "support")
     assert [event["Details"]["Parameters"] for _, event, _ in env.invocations] == [
-        {"stage": "identify"}, {"stage": "intent", "intent": "support"}]
+        {"stage": "identify"}, {"stage": "intent", "intent": "support"},
+        # then, without waiting, the routed contact's queue, tier and history for live sentiment
+        {"queue": "support", "tier": "gold", "recent_complaints": "0"}]
     assert step_of(result, "menu").summary == "Caller pressed 2"
 
 
