@@ -176,7 +176,11 @@ def _throttle_consequence(spec: FunctionSpec) -> str:
     return "messages wait in the queue and may be dead-lettered"
 
 
-class Monitoring(Construct):
+class Monitoring(cdk.NestedStack):
+    """A nested stack: its hundred-odd alarms, the alarm topic and the dashboard would take the main stack past
+    CloudFormation's 500 resources per stack. One `cdk deploy` still deploys both; CDK passes the functions',
+    queues' and APIs' names in as the nested stack's parameters."""
+
     def __init__(
         self,
         scope: Construct,
