@@ -33,6 +33,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 import types
 
 #: Deferred packages, in an order where each one's parent can be imported normally.
@@ -83,20 +84,32 @@ class _DeferredPackage(types.ModuleType):
             return value
         if not attribute.startswith("__") and importlib.util.find_spec(f"{name}.{attribute}") is not None:
             return importlib.import_module(f"{name}.{attribute}")
-        _initialise(self)
+        with _LOCK:
+            if name in _RUNNING:  # its own __init__, part way, asking for a name it has not set yet
+                raise AttributeError(f"partially initialised module {name!r} has no attribute {attribute!r}")
+            if isinstance(self, _DeferredPackage):  # not done meanwhile by another thread
+                _initialise(self)
         return getattr(self, attribute)
 
 
+#: Held while a package's `__init__` runs, so another thread asking for one of its names waits for it.
+_LOCK = threading.RLock()
+_RUNNING: set[str] = set()
+
+
 def _initialise(module: types.ModuleType) -> None:
-    """Run the package's own `__init__` into `module`, once; from then on it is an ordinary module."""
-    module.__class__ = types.ModuleType
+    """Run the package's own `__init__` into `module`; from then on it is an ordinary module."""
     spec = module.__spec__
     assert spec is not None and spec.loader is not None
+    _RUNNING.add(module.__name__)
     try:
         spec.loader.exec_module(module)
     except BaseException:
         sys.modules.pop(module.__name__, None)  # as a failed import leaves it: the next import tries again
         raise
+    finally:
+        _RUNNING.discard(module.__name__)
+    module.__class__ = types.ModuleType
 
 
 def defer(name: str) -> types.ModuleType | None:

@@ -93,3 +93,23 @@ import importlib.util, json
 print(json.dumps([importlib.util.find_spec(name) is not None for name in {list(DEFERRED)!r}]))
 """)
     assert found == [True] * len(DEFERRED)
+
+
+def test_threads_asking_at_once_all_get_the_initialised_package() -> None:
+    result = _run("""
+import json, threading
+import functions
+import phonenumbers
+barrier = threading.Barrier(8)
+got = []
+def ask():
+    barrier.wait()
+    got.append(phonenumbers.AsYouTypeFormatter.__name__)
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(got))
+""")
+    assert result == ["AsYouTypeFormatter"] * 8
