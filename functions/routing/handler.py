@@ -16,20 +16,20 @@ from msgspec.structs import replace
 
 from functions.common.clock import utc_now
 from functions.common.observability import count_metric, logger, metrics
-from functions.common.settings import ClientBounds, routing_settings
-from functions.profiles import store as profiles
+from functions.common.settings import ClientBounds, dynamodb_bounds, routing_settings
+from functions.profiles import caller_lookup as profiles
+from functions.profiles.profile import CustomerProfile
 from functions.routing.contact import InboundContact, MalformedContactEvent, parse_contact
 from functions.routing.policy import policy_with_lines
 from functions.routing.service import LookupFailed, decide, log_fields, to_contact_attributes
-from functions.storage.tables import configure_data_access
 
 MALFORMED_CONTACT = InboundContact(
     contact_id="unknown", channel="", initiation_method="", caller_address=None, dialed_address=None)
 
 
-def _lookup(e164: str) -> profiles.CustomerProfile | None:
+def _lookup(e164: str) -> CustomerProfile | None:
     try:
-        return profiles.lookup_by_phone(e164)
+        return profiles.lookup_by_phone(e164, dynamodb_bounds(DDB_BOUNDS))
     except profiles.ProfileStoreUnavailable as exc:
         logger.warning("profile lookup failed; routing without a profile", extra={"error": str(exc)})
         metrics.add_metric(name="ProfileLookupFailed", unit=MetricUnit.Count, value=1)
@@ -38,17 +38,13 @@ def _lookup(e164: str) -> profiles.CustomerProfile | None:
 
 # The call path: short timeouts and two attempts (the manifest tightens them further through DDB_*),
 # so a throttled or slow table still yields a decision well inside Connect's time limit.
+# The lookup uses botocore directly, not PynamoDB (functions/profiles/caller_lookup.py says why).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.5, read_timeout_s=0.8, max_attempts=2)
-
-
-def _configure_data_access() -> None:
-    configure_data_access((profiles.ProfileItem,), DDB_BOUNDS)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    _configure_data_access()
     settings = routing_settings()
     policy = policy_with_lines(settings.line_numbers)
     try:
