@@ -11,10 +11,12 @@ Our handlers import the one submodule they use, yet paid for all of it at cold s
   we use the SQS, DynamoDB stream, EventBridge and API Gateway ones;
 - `asyncio`: imported (not used) by Powertools' batch processor and AppSync resolver, for their async variants.
 
-How: `defer()` puts in `sys.modules` the package's module object, made from its real spec (so `__path__`,
-`__spec__` and `__file__` are the package's own), without running its `__init__`. Importing a submodule
-(`import phonenumbers.phonenumberutil`) works as usual: the import system needs only `__path__`. The first
-attribute the module does not have yet is resolved, in order:
+How: `defer_all()` puts a finder first on `sys.meta_path`. When one of these packages is first imported, the
+finder takes the spec the other finders give and lets the import system make the module from it as usual
+(`__path__`, `__spec__`, `__file__` and `__loader__` are the package's own), but does not run its `__init__`.
+Nothing is imported ahead of time: a process that never imports these packages never loads them. Importing a
+submodule (`import phonenumbers.phonenumberutil`) works as usual: the import system needs only `__path__`. The
+first attribute the module does not have yet is resolved, in order:
 1. a name listed in KNOWN_EXPORTS: imported from the submodule that defines it (the same object the
    `__init__` re-exports, checked by tests/unit/test_deferred_packages.py);
 2. a submodule of that name (`from aws_lambda_powertools.event_handler import content_types`);
@@ -24,17 +26,17 @@ So nothing changes for code that uses these packages through their `__init__`: i
 first does so (tests/unit/test_deferred_packages.py). Only packages whose `__init__` does nothing but import
 and name things are listed: read a package's `__init__` before adding it here.
 
-`defer()` runs when `functions` is imported (functions/__init__.py), before any handler imports these packages,
-in Lambda as in the tests and the local runtime. A package already imported is left as it is.
+`defer_all()` runs when `functions` is imported (functions/__init__.py), before any handler imports these
+packages, in Lambda as in the tests and the local runtime. A package imported before that is left as it is.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import threading
 import types
+from typing import Any
 
 #: Deferred packages, in an order where each one's parent can be imported normally.
 DEFERRED = (
@@ -82,7 +84,9 @@ class _DeferredPackage(types.ModuleType):
             value = getattr(importlib.import_module(f"{name}.{submodule}"), attribute)
             setattr(self, attribute, value)
             return value
-        if not attribute.startswith("__") and importlib.util.find_spec(f"{name}.{attribute}") is not None:
+        from importlib.util import find_spec
+
+        if not attribute.startswith("__") and find_spec(f"{name}.{attribute}") is not None:
             return importlib.import_module(f"{name}.{attribute}")
         with _LOCK:
             if name in _RUNNING:  # its own __init__, part way, asking for a name it has not set yet
@@ -112,22 +116,40 @@ def _initialise(module: types.ModuleType) -> None:
     module.__class__ = types.ModuleType
 
 
-def defer(name: str) -> types.ModuleType | None:
-    """Register `name` as a deferred package (see the module docstring); None if it is not installed.
+class _DeferringLoader:
+    """Makes the module as the package's own loader would, and leaves its `__init__` for later."""
 
-    A package already imported is returned as it is."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.submodule_search_locations is None or spec.loader is None:
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: Any) -> types.ModuleType | None:
+        return self.loader.create_module(spec)  # type: ignore[no-any-return]
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        assert module.__spec__ is not None
+        module.__spec__.loader = module.__loader__ = self.loader  # the package's own, for its __init__ later
+        module.__class__ = _DeferredPackage
+
+
+class _DeferringFinder:
+    """First on sys.meta_path: for a name of DEFERRED, the spec the other finders give, with a deferring loader."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name not in DEFERRED:
+            return None
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None)
+            if finder is self or find_spec is None:
+                continue
+            spec = find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and spec.submodule_search_locations is not None:
+                    spec.loader = _DeferringLoader(spec.loader)
+                return spec
         return None
-    module = importlib.util.module_from_spec(spec)
-    module.__class__ = _DeferredPackage
-    sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
-    return module
+
+
+_FINDER = _DeferringFinder()
 
 
 def is_initialised(name: str) -> bool:
@@ -137,5 +159,6 @@ def is_initialised(name: str) -> bool:
 
 
 def defer_all() -> None:
-    for name in DEFERRED:
-        defer(name)
+    """Install the deferring finder (once): the packages of DEFERRED imported from now on are deferred."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)

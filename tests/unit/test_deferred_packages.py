@@ -113,3 +113,15 @@ for thread in threads:
 print(json.dumps(got))
 """)
     assert result == ["AsYouTypeFormatter"] * 8
+
+
+def test_importing_functions_imports_none_of_them_and_a_deferred_package_keeps_its_own_loader() -> None:
+    result = _run("""
+import json, sys
+import functions
+before = sorted(name for name in ("asyncio", "phonenumbers", "aws_lambda_powertools") if name in sys.modules)
+import phonenumbers.phonenumberutil
+print(json.dumps([before, type(sys.modules["phonenumbers"].__spec__.loader).__name__,
+                  sys.modules["phonenumbers"].__loader__ is sys.modules["phonenumbers"].__spec__.loader]))
+""")
+    assert result == [[], "SourceFileLoader", True]
