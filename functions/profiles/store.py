@@ -49,14 +49,20 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from functions.common.contact_history import RecentContact, recent_from_items, with_contact
-from functions.common.ticket_overview import overview_from
+from functions.profiles.caller_lookup import (
+    BY_PHONE_INDEX,
+    DEFAULT_TABLE_NAME,
+    TABLE_ENV_VAR,
+    ProfileStoreUnavailable,
+    profile_from,
+)
 from functions.profiles.profile import CustomerProfile
 from functions.storage.errors import STORE_ERRORS, condition_failed, store_error_code
 
 
 class ProfilesByPhone(GlobalSecondaryIndex["ProfileItem"]):
     class Meta:
-        index_name = "by_phone"
+        index_name = BY_PHONE_INDEX
         projection = AllProjection()
 
     phone = UnicodeAttribute(hash_key=True)
@@ -88,8 +94,8 @@ class ProfilesByPlanExpiry(GlobalSecondaryIndex["ProfileItem"]):
 
 class ProfileItem(Model):
     class Meta:
-        table_name = "profiles"  # bound at run time from table_env_var (functions/storage/tables.py)
-        table_env_var = "PROFILES_TABLE_NAME"
+        table_name = DEFAULT_TABLE_NAME  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = TABLE_ENV_VAR
         billing_mode = "PAY_PER_REQUEST"
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -128,30 +134,9 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def to_profile(item: ProfileItem) -> CustomerProfile:
-    return CustomerProfile(
-        customer_id=item.customer_id,
-        phone=item.phone,
-        name=item.name,
-        tier=item.tier,
-        language=item.language,
-        time_zone=item.time_zone,
-        recent_complaints=int(item.recent_complaints or 0),
-        consent_voice=bool(item.consent_voice),
-        consent_sms=bool(item.consent_sms),
-        consent_surveys=bool(item.consent_surveys),
-        opted_out=bool(item.opted_out),
-        preferred_channel=item.preferred_channel or "voice",
-        warranty_expires=_date(item.warranty_expires),
-        plan_expires=_date(item.plan_expires),
-        email=item.email,
-        tickets=overview_from(_plain(item.open_tickets)),
-        recent_contacts=recent_from_items(_plain_list(item.recent_contacts)),
-    )
+    return profile_from({**item.attribute_values, "open_tickets": _plain(item.open_tickets),
+                         "recent_contacts": _plain_list(item.recent_contacts)})
 
 
 def _plain_list(value: object) -> list[object]:
@@ -205,10 +190,6 @@ def save_profiles(profiles: list[CustomerProfile]) -> int:
         for profile in profiles:
             batch.save(to_item(profile))
     return len(profiles)
-
-
-class ProfileStoreUnavailable(RuntimeError):
-    """DynamoDB did not answer in time (throttled, slow or failing) after bounded retries."""
 
 
 def lookup_by_phone(e164: str) -> CustomerProfile | None:

@@ -23,24 +23,24 @@ from msgspec.structs import replace
 from functions.common.clock import utc_now
 from functions.common.observability import count_metric, logger, metrics
 from functions.common.secrets import SecretUnavailable, secret_bytes
-from functions.common.settings import ClientBounds, optional_env, routing_settings
-from functions.profiles import store as profiles
+from functions.common.settings import ClientBounds, dynamodb_bounds, optional_env, routing_settings
+from functions.profiles import caller_lookup as profiles
+from functions.profiles.profile import CustomerProfile
 from functions.routing.contact import InboundContact, MalformedContactEvent, parse_contact
 from functions.routing.policy import policy_with_lines
 from functions.routing.service import LookupFailed, ProfileLookups, decide, log_fields, to_contact_attributes
-from functions.storage.tables import configure_data_access
 
 MALFORMED_CONTACT = InboundContact(
     contact_id="unknown", channel="", initiation_method="", caller_address=None, dialed_address=None)
 
 
-Lookup = Callable[[str], profiles.CustomerProfile | None]
+Lookup = Callable[[str, ClientBounds], CustomerProfile | None]
 
 
-def _guarded(lookup: Lookup) -> Lookup:
-    def guarded(key: str) -> profiles.CustomerProfile | None:
+def _guarded(lookup: Lookup) -> Callable[[str], CustomerProfile | None]:
+    def guarded(key: str) -> CustomerProfile | None:
         try:
-            return lookup(key)
+            return lookup(key, dynamodb_bounds(DDB_BOUNDS))
         except profiles.ProfileStoreUnavailable as exc:
             logger.warning("profile lookup failed; routing without a profile", extra={"error": str(exc)})
             metrics.add_metric(name="ProfileLookupFailed", unit=MetricUnit.Count, value=1)
@@ -70,17 +70,13 @@ def _claim_secret() -> bytes:
 
 # The call path: short timeouts and two attempts (the manifest tightens them further through DDB_*),
 # so a throttled or slow table still yields a decision well inside Connect's time limit.
+# The lookup uses botocore directly, not PynamoDB (functions/profiles/caller_lookup.py says why).
 DDB_BOUNDS = ClientBounds(connect_timeout_s=0.5, read_timeout_s=0.8, max_attempts=2)
-
-
-def _configure_data_access() -> None:
-    configure_data_access((profiles.ProfileItem,), DDB_BOUNDS)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    _configure_data_access()
     settings = routing_settings()
     policy = policy_with_lines(settings.line_numbers)
     try:
