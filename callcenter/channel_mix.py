@@ -253,6 +253,7 @@ class ChannelDay:
         try:
             if isinstance(plan, ChatPlan):
                 chat = run_chat(backend, plan.request, self.coverage, remember=False)
+                backend.connect.take_chats()  # played: not an SMS contact waiting for the SMS flow
                 contacts = [(chat.contact_id, chat.flow)] if chat.flow is not None else []
                 kind = f"chat-{plan.identity}"
             else:
