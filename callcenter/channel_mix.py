@@ -314,8 +314,6 @@ class ChannelDay:
         queued = yield self.model.offer(contact_id, team, None, abandons=False)
         yield self.env.timeout(max(0.0, queued.disconnected_s - self.env.now))
         self.report.channels["TASK"] += 1
-        if queued.answered:
-            self.report.answered_by_agent += 1
         if self.log is not None:
             self.log.records.append(task_record(contact_id=contact_id, attributes=attributes, started_s=started_s,
                                                 outcome=queued, moment=self.model.moment))
