@@ -61,8 +61,8 @@ from callcenter.cli import (
     tickets,
 )
 
-COMMAND_GROUPS = (seed, call, chat, simulate, survey, outreach, sms, tickets, flow, history, forecast, staff, erlang, report,
-                  desktop, deploy)
+COMMAND_GROUPS = (seed, call, chat, simulate, survey, outreach, sms, tickets, flow, history, forecast, staff, erlang,
+                  report, desktop, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:
