@@ -60,9 +60,9 @@ test: $(STAMP) bundle desktop browser lint ## The whole suite: lint, unit, flows
 test-fast: $(STAMP) desktop browser ## Tests without the CDK synth
 	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
-demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report; then a staffing plan for the day after three weeks of history
+demo: $(STAMP) ## A simulated Tuesday of calls, chats, texts and tasks (surveys, tickets) and a day of outreach on the local moto backend, with its report; then a staffing plan for the day after three weeks of history
 	$(BIN)/callcenter seed demo/profiles.csv
-	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --records .callcenter/records
+	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --channels demo/channels.json --records .callcenter/records
 	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv --records .callcenter/records
 	$(BIN)/callcenter report --from .callcenter/records --html .callcenter/report.html
 	$(BIN)/callcenter history --weeks 3 --calls-per-day 400 --out .callcenter/history

@@ -5,9 +5,10 @@ through the real contact-history handler, so the customer's next contact sees it
 Who the customer is (`callcenter chat --from`): an E.164 number or an address with @ is what an anonymous
 customer typed in the chat form (`typed_identity`: routes the chat, discloses nothing); anything else is a
 customer id, signed by the local stand-in of the company site's backend (`site_backend_claim`: the same HMAC
-contract as in AWS, functions/common/customer_claim.py, with the local chat-identity secret). What the
-customer says (`--say`, in order) answers the flow's quick-reply menu; whatever the flow did not read waits
-for the agent with the chat (`for_agent`), nothing is dropped.
+contract as in AWS, functions/common/customer_claim.py, with the local chat-identity secret); empty, nobody
+(an anonymous chat: nothing signed, nothing typed). What the customer says (`--say`, in order) answers the
+flow's quick-reply menu; whatever the flow did not read waits for the agent with the chat (`for_agent`),
+nothing is dropped.
 """
 
 from __future__ import annotations
@@ -88,12 +89,13 @@ def start_body(request: ChatRequest) -> dict[str, Any]:
     body: dict[str, Any] = {"display_name": request.display_name, "client_token": request.contact_id or None}
     kind, value = identity_of(request.customer)
     claim = request.claim
-    if claim is None and kind == "customer_id":
+    if claim is None and kind == "customer_id" and value:
         claim = site_backend_claim(value, request.at)
     if claim is not None:
         body.update(claim.to_attributes())
-    else:
+    elif value:
         body["typed_identity"] = value
+    # else: an anonymous chat (nobody signed in, nothing typed in the form)
     return {key: item for key, item in body.items() if item is not None}
 
 

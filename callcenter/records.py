@@ -3,7 +3,8 @@ layout (analytics/lake.py) so `callcenter report --from DIR` reads a simulated d
 
 Inbound calls are INBOUND, with their queue leg and, when an agent answered, the agent leg (talk, hold, after-contact
 work) from the queue model; our survey and reminder calls are placed with StartOutboundVoiceContact, which Connect
-reports as InitiationMethod API. The simulator has no transfers and no callbacks, so it writes none.
+reports as InitiationMethod API, as it reports chats, SMS contacts and tasks. The simulator has no transfers and no
+callbacks, so it writes none.
 """
 
 from __future__ import annotations
@@ -85,6 +86,17 @@ def automated_call_record(*, contact_id: str, customer: str | None, at: datetime
         initiation_method="API", initiated_at=at, disconnected_at=ended,
         disconnect_reason=_disconnect_reason(flow_outcome, outcome), customer_address=customer,
         system_address=None, attributes=_strings(attributes), queue=queue, agent=agent)
+
+
+def task_record(*, contact_id: str, attributes: Mapping[str, Any], started_s: float, outcome: QueueOutcome,
+                moment: Callable[[float], datetime]) -> dict[str, Any]:
+    """A task (StartTaskContact: InitiationMethod API, no endpoints) an agent took from its queue and completed."""
+    queue, agent = _legs(outcome, None, moment)
+    return contact_record(
+        contact_id=contact_id, instance_arn=INSTANCE_ARN, account_id=ACCOUNT_ID, channel="TASK",
+        initiation_method="API", initiated_at=moment(started_s), disconnected_at=moment(outcome.disconnected_s),
+        disconnect_reason="AGENT_DISCONNECT" if outcome.answered else "CONTACT_FLOW_DISCONNECT",
+        customer_address=None, system_address=None, attributes=_strings(attributes), queue=queue, agent=agent)
 
 
 class ContactLog:

@@ -60,7 +60,7 @@ def demo_runs():
 
 def test_make_demo_gives_the_same_figures_whatever_day_it_is_run(demo_runs):
     tuesday, sunday = business_part(demo_runs["tuesday"]), business_part(demo_runs["sunday"])
-    assert "Simulated day 2026-11-24 (Tuesday): 20 calls, seed 7" in tuesday
+    assert "Simulated day 2026-11-24 (Tuesday): 20 contacts, seed 7" in tuesday  # calls, chats, texts (--channels)
     assert tuesday == sunday
 
 
