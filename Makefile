@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .DEFAULT_GOAL := help
-.PHONY: help install lint test test-fast demo synth bundle desktop browser bench deploy deploy-check smoke-test lock clean
+.PHONY: help install lint test test-fast demo synth bundle desktop browser bench bench-suite deploy deploy-check smoke-test lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,16 +49,20 @@ browser: ## Install Debian's chromium for the browser tests and the desktop benc
 
 # Two workers (this project's CI machine has two cores); the CDK synth tests share one (tests/conftest.py).
 PYTEST_WORKERS ?= 2
+# pytest keeps its assertion-rewritten test modules, and Python our modules, as bytecode in __pycache__ (ignored by
+# git and by the bundler): with PYTHONDONTWRITEBYTECODE set in the environment, every run compiled them all again in
+# each worker (about 2.5 s of CPU each).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 test: $(STAMP) bundle desktop browser lint ## The whole suite: lint, unit, flows, integration (moto), infra (synth + cdk-nag + cfn-lint)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup
 
 test-fast: $(STAMP) desktop browser ## Tests without the CDK synth
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
+	$(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup -m "not infra"
 
-demo: $(STAMP) ## A simulated Tuesday of calls (surveys, tickets) and a day of outreach on the local moto backend, with its report; then a staffing plan for the day after three weeks of history
+demo: $(STAMP) ## A simulated Tuesday of calls, chats, texts and tasks (surveys, tickets) and a day of outreach on the local moto backend, with its report; then a staffing plan for the day after three weeks of history
 	$(BIN)/callcenter seed demo/profiles.csv
-	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --records .callcenter/records
+	$(BIN)/callcenter simulate --calls 400 --seed 7 --profiles demo/profiles.csv --date 2026-11-24 --channels demo/channels.json --records .callcenter/records
 	$(BIN)/callcenter outreach --date 2026-12-01 --profiles demo/profiles.csv --records .callcenter/records
 	$(BIN)/callcenter report --from .callcenter/records --html .callcenter/report.html
 	$(BIN)/callcenter history --weeks 3 --calls-per-day 400 --out .callcenter/history
@@ -77,7 +81,7 @@ synth: $(STAMP) bundle desktop ## Synthesize the templates offline (cdk-nag insi
 deploy-check: synth ## Pre-flight: what a deployment with this context is missing (with AWS credentials, the account too)
 	$(BIN)/callcenter deploy-check $(CONTEXT_ARGS)
 
-bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop
+bench: $(STAMP) bundle desktop browser ## Benchmarks: cold start from the Lambda asset, routing, surveys, outreach, tickets API, caller verification, pacing, simulator, KPIs over 1M contact records, history, forecast and staffing, desktop screen pop, live sentiment, the test suite
 	$(BIN)/python benchmarks/cold_start_benchmark.py
 	$(BIN)/python benchmarks/routing_benchmark.py
 	$(BIN)/python benchmarks/survey_benchmark.py
@@ -90,6 +94,11 @@ bench: $(STAMP) desktop browser ## Benchmarks: cold start from the Lambda asset,
 	$(BIN)/python benchmarks/history_benchmark.py
 	$(BIN)/python benchmarks/desktop_benchmark.py
 	$(BIN)/python benchmarks/staffing_benchmark.py
+	$(BIN)/python benchmarks/sentiment_benchmark.py
+	$(BIN)/python benchmarks/suite_benchmark.py
+
+bench-suite: $(STAMP) bundle desktop browser ## make test's pytest run timed (wall, CPU) beside its goal, and the time each issue's tests add
+	$(BIN)/python benchmarks/suite_benchmark.py
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -40,6 +40,10 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.2f}"
+
+
 def _sec(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} s"
 
@@ -170,7 +174,8 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
              ("Stated FCR", _pct(report["csat"]["overall"]["stated_fcr"])),
              ("Ticket SLA", _pct(report["tickets"]["overall"]["sla_compliance"])),
              ("Outreach conversion", _pct(report["outreach"]["overall"]["conversion_rate"])),
-             ("Occupancy", _pct(report["occupancy"]["overall"]))]
+             ("Occupancy", _pct(report["occupancy"]["overall"])),
+             ("Calls ending negative", _pct(report["sentiment"]["overall"]["share_ended_negative"]))]
     queue_rows = []
     for name, q in report["queues"].items():
         miss = q["service_level"] is not None and q["service_level_target"] is not None \
@@ -225,6 +230,14 @@ def render_html(report: dict[str, Any], *, title: str = "Contact center report")
                  _pct(f["occupancy"])] for a, f in report["occupancy"]["agents"].items() if f["staffed_seconds"]]),
         f"<p>Contacts answered on a day without staffed time in the data (not counted): "
         f"{report['occupancy'].get('contacts_unstaffed', 0)}</p>",
+        "<h2>Live sentiment: calls ending negative per queue and per agent</h2>",
+        _table(["queue or agent", "calls analysed", "ended negative", "share", "score at start", "score at end",
+                "calls with hints or alerts"],
+               [[html.escape(f"{kind}: {name}"), str(f["contacts_analysed"]), str(f["ended_negative"]),
+                 _pct(f["share_ended_negative"]), _score(f["avg_start_score"]), _score(f["avg_end_score"]),
+                 str(f["contacts_with_rules_fired"])]
+                for kind, group in (("queue", "queues"), ("agent", "agents"))
+                for name, f in report["sentiment"][group].items()]),
         "<h2>Our outbound calls (apart from the queue figures)</h2>",
         _table(["calls", "placed", "connected"], apart),
         "<div class=\"engineering\"><h2>Engineering figures</h2>", _table(["", "value"], engineering), "</div>",

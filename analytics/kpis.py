@@ -8,10 +8,11 @@ in front of a query as CTEs built from the routing policy, so the same text runs
 an Athena named query.
 
 Athena runs the queries that read contact records only (:data:`ATHENA_QUERIES`). CSAT, ticket SLA compliance,
-outreach conversion and agent occupancy read the tables beside the contact records (``survey_results``,
-``ticket_records``, ``outreach_results``, ``agent_sessions``), which the local runtime writes into the lake
-layout but nothing in AWS streams yet (it needs DynamoDB Streams from the survey, ticket and outreach tables
-into Firehose, and Connect's agent event stream for staffed time): they stay local (:data:`LOCAL_QUERIES`).
+outreach conversion, agent occupancy and live sentiment read the tables beside the contact records
+(``survey_results``, ``ticket_records``, ``outreach_results``, ``agent_sessions``, ``sentiment_summaries``), which
+the local runtime writes into the lake layout but nothing in AWS streams yet (it needs DynamoDB Streams from the
+survey, ticket, outreach and insights tables into Firehose, and Connect's agent event stream for staffed time):
+they stay local (:data:`LOCAL_QUERIES`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SQL_DIR = Path(__file__).with_name("sql")
 ATHENA_QUERIES = ("queue_kpis", "channel_kpis", "contact_summary", "routing_mix", "aht_distribution", "forecast_input",
                   "forecast_days")
 #: Queries that also read the survey, ticket, outreach and agent-session tables: local only (see above).
-LOCAL_QUERIES = ("csat", "tickets", "outreach", "occupancy")
+LOCAL_QUERIES = ("csat", "tickets", "outreach", "occupancy", "sentiment")
 DEFAULT_THRESHOLD_SECONDS = 20
 ATHENA_DIALECT = "athena"
 

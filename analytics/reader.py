@@ -101,6 +101,10 @@ def _normalise(value: Any, data_type: pa.DataType, name: str, extras: Counter[st
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
         raise _BadValue(name)
+    if pa.types.is_float64(data_type):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise _BadValue(name)
     if pa.types.is_boolean(data_type):
         if isinstance(value, bool):
             return value

@@ -103,6 +103,7 @@ def build_report(con: duckdb.DuckDBPyConnection, load: LoadReport, settings: Kpi
         "tickets": _tickets(_rows(con, "tickets", settings)),
         "outreach": _outreach(_rows(con, "outreach", settings)),
         "occupancy": _occupancy(_rows(con, "occupancy", settings)),
+        "sentiment": _sentiment(_rows(con, "sentiment", settings)),
         "skipped": dict(sorted(load.skipped.items())),
         "input": {"files": load.files, "records_read": dict(load.records_read),
                   "contacts": con.execute("SELECT COUNT(DISTINCT ContactId) FROM contact_records").fetchall()[0][0],
@@ -196,3 +197,18 @@ def _occupancy(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                     "staffed_seconds": r["staffed_seconds"],
                                     "contacts_unstaffed": int(r["contacts_unstaffed"] or 0),
                                     "occupancy": _ratio(r["handle_seconds"], r["staffed_seconds"])} for r in rows}}
+
+
+def _sentiment(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Live sentiment's summaries: the share of analysed calls that ended negative, overall, per queue, per agent."""
+    def figures(row: dict[str, Any] | None) -> dict[str, Any]:
+        if row is None:
+            return {"contacts_analysed": 0, "ended_negative": 0, "share_ended_negative": None,
+                    "avg_start_score": None, "avg_end_score": None, "contacts_with_rules_fired": 0}
+        return {"contacts_analysed": int(row["contacts_analysed"]), "ended_negative": int(row["ended_negative"] or 0),
+                "share_ended_negative": row["share_ended_negative"], "avg_start_score": row["avg_start_score"],
+                "avg_end_score": row["avg_end_score"],
+                "contacts_with_rules_fired": int(row["contacts_with_rules_fired"] or 0)}
+    return {"overall": figures(next((r for r in rows if r["grouping_level"] == 3), None)),
+            "queues": {r["queue_name"]: figures(r) for r in rows if r["grouping_level"] == 1},
+            "agents": {r["agent"]: figures(r) for r in rows if r["grouping_level"] == 2}}

@@ -12,7 +12,9 @@ schema keeps it as a string (no SerDe timestamp format to get wrong), and the SQ
 
 Tables beside the contact records (same ``<table>/dt=YYYY-MM-DD/`` layout, partitioned by their own timestamp):
 ``survey_results`` (a post-call survey's answers), ``ticket_records`` (a ticket's SLA facts),
-``outreach_results`` (one outreach attempt's outcome) and ``agent_sessions`` (an agent's staffed time).
+``outreach_results`` (one outreach attempt's outcome), ``agent_sessions`` (an agent's staffed time) and
+``sentiment_summaries`` (a contact's live-sentiment summary: the caller's score at the start and the end, -1 to 1,
+whether it ended negative, the rules fired; functions/sentiment/store.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ SURVEY_RESULTS = "survey_results"
 TICKET_RECORDS = "ticket_records"
 OUTREACH_RESULTS = "outreach_results"
 AGENT_SESSIONS = "agent_sessions"
+SENTIMENT_SUMMARIES = "sentiment_summaries"
 
 _S = pa.string()
 _I = pa.int64()
@@ -63,6 +66,11 @@ OUTREACH_RESULT_SCHEMA = pa.schema([
     ("Outcome", _S), ("Converted", pa.bool_()),
 ])
 AGENT_SESSION_SCHEMA = pa.schema([("Username", _S), ("StartTimestamp", _S), ("EndTimestamp", _S)])
+SENTIMENT_SUMMARY_SCHEMA = pa.schema([
+    ("ContactId", _S), ("Team", _S), ("SummarizedTimestamp", _S), ("StartScore", pa.float64()),
+    ("EndScore", pa.float64()), ("EndedNegative", pa.bool_()), ("CustomerTurns", _I), ("RulesFired", _S),
+    ("Outcome", _S),
+])
 
 
 class Table:
@@ -80,6 +88,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table(TICKET_RECORDS, TICKET_RECORD_SCHEMA, ("TicketId", "CreatedTimestamp", "DueTimestamp"), "CreatedTimestamp"),
     Table(OUTREACH_RESULTS, OUTREACH_RESULT_SCHEMA, ("AttemptId", "AttemptTimestamp"), "AttemptTimestamp"),
     Table(AGENT_SESSIONS, AGENT_SESSION_SCHEMA, ("Username", "StartTimestamp", "EndTimestamp"), "StartTimestamp"),
+    Table(SENTIMENT_SUMMARIES, SENTIMENT_SUMMARY_SCHEMA, ("ContactId", "SummarizedTimestamp"), "SummarizedTimestamp"),
 )}
 
 
@@ -96,6 +105,8 @@ def hive_type(data_type: pa.DataType) -> str:
         return "bigint"
     if pa.types.is_boolean(data_type):
         return "boolean"
+    if pa.types.is_float64(data_type):
+        return "double"
     raise ValueError(f"no Glue type for {data_type}")
 
 

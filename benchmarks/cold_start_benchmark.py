@@ -23,6 +23,9 @@ What it does, and where it differs from Lambda:
   the same for both and not counted), in wall time and in CPU time. The ratios and the estimate use CPU
   time: the machine is shared, and time spent waiting for a core is not the import's cost (the import
   reads files the page cache already holds, so on an idle machine the two agree).
+- Floors (FLOORS): the same processes import only the third-party libraries a handler is built on (and set up
+  the tickets API's resolver), so the part of a ratio that is ours and the part no code of ours can remove
+  are told apart in the same run.
 - Routing, first decision: in the same process, after the timed import, moto (from this environment) is
   started in-process, the profiles table and a known caller are put there through a separate boto3
   session, then the handler is called once: policy load and validation, the DynamoDB client built, one
@@ -56,6 +59,24 @@ from infra import runtime  # noqa: E402
 from infra.bundling import ASSET_DIR, RUNTIME_PROVIDED_MODULES, asset_size, build_lambda_asset  # noqa: E402
 
 RUNS = 7
+# The third-party libraries a handler is built on, imported (and, for the resolver, set up) alone, in the same
+# Lambda-like processes: the floor under that handler's ratio, whatever our own code does. `functions` is
+# imported first, as every handler's import does (functions/deferred_packages.py).
+_API_FLOOR = ("import functions, functions.common.observability, botocore.session\n"
+              "from pydantic import BaseModel\n"
+              "from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver\n"
+              "from aws_lambda_powertools.event_handler.openapi.params import Path\n"
+              "APIGatewayRestResolver(enable_validation=True)")
+FLOORS = {  # label: (the function whose environment it runs in, what it imports, the code)
+    "routing floor": ("routing", "botocore's client, Powertools Logger+Metrics, msgspec, phonenumbers, zoneinfo",
+                      "import functions, functions.common.observability, msgspec, zoneinfo, botocore.session\n"
+                      "from phonenumbers import phonenumberutil"),
+    "tickets API floor": ("ticket-api", "botocore's client, Powertools Logger+Metrics, pydantic, Powertools' "
+                          "REST resolver with validation", _API_FLOOR),
+    "tickets API floor + its stores' libraries": (
+        "ticket-api", "the same + PynamoDB, msgspec, phonenumbers (the policy's line numbers), zoneinfo",
+        _API_FLOOR + "\nimport msgspec, zoneinfo, pynamodb.models\nfrom phonenumbers import phonenumberutil"),
+}
 ASSET_GOAL_MB = 15.0
 ROUTING_GOAL = 1.15  # cold import of the routing handler / import boto3
 OTHER_GOAL = 1.5
@@ -79,7 +100,7 @@ CHILD = textwrap.dedent('''
     sys.path[:0] = [task, runtime_dir]
 
     started, cpu = time.perf_counter(), time.process_time()
-    module = importlib.import_module(target)
+    module = exec(target[5:], {}) if target.startswith("exec:") else importlib.import_module(target)
     result = {"import_ms": (time.perf_counter() - started) * 1000, "import_cpu_ms": (time.process_time() - cpu) * 1000,
               "compiled": len(compiled)}
 
@@ -254,12 +275,15 @@ def main() -> None:
         environments = _local_backend(seed)
         envs = {name: _lambda_environment(spec, environments[name], task, runtime_dir)
                 for name, spec in FUNCTIONS.items()}
-        samples: dict[str, list[Sample]] = {"boto3": [], **{name: [] for name in FUNCTIONS}}
+        samples: dict[str, list[Sample]] = {"boto3": [], **{name: [] for name in FUNCTIONS},
+                                            **{f"floor:{label}": [] for label in FLOORS}}
         for _ in range(runs):
             samples["boto3"].append(_run(task, runtime_dir, "boto3", envs["routing"]))
             for name, spec in FUNCTIONS.items():
                 module = spec.handler.rpartition(".")[0]
                 samples[name].append(_run(task, runtime_dir, module, envs[name], seed if name == "routing" else None))
+            for label, (function, _, code) in FLOORS.items():
+                samples[f"floor:{label}"].append(_run(task, runtime_dir, f"exec:{code}", envs[function]))
         unchanged = _tree(task) == before
         for path in [task, *task.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)  # so the scratch directory can be removed
@@ -280,6 +304,14 @@ def main() -> None:
         print(f"  {spec.handler.rpartition('.')[0]:<44}{median(name):>9.1f}{median(name, 'import_cpu_ms'):>9.1f}"
               f"  {ratio:5.2f}x boto3   goal <= {goal:.2f}x: {_verdict(ratio, goal)}")
 
+    print("Floors: the libraries alone (no code of ours), same processes; a handler cannot go below its floor:")
+    for label, (function, what, _) in FLOORS.items():
+        goal = ROUTING_GOAL if function == "routing" else OTHER_GOAL
+        cpu = median(f"floor:{label}", "import_cpu_ms")
+        ratio = cpu / baseline_cpu
+        print(f"  {label:<44}{median(f'floor:{label}'):>9.1f}{cpu:>9.1f}  {ratio:5.2f}x boto3   "
+              f"(goal {goal:.2f}x: {what})")
+
     routing = FUNCTIONS["routing"]
     reasons = sorted({sample.reason or "?" for sample in samples["routing"]})
     first, first_cpu = median("routing", "first_ms"), median("routing", "first_cpu_ms")
@@ -295,6 +327,9 @@ def main() -> None:
     print(f"  at {routing.memory_mb} MB (~{routing.memory_mb / FULL_VCPU_MB:.2f} vCPU), CPU time x{scale:.2f}: "
           f"estimated {estimate:.2f} s   beside the flow's InvocationTimeLimitSeconds {connect_wait} s "
           f"(Connect allows at most {CONNECT_MAX_SECONDS} s) and the function timeout {routing.timeout_seconds} s")
+    if connect_wait is not None:
+        print(f"  goal: import + first decision at {routing.memory_mb} MB within the flow's {connect_wait} s: "
+              f"{_verdict(estimate, connect_wait)}")
 
 if __name__ == "__main__":
     main()

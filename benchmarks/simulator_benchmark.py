@@ -39,10 +39,14 @@ DAY = "2026-11-24"
 REPORT_EVERY = 500
 GOAL_CALLS_PER_S = 100.0
 GOAL_PEAK_RSS_MB = 400.0
-#: Why the calls/s goal is out of reach while the handlers' requests go through botocore and moto.
-SPEED_NOTE = ("every request is serialized, signed and parsed by botocore and parsed, executed and serialized by "
-              "moto in-process: requests per call times CPU per request is the floor (profile: moto ~30%, "
-              "botocore ~20%, werkzeug ~6% of the day; the project's own code ~4%)")
+#: Why the calls/s goal is out of reach while the handlers' requests go through botocore and moto (cProfile, CPU
+#: time, a day of 1,000 calls after callcenter/moto_direct.py and the request cuts in callcenter/event_sources.py).
+SPEED_NOTE = ("about 58% of the day's CPU is its ~11 AWS requests per call, each validated, serialized and parsed "
+              "by botocore and parsed, executed and serialized by moto in-process (cProfile shares: moto's DynamoDB "
+              "actions themselves, expression parsing, item copies, key sorts ~28%; moto's request setup, werkzeug "
+              "and JSON both ways ~20%; botocore ~15%); the other ~42% is the handlers' own work (Powertools, "
+              "PynamoDB, scrypt for PINs), the flow simulator and the queue model, which alone would cap the day "
+              "near 90 calls/s")
 
 
 def _rss_mb() -> float:

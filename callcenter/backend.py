@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from callcenter import (
+    moto_direct,
     moto_instances,
     moto_items,
     moto_serialization,
@@ -44,10 +45,15 @@ ACCOUNT = "123456789012"
 INSTANCE_ID = "local-instance"
 INSTANCE_ARN = f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/{INSTANCE_ID}"
 LOCAL_EVENT_BUS = "callcenter-local"
+#: The chat-identity secret of the local runtime: the site's backend stand-in (callcenter/chats.py) signs with
+#: it, chat-start and routing check with it, as they do with the deployed secret in AWS.
+LOCAL_CHAT_SECRET_NAME = "callcenter-local-chat-identity"
+LOCAL_CHAT_SECRET = "local-chat-identity-secret-not-for-production"
 SMS_ORIGINATION = "+18005550111"
 #: The topic SMS conversations' chats are streamed to (the Connect emulator hands its items to `sms-chat-stream`).
 CHAT_STREAM_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:callcenter-local-sms-chat-stream"
 EMAIL_FROM = "updates@callcenter.example"  # verified in moto's SES when the backend starts
+SUPERVISOR_ALERTS_TOPIC = "callcenter-local-supervisor-alerts"  # created on moto's SNS when the backend starts
 FAULT_KINDS = ("error", "timeout", "throttle")
 
 
@@ -67,9 +73,14 @@ def flow_arn(name: str) -> str:
     return f"{INSTANCE_ARN}/contact-flow/{name}"
 
 
+def view_arn(name: str) -> str:
+    return f"{INSTANCE_ARN}/view/{name}"
+
+
 def local_arn(placeholder: Placeholder) -> str:
     """What a flow placeholder stands for in the local backend (CDK resolves the same names to real ARNs)."""
-    builders = {"lambda": function_arn, "queue": queue_arn, "hours": hours_arn, "flow": flow_arn}
+    builders = {"lambda": function_arn, "queue": queue_arn, "hours": hours_arn, "flow": flow_arn,
+                "view": view_arn}
     if placeholder.kind not in builders:
         raise KeyError(f"no local value for placeholder {placeholder}")
     return builders[placeholder.kind](placeholder.name)
@@ -195,11 +206,13 @@ class LocalBackend:
         self.connect.activate()
         self.sqs_delays.activate()
         self.retry_waits.activate()
+        moto_direct.activate()  # moto answers from botocore's before-call event: no signing, no HTTP leg
         from moto import mock_aws
 
         self._mock = mock_aws()
         self._mock.start()
         self._create_messaging()
+        self._create_secrets()
         self._configure_functions()
         self._create_tables()
         self._restore_logger = bind_shared_logger(self.log_level)
@@ -214,6 +227,7 @@ class LocalBackend:
         self.connect.deactivate()
         self.sqs_delays.deactivate()
         self.retry_waits.deactivate()
+        moto_direct.deactivate()
         if self._mock is not None:
             self._mock.stop()
         for key, value in self._saved_env.items():
@@ -242,6 +256,10 @@ class LocalBackend:
             "SMS_FLOW_ID": "sms",
             "CHAT_STREAM_TOPIC_ARN": CHAT_STREAM_TOPIC,
             "DESKTOP_ORIGIN": "",  # `callcenter desktop` serves the page and the API from one origin: no CORS
+            "CHAT_FLOW_ID": "chat",
+            "CHAT_IDENTITY_SECRET_ARN": LOCAL_CHAT_SECRET_NAME,
+            "CHAT_SITE_ORIGIN": "",  # the local chat page is served by `callcenter desktop`, same origin
+            "SUPERVISOR_ALERTS_TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:{SUPERVISOR_ALERTS_TOPIC}",
         }
 
     def _configure_functions(self) -> None:
@@ -292,8 +310,15 @@ class LocalBackend:
                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             events.put_targets(Rule=f"callcenter-local-{rule.name}", Targets=[{"Id": rule.target_queue,
                                                                                "Arn": target_arn}], **bus)
+        local_client("sns").create_topic(Name=SUPERVISOR_ALERTS_TOPIC)  # live sentiment's supervisor alerts
         # SES sends only from verified identities (moto enforces it too): verify the local sender.
         local_client("sesv2").create_email_identity(EmailIdentity=EMAIL_FROM)
+
+    def _create_secrets(self) -> None:
+        from functions.common.secrets import forget_secrets
+
+        forget_secrets()  # a value cached by an earlier backend is not this one's
+        local_client("secretsmanager").create_secret(Name=LOCAL_CHAT_SECRET_NAME, SecretString=LOCAL_CHAT_SECRET)
 
     _clients_primed = False
 

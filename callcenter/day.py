@@ -29,12 +29,14 @@ from callcenter.post_call import (
 )
 from callcenter.queueing.model import QueueModel, QueueOutcome, QueueStatus
 from callcenter.records import IVR_SECONDS, ContactLog
+from callcenter.sentiment_day import SentimentPlayer
 from flowlang.simulator import CallResult, FlowCoverage
 from functions.profiles.pin import hash_pin
 from functions.profiles.profile import CustomerProfile
 from functions.routing.policy import load_policy
 
 if TYPE_CHECKING:
+    from callcenter.channel_mix import ChatPlan, SmsPlan
     from callcenter.queueing.staffing import Staffing
     from callcenter.tickets_day import TicketTally
 
@@ -47,6 +49,11 @@ class CallPlan:
     kind: str  # known, unknown, withheld, invalid, chat, vip-line
     fault: str | None = None  # routing fault to inject: error | timeout | throttle
     queue_full: bool = False  # the default queue is full whatever the model says (queues also fill up by load)
+
+    @property
+    def report_channel(self) -> str:
+        """The KPI report's channel: VOICE, CHAT, or SMS for a text's contact (callcenter/channel_mix.py)."""
+        return "SMS" if self.kind.startswith("sms-") else self.request.channel
 
 
 @dataclass
@@ -73,10 +80,14 @@ class DayReport:
     survey_calls: int = 0
     surveys: SurveyTally | None = None
     tickets: TicketTally | None = None
+    channels: Counter[str] = field(default_factory=Counter)  # contacts by the KPI report's channel (TASK: ended)
+    not_contacts: Counter[str] = field(default_factory=Counter)  # chats refused, texts that started no contact
+    tasks_started: int = 0
 
     def add(self, plan: CallPlan, result: CallResult, handler_s: float, ddb_calls: int, invocations: int) -> None:
         self.calls += 1
         self.caller_kinds[plan.kind] += 1
+        self.channels[plan.report_channel] += 1
         if plan.fault:
             self.faults_injected[plan.fault] += 1
         self.outcomes[result.outcome] += 1
@@ -209,7 +220,10 @@ def _keys(rng: random.Random) -> tuple[str | None, ...]:
     return (rng.choice("789*#"), rng.choice("789*#"))  # wrong twice
 
 
-def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: date) -> list[CallPlan]:
+def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: date,
+             web_chats: bool = True) -> list[CallPlan]:
+    """The day's calls. With `web_chats` some are chats run through the inbound flow (the voice-only day's own
+    stand-in); without, those are VIP-line calls, and real chats come from callcenter/channel_mix.py."""
     rng = random.Random(seed)
     policy = load_policy()
     zone = ZoneInfo(policy.center_time_zone)
@@ -230,7 +244,7 @@ def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: da
             kind = "withheld"
         elif roll < 0.92:
             kind, caller = "invalid", rng.choice(["12345", "+999", "0000000"])
-        elif roll < 0.95:
+        elif roll < 0.95 and web_chats:
             kind, channel = "chat", "CHAT"
         else:
             kind, dialed = "vip-line", vip_line
@@ -247,7 +261,7 @@ def plan_day(profiles: Sequence[CustomerProfile], calls: int, seed: int, day: da
 
 def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, report: DayReport,
                    respondent: Respondent, coverage: FlowCoverage | None, queued: QueueOutcome | None = None,
-                   log: ContactLog | None = None) -> datetime:
+                   log: ContactLog | None = None, sentiment: SentimentPlayer | None = None) -> datetime:
     """The contact ends: Connect publishes DISCONNECTED, the dispatcher decides, a survey call may follow.
     Returns when the contact ended. `queued` is the queue model's outcome of a queued call."""
     outcome = None
@@ -263,6 +277,8 @@ def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, re
                                          channel=plan.request.channel)
     if log is not None:
         log.inbound(plan.request, result, queued, ended)
+    if sentiment is not None and outcome is not None and outcome.answered:
+        sentiment.answered(plan.request.contact_id or "", ended)  # Contact Lens: the call's segments
     publish_contact_event(detail, ended)
     first_invocation = len(backend.invocations)
     backend.now = ended
@@ -280,7 +296,7 @@ def after_the_call(backend: LocalBackend, plan: CallPlan, result: CallResult, re
     return ended
 
 
-def end_of_day(plans: Sequence[CallPlan]) -> datetime | None:
+def end_of_day(plans: Sequence[CallPlan | ChatPlan | SmsPlan]) -> datetime | None:
     """Midnight after the day's last call, in the call times' zone (the center's)."""
     if not plans:
         return None
@@ -288,13 +304,14 @@ def end_of_day(plans: Sequence[CallPlan]) -> datetime | None:
     return datetime.combine(last.date() + timedelta(days=1), time(0), tzinfo=last.tzinfo)
 
 
-def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCoverage | None = None,
+def run_day(backend: LocalBackend, plans: Sequence[CallPlan | ChatPlan | SmsPlan], coverage: FlowCoverage | None = None,
             on_call: Callable[[], None] | None = None, seed: int = 0, staffing: Staffing | None = None,
-            log: ContactLog | None = None, watch: QueueWatch | None = None) -> DayReport:
+            log: ContactLog | None = None, watch: QueueWatch | None = None, tasks: bool = False) -> DayReport:
     """The day on a SimPy clock: each call arrives at its moment, runs the real flow and routing, and a queued call
     waits in the queue model (callcenter/queueing) for an agent of the staffing file (default demo/staffing.json)
     or hangs up; its end is published, surveyed and ticketed at the moment it ends. `log` collects the contact
-    records; `watch` sees the queues every `watch.every_s` simulated seconds (the live view)."""
+    records; `watch` sees the queues every `watch.every_s` simulated seconds (the live view). Chats and texts
+    among `plans`, and the tasks of escalated tickets (`tasks`), are played by callcenter/channel_mix.py."""
     from callcenter.queueing.staffing import load_staffing
     from callcenter.tickets_day import TicketDesk
 
@@ -302,6 +319,7 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
     policy = load_policy()
     respondent = random_respondent(random.Random(seed))
     desk = TicketDesk(backend, seed, tuple(policy.queues))
+    sentiment = SentimentPlayer(backend, seed)
     demo_pin_hash, pins_given = hash_pin(DEMO_PIN), set[str]()
     midnight = end_of_day(plans)
     env = simpy.Environment()
@@ -331,14 +349,29 @@ def run_day(backend: LocalBackend, plans: Sequence[CallPlan], coverage: FlowCove
                 yield env.timeout(IVR_SECONDS)
                 queued = yield model.offer(plan.request.contact_id or "", result.queue, result.priority)
                 yield env.timeout(max(0.0, queued.disconnected_s - env.now))
-            ended = after_the_call(backend, plan, result, report, respondent, coverage, queued, log)
+            ended = after_the_call(backend, plan, result, report, respondent, coverage, queued, log, sentiment)
             desk.after_call(plan.request.contact_id or "", result.attributes, result.queue,
                             queued.agent if queued is not None else None, ended)
             if on_call:
                 on_call()
 
+        def ended(plan: CallPlan, result: CallResult, queued: QueueOutcome | None) -> datetime:
+            at = after_the_call(backend, plan, result, report, respondent, coverage, queued)
+            desk.after_call(plan.request.contact_id or "", result.attributes, result.queue,
+                            queued.agent if queued is not None else None, at)
+            if on_call:
+                on_call()
+            return at
+
+        channels = None
+        if tasks or not all(isinstance(plan, CallPlan) for plan in plans):
+            from callcenter.channel_mix import ChannelDay
+
+            channels = ChannelDay(backend, env, model, report, log, coverage, desk.run_until, ended)
+            if tasks:
+                env.process(channels.tasks(model.seconds(midnight)))
         for plan in plans:
-            env.process(call(plan))
+            env.process(call(plan) if isinstance(plan, CallPlan) else channels.contact(plan))  # type: ignore[union-attr]
         if watch is not None:
             env.process(_watched(env, model, watch, model.seconds(midnight)))
         env.run()

@@ -36,7 +36,7 @@ def _response(status: int, url: str = "https://local.invalid/") -> AWSResponse:
     return AWSResponse(url, status, {"x-amzn-RequestId": str(uuid.uuid4())}, None)
 
 
-def install_handler(event: str, handler: Callable[..., Any], *, first: bool = False) -> None:
+def install_handler(event: str, handler: Callable[..., Any], *, first: bool = False, last: bool = False) -> None:
     """Register a botocore handler for every client made from now on.
 
     botocore copies its built-in handlers into a session when the session is made, so appending to them reaches
@@ -47,13 +47,14 @@ def install_handler(event: str, handler: Callable[..., Any], *, first: bool = Fa
     """
     from functions.common.aws import botocore_session, reset_clients
 
-    if first:
-        botocore.handlers.BUILTIN_HANDLERS.append((event, handler, botocore.handlers.REGISTER_FIRST))
+    if first or last:
+        order = botocore.handlers.REGISTER_FIRST if first else botocore.handlers.REGISTER_LAST
+        botocore.handlers.BUILTIN_HANDLERS.append((event, handler, order))
     else:
         botocore.handlers.BUILTIN_HANDLERS.append((event, handler))
     if botocore_session.cache_info().currsize:
         events = botocore_session().get_component("event_emitter")
-        (events.register_first if first else events.register)(event, handler)
+        (events.register_first if first else events.register_last if last else events.register)(event, handler)
         reset_clients()
 
 
@@ -162,14 +163,14 @@ class TaskContact:
 
 
 @dataclass(frozen=True)
-class ChatContact:
-    """A chat started with StartChatContact (an SMS contact for an agent), waiting for its flow to run."""
+class StartedChat:
+    """A chat started with StartChatContact, waiting for the local runtime to run its flow."""
 
     contact_id: str
     flow_id: str
     attributes: dict[str, str]
-    initial_message: str
     display_name: str
+    initial_message: str | None
 
 
 @dataclass
@@ -293,6 +294,7 @@ class ConnectEmulator(ServiceEmulator):
     contact_attributes: dict[str, Mapping[str, str]] = field(default_factory=dict)  # by initial contact id
     outbound_calls: list[OutboundCall] = field(default_factory=list)
     texts: list[SentText] = field(default_factory=list)
+    started_chats: list[StartedChat] = field(default_factory=list)
     failing: set[str] = field(default_factory=set)  # e.g. {"StartOutboundVoiceContact"}
     # Connect API name -> its quota, enforced on `clock` (seconds); empty: no quota (the default locally).
     quotas: dict[str, RateQuota] = field(default_factory=dict)
@@ -302,7 +304,7 @@ class ConnectEmulator(ServiceEmulator):
     _client_tokens: dict[str, str] = field(default_factory=dict)
     _posted: int = 0
     tasks: dict[str, TaskContact] = field(default_factory=dict)  # by contact id
-    chats: list[ChatContact] = field(default_factory=list)  # started, waiting for the local runtime to run their flow
+    chats: list[StartedChat] = field(default_factory=list)  # started, not yet taken by a runner (take_chats)
     # Task contacts that ended and whose DISCONNECTED contact event the local runtime has yet to publish.
     ended_tasks: list[str] = field(default_factory=list)
     streamed: dict[str, StreamedChat] = field(default_factory=dict)  # chats streamed to a topic, by contact id
@@ -389,28 +391,34 @@ class ConnectEmulator(ServiceEmulator):
         return _ok(ContactId=contact_id, ContactArn=f"contact/{contact_id}")
 
     def start_chat_contact(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
-        """A chat contact on a flow; the same ClientToken is the same contact. InitialMessage as Connect limits it."""
+        """A chat on a flow, which the local runtime then runs (callcenter/chats.py for web chats,
+        callcenter/sms_local.py for SMS contacts); the same ClientToken is the same contact. InitialMessage is
+        optional, as in Connect, and limited as Connect limits it."""
         refused = self._over_quota("StartChatContact")
         if refused:
             return refused
-        content = (params.get("InitialMessage") or {}).get("Content", "")
+        initial = params.get("InitialMessage")
         if not params.get("ContactFlowId") or not (params.get("ParticipantDetails") or {}).get("DisplayName"):
             return _error(400, "InvalidRequestException", "a chat needs a flow and a display name")
-        if not 1 <= len(content) <= 1024:
+        if initial is not None and not 1 <= len(initial.get("Content") or "") <= 1024:
             return _error(400, "InvalidRequestException", "InitialMessage.Content must be 1 to 1024 characters")
         token = params.get("ClientToken")
         if token and token in self._client_tokens:
-            contact_id = self._client_tokens[token]
-            return _ok(ContactId=contact_id, ParticipantId="customer", ParticipantToken=f"participant:{contact_id}")
-        chat = ChatContact(f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
-                           params["ContactFlowId"], dict(params.get("Attributes") or {}), content,
-                           params["ParticipantDetails"]["DisplayName"])
-        self.chats.append(chat)
-        self.chat_messages.setdefault(chat.contact_id, []).append(("CUSTOMER", content))
-        if token:
-            self._client_tokens[token] = chat.contact_id
-        return _ok(ContactId=chat.contact_id, ParticipantId="customer",
-                   ParticipantToken=f"participant:{chat.contact_id}")
+            chat = next(c for c in self.started_chats if c.contact_id == self._client_tokens[token])
+        else:
+            chat = StartedChat(
+                contact_id=f"chat-{uuid.uuid5(uuid.NAMESPACE_URL, token) if token else uuid.uuid4()}",
+                flow_id=params["ContactFlowId"], attributes=dict(params.get("Attributes") or {}),
+                display_name=params["ParticipantDetails"]["DisplayName"],
+                initial_message=initial.get("Content") if initial else None)
+            self.started_chats.append(chat)
+            self.chats.append(chat)
+            self.chat_messages.setdefault(chat.contact_id, []).extend(
+                [("CUSTOMER", chat.initial_message)] if chat.initial_message else [])
+            if token:
+                self._client_tokens[token] = chat.contact_id
+        return _ok(ContactId=chat.contact_id, ParticipantId=f"participant-{chat.contact_id}",
+                   ParticipantToken=f"local-token-{chat.contact_id}")
 
     # --- chat streaming and the customer's participant connection (the SMS bridge) -------------------------
 
@@ -427,7 +435,7 @@ class ConnectEmulator(ServiceEmulator):
 
     def create_participant_connection(self, params: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
         """The connection token of the participant token's chat (the tokens say which contact: locally only)."""
-        contact_id = str(params.get("ParticipantToken", "")).removeprefix("participant:")
+        contact_id = str(params.get("ParticipantToken", "")).removeprefix("local-token-")
         if contact_id not in self.chat_messages or "CONNECTION_CREDENTIALS" not in (params.get("Type") or []):
             return _error(403, "AccessDeniedException", "invalid participant token")
         return _ok(ConnectionCredentials={"ConnectionToken": f"connection:{contact_id}"})
@@ -478,7 +486,8 @@ class ConnectEmulator(ServiceEmulator):
         items, self.stream_items = self.stream_items, []
         return items
 
-    def take_chats(self) -> list[ChatContact]:
+    def take_chats(self) -> list[StartedChat]:
+        """The chats started since the last call, for a runner to play through their flow."""
         chats, self.chats = self.chats, []
         return chats
 

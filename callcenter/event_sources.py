@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from callcenter import moto_streams
+from callcenter import moto_sqs, moto_streams
 from callcenter.backend import ACCOUNT, REGION, LocalBackend, function_arn, local_client
 from functions.manifest import DynamoDBStreamSource, FunctionSpec, SqsSource, consumers_of, stream_consumers_of
 
@@ -83,6 +83,8 @@ def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> Delive
     queue_arn = _queue_arn(sqs, url)
     report = DeliveryReport(queue)
     for _ in range(max_batches):
+        if moto_sqs.visible_messages(url, ACCOUNT, REGION) == 0:
+            break  # what an empty ReceiveMessage would have said, read without the request
         received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=consumer.source.batch_size,
                                        AttributeNames=["All"], MessageAttributeNames=["All"])
         messages = received.get("Messages", [])
@@ -102,9 +104,12 @@ def deliver(backend: LocalBackend, queue: str, max_batches: int = 100) -> Delive
         if done:
             sqs.delete_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
-    dlq = sqs.get_queue_attributes(QueueUrl=backend.dlq_urls[queue],
-                                   AttributeNames=["ApproximateNumberOfMessages"])
-    report.in_dead_letter_queue = int(dlq["Attributes"]["ApproximateNumberOfMessages"])
+    in_dlq = moto_sqs.visible_messages(backend.dlq_urls[queue], ACCOUNT, REGION)
+    if in_dlq is None:
+        dlq = sqs.get_queue_attributes(QueueUrl=backend.dlq_urls[queue],
+                                       AttributeNames=["ApproximateNumberOfMessages"])
+        in_dlq = int(dlq["Attributes"]["ApproximateNumberOfMessages"])
+    report.in_dead_letter_queue = in_dlq
     return report
 
 

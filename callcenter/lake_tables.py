@@ -7,6 +7,7 @@
 - ``outreach_results``: one row per outreach attempt (a reminder call placed, a text sent, a channel that failed),
   from the outreach table's history; a reminder call whose customer pressed 1 (talk to an agent about renewing:
   the outreach flow sets ``intent`` to ``renewal``) is the campaign's conversion.
+- ``sentiment_summaries``: each answered call's live-sentiment summary (callcenter/sentiment_day.py).
 - ``agent_sessions``: each agent's staffed time on the day, from the staffing file's shifts under the agents'
   names in the queue model (callcenter/queueing/model.py `agent_name`), clipped to the day.
 
@@ -27,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from analytics.ctr import timestamp
 from analytics.lake import partition_of, write_jsonl
-from analytics.schema import AGENT_SESSIONS, OUTREACH_RESULTS, SURVEY_RESULTS, TABLES, TICKET_RECORDS
+from analytics.schema import (
+    AGENT_SESSIONS,
+    OUTREACH_RESULTS,
+    SENTIMENT_SUMMARIES,
+    SURVEY_RESULTS,
+    TABLES,
+    TICKET_RECORDS,
+)
 
 if TYPE_CHECKING:
     from callcenter.queueing.staffing import Staffing
@@ -137,11 +145,12 @@ def replace_table(rows: Iterable[Mapping[str, Any]], root: Path, table: str, *, 
 
 def write_day_tables(root: Path, *, part: int, surveys: Sequence[Mapping[str, Any]] = (),
                      tickets: Sequence[Mapping[str, Any]] = (), outreach: Sequence[Mapping[str, Any]] = (),
-                     sessions: Sequence[Mapping[str, Any]] = ()) -> dict[str, int]:
+                     sessions: Sequence[Mapping[str, Any]] = (),
+                     sentiments: Sequence[Mapping[str, Any]] = ()) -> dict[str, int]:
     """Each table's rows into the lake at `root`; returns how many rows each table got."""
     written = {}
     for table, rows in ((SURVEY_RESULTS, surveys), (TICKET_RECORDS, tickets), (OUTREACH_RESULTS, outreach),
-                        (AGENT_SESSIONS, sessions)):
+                        (AGENT_SESSIONS, sessions), (SENTIMENT_SUMMARIES, sentiments)):
         if rows:
             replace_table(rows, root, table, part=part)
             written[table] = len(rows)

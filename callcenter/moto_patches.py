@@ -1,6 +1,7 @@
 """The one guard every moto patch of the local runtime shares (moto_transactions, moto_instances,
-moto_serialization, moto_streams, moto_sqs, moto_items, moto_speedups' Table.all_items): a patch is installed
-only on the moto version it was read from; on any other it warns and leaves moto as it is."""
+moto_serialization, moto_streams, moto_sqs, moto_items, moto_direct, moto_speedups' Table.all_items and random
+strings): a patch is installed only on the moto version it was read from; on any other it warns and leaves moto
+as it is."""
 
 from __future__ import annotations
 

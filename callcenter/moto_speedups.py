@@ -19,10 +19,16 @@ Neither changes what moto answers, only how often it recomputes the same thing:
   slows as its tables fill. The key attributes of a table have one type (its attribute definitions), and
   `DynamoType` orders and equates values of one type exactly as their `cast_value`s do, so sorting by the
   `cast_value`s gives the same order (the primary keys are distinct: the order is unique).
+- moto's random strings (every response's 52-character request id, every SQS receipt handle of 185
+  characters) drawn with one `choices(pool, k=length)` instead of one `choice` call per character: the same
+  uniform draw from the same generator (moto's seedable one for ids, `random` for receipt handles), about a
+  tenth of the calls. Only the particular random strings differ from moto's.
 """
 
 from __future__ import annotations
 
+import random
+import string
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +47,18 @@ def _sorted_all_items(self: Any) -> list[Any]:
             items.append(hash_set)
     return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key
                   else x.hash_key.cast_value)
+
+
+def _random_string(self: Any, length: int = 20, include_digits: bool = True, lower_case: bool = False) -> str:
+    """moto's MotoRandom.get_random_string, drawing the characters at once."""
+    pool = string.ascii_letters + (string.digits if include_digits else "")
+    value = "".join(self.choices(pool, k=length))
+    return value.lower() if lower_case else value
+
+
+def _receipt_handle() -> str:
+    """moto's SQS generate_receipt_handle (185 lower-case letters), drawn at once."""
+    return "".join(random.choices(string.ascii_lowercase, k=185))
 
 
 def install() -> None:
@@ -75,4 +93,8 @@ def install() -> None:
         from moto.dynamodb.models.table import Table
 
         Table.all_items = _sorted_all_items  # type: ignore[method-assign]
+        from moto.moto_api._internal.moto_random import MotoRandom
+
+        MotoRandom.get_random_string = _random_string  # type: ignore[method-assign]
+        moto.sqs.models.generate_receipt_handle = _receipt_handle  # type: ignore[attr-defined]
     _installed = True

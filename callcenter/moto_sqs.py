@@ -12,7 +12,13 @@ consumer deletes what it received moments before (the local event sources delete
 its function answered), so a repeated delete still finds its handle; one of a message deleted thousands
 of deletions ago gets ReceiptHandleIsInvalid, as on SQS a receipt handle stops being valid after a time.
 
-Only for moto 5.2.5 (`callcenter.moto_patches`); with another moto the queues keep moto's set.
+`visible_messages(url)` reads a queue's ApproximateNumberOfMessages (its visible, undelayed messages) from
+moto's own state, as GetQueueAttributes answers it but without a request: the local event sources ask it
+after every delivery (the dead-letter queue's count) and before every poll (whether a ReceiveMessage would
+find anything), about two requests per simulated call that are the runtime's own, not the functions'.
+
+Only for moto 5.2.5 (`callcenter.moto_patches`); with another moto the queues keep moto's set, and
+`visible_messages` answers None (ask the API).
 """
 
 from __future__ import annotations
@@ -60,6 +66,17 @@ class RecentReceiptHandles:
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     _original_init(self, *args, **kwargs)
     self.deleted_messages = RecentReceiptHandles(KEPT, self.deleted_messages)
+
+
+def visible_messages(url: str, account: str, region: str) -> int | None:
+    """The queue's visible messages as GetQueueAttributes counts them (moto 5.2.5's `Queue.messages`), or None
+    when this moto is not the one read, or has no such queue (then ask the API)."""
+    if _original_init is None:
+        return None
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends[account][region].queues.get(url.rsplit("/", 1)[-1])
+    return None if queue is None else len(queue.messages)
 
 
 def install() -> bool:

@@ -3,7 +3,8 @@ layout (analytics/lake.py) so `callcenter report --from DIR` reads a simulated d
 
 Inbound calls are INBOUND, with their queue leg and, when an agent answered, the agent leg (talk, hold, after-contact
 work) from the queue model; our survey and reminder calls are placed with StartOutboundVoiceContact, which Connect
-reports as InitiationMethod API. The simulator has no transfers and no callbacks, so it writes none.
+reports as InitiationMethod API, as it reports chats, SMS contacts and tasks. The simulator has no transfers and no
+callbacks, so it writes none.
 """
 
 from __future__ import annotations
@@ -56,13 +57,15 @@ def _legs(outcome: QueueOutcome | None, queue_arn: str | None, moment: Callable[
 
 def inbound_record(*, contact_id: str, channel: str, caller: str | None, dialed: str | None, at: datetime,
                    ended: datetime, attributes: Mapping[str, Any], flow_outcome: str, queue_arn: str | None,
-                   outcome: QueueOutcome | None, moment: Callable[[float], datetime] | None) -> dict[str, Any]:
-    """A caller's contact: the flow's attributes, and the queue and agent legs when the flow queued it.
-    `moment` turns the model's seconds into aware datetimes."""
+                   outcome: QueueOutcome | None, moment: Callable[[float], datetime] | None,
+                   initiation_method: str = "INBOUND") -> dict[str, Any]:
+    """A customer's contact: the flow's attributes, and the queue and agent legs when the flow queued it.
+    `moment` turns the model's seconds into aware datetimes. A web chat is started with StartChatContact, which
+    Connect reports as InitiationMethod API, with no customer or system endpoint."""
     queue, agent = _legs(outcome, queue_arn, moment)
     return contact_record(
         contact_id=contact_id, instance_arn=INSTANCE_ARN, account_id=ACCOUNT_ID, channel=channel,
-        initiation_method="INBOUND", initiated_at=at, disconnected_at=ended,
+        initiation_method=initiation_method, initiated_at=at, disconnected_at=ended,
         disconnect_reason=_disconnect_reason(flow_outcome, outcome),
         customer_address=caller if channel == "VOICE" else None,
         system_address=dialed if channel == "VOICE" else None, attributes=_strings(attributes),
@@ -83,6 +86,17 @@ def automated_call_record(*, contact_id: str, customer: str | None, at: datetime
         initiation_method="API", initiated_at=at, disconnected_at=ended,
         disconnect_reason=_disconnect_reason(flow_outcome, outcome), customer_address=customer,
         system_address=None, attributes=_strings(attributes), queue=queue, agent=agent)
+
+
+def task_record(*, contact_id: str, attributes: Mapping[str, Any], started_s: float, outcome: QueueOutcome,
+                moment: Callable[[float], datetime]) -> dict[str, Any]:
+    """A task (StartTaskContact: InitiationMethod API, no endpoints) an agent took from its queue and completed."""
+    queue, agent = _legs(outcome, None, moment)
+    return contact_record(
+        contact_id=contact_id, instance_arn=INSTANCE_ARN, account_id=ACCOUNT_ID, channel="TASK",
+        initiation_method="API", initiated_at=moment(started_s), disconnected_at=moment(outcome.disconnected_s),
+        disconnect_reason="AGENT_DISCONNECT" if outcome.answered else "CONTACT_FLOW_DISCONNECT",
+        customer_address=None, system_address=None, attributes=_strings(attributes), queue=queue, agent=agent)
 
 
 class ContactLog:

@@ -225,6 +225,37 @@ def _transfer_to_agent(contact: Contact, action: dict[str, Any]) -> Taken:
     return ended("transferred", "Transferred to the agent (the working agent or queue's agent)")
 
 
+TIME_LIMIT_EXCEEDED = "TimeLimitExceeded"
+
+
+def _show_view(contact: Contact, action: dict[str, Any]) -> Taken:
+    """In a chat, the view is shown to the customer (our chat menu: quick replies, one view action each): their
+    next message is the action they chose, matched case-insensitively against the conditions' operands or the
+    labels in ViewData.Replies; no message is TimeLimitExceeded, anything else NoMatchingCondition. In any
+    other contact (an agent's step-by-step guide) it is a stand-in, as before."""
+    if contact.start.channel != "CHAT" or action["Identifier"] in stand_ins_of(contact).choices:
+        return generic_stand_in(contact, action)
+    view_data = parameters_of(action).get("ViewData") or {}
+    heading = contact.resolve(view_data.get("Heading", "")) if isinstance(view_data.get("Heading"), str) else ""
+    replies = view_data.get("Replies") if isinstance(view_data.get("Replies"), list) else []
+    labels = {str(r.get("Label", "")).strip().casefold(): str(r.get("Action", ""))
+              for r in replies if isinstance(r, dict)}
+    if heading:
+        contact.prompts.append(heading)
+    said = contact.next_keypress()
+    if said is None or not said.strip():
+        timed_out = error_edge(action, TIME_LIMIT_EXCEEDED, NO_MATCHING_ERROR)
+        return moved(timed_out, "No reply (the customer did not answer)", prompt=heading, key=None)
+    wanted = said.strip().casefold()
+    wanted = labels.get(wanted, wanted).casefold()
+    for condition in read_transitions(action).conditions:
+        if condition.operator == "Equals" and tuple(o.casefold() for o in condition.operands) == (wanted,):
+            return moved(condition_edge(action, condition), f"Customer chose {condition.operands[0]}",
+                         prompt=heading, key=said)
+    return moved(error_edge(action, NO_MATCHING_CONDITION), f"Customer wrote {short(said)} (not an option)",
+                 prompt=heading, key=said)
+
+
 MORE_HANDLERS: dict[str, Handler] = {
     "UpdateContactTextToSpeechVoice": _update_voice,
     "UpdateContactData": _update_contact_data,
@@ -237,6 +268,7 @@ MORE_HANDLERS: dict[str, Handler] = {
     "TransferToFlow": _transfer_to_flow,
     "TransferContactToAgent": _transfer_to_agent,
     "DequeueContactAndTransferToQueue": _transfer_to_agent,
+    "ShowView": _show_view,
 }
 
 #: What the generic stand-in means for each remaining type (docs/flow-language.md shows the same).
@@ -256,7 +288,7 @@ STAND_IN_TYPES: dict[str, str] = {
     "GetCustomerProfileObject": "no Customer Profiles domain: chosen or default branch",
     "UpdateCustomerProfile": "no Customer Profiles domain: success branch",
     "ConnectParticipantWithLexBot": "no Lex bot: chosen branch (an intent) or the default",
-    "ShowView": "no agent or customer view: chosen branch (the view action) or the default",
+    "ShowView": "no agent view: chosen branch (the view action) or the default",
     "CompleteOutboundCall": "no outbound leg: success branch",
     "CreateCase": "no Cases domain: chosen or default branch",
     "CreatePersistentContactAssociation": "no previous chat: success branch",

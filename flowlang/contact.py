@@ -81,6 +81,7 @@ class ContactStart:
     instance_arn: str = "arn:aws:connect:us-east-1:123456789012:instance/local"
     attributes: dict[str, str] = field(default_factory=dict)
     now: datetime = field(kw_only=True)
+    subtype: str = field(default="", kw_only=True)  # a messaging contact's connect:Subtype (connect:SMS...)
 
     def __post_init__(self) -> None:
         if self.now.utcoffset() is None:
@@ -218,6 +219,8 @@ class Contact:
             "SystemEndpoint": endpoint(start.system_address),
             "MediaStreams": {},
         }
+        if start.subtype:
+            contact_data["SegmentAttributes"] = {"connect:Subtype": {"ValueString": start.subtype}}
         details = {"ContactData": contact_data, "Parameters": parameters}
         return {"Name": "ContactFlowEvent", "Details": details}
 

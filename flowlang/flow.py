@@ -18,7 +18,7 @@ from typing import Any
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "infra" / "flows"
 FLOW_VERSION = "2019-10-30"
-PLACEHOLDER_KINDS = ("lambda", "queue", "hours", "flow", "prompt", "voice")
+PLACEHOLDER_KINDS = ("lambda", "queue", "hours", "flow", "prompt", "voice", "view")
 PLACEHOLDER = re.compile(r"\{\{(?P<kind>[a-z]+):(?P<name>[a-z0-9_-]+)\}\}")
 
 

@@ -23,6 +23,7 @@ STAND_IN_ARNS = {
     "queue": STAND_IN_ACCOUNT + "/queue/{name}",
     "hours": STAND_IN_ACCOUNT + "/operating-hours/{name}",
     "flow": STAND_IN_ACCOUNT + "/contact-flow/{name}",
+    "view": STAND_IN_ACCOUNT + "/view/{name}",
 }
 
 

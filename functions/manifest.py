@@ -89,7 +89,38 @@ class RateSource(msgspec.Struct, frozen=True):
     maximum_concurrency: int = 2
 
 
-EventSource = ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource | RateSource
+class PublicApiSource(msgspec.Struct, frozen=True):
+    """Invoked by one public route (`method` `path`) of its own small REST API, with no sign-in: the request
+    carries its own proof where it needs one (the chat start: the site's signed claim). The stage throttles
+    requests at `throttle_rate_per_second` (set it at the function's Connect share, so the API itself never lets
+    more through than the quota allows); each instance also paces its Connect calls at its share over
+    `maximum_concurrency` (functions/common/pacing.py). No reserved concurrency (a new account may have no room
+    for one): the stage throttle is the bound. A WAF web ACL on the stage (infra/constructs/chat.py)."""
+
+    path: str
+    method: str = "POST"
+    maximum_concurrency: int = 2
+    throttle_rate_per_second: int = 4
+    throttle_burst: int = 4
+
+
+class KinesisSource(msgspec.Struct, frozen=True):
+    """Consumes a Kinesis data stream the stack creates (`stream`: "contact-records", Connect's CTR stream in the
+    contact lake; "contact-lens-segments", the Contact Lens real-time segment stream), in order per partition key
+    (Connect's is the contact id). Batches report partial failures; a failing batch is bisected and retried up to
+    `max_retries` times, then its records go to the function's on-failure dead-letter queue, never dropped
+    silently."""
+
+    stream: str
+    batch_size: int = 100
+    max_retries: int = 5
+    max_record_age_seconds: int = 3600
+    starting_position: str = "LATEST"
+    parallelization_factor: int = 1  # batches per shard at once; Lambda keeps each partition key (contact) in order
+
+
+EventSource = (ConnectFlowSource | SqsSource | ScheduleSource | ApiSource | DynamoDBStreamSource | RateSource
+               | PublicApiSource | KinesisSource)
 
 
 class QueueSpec(msgspec.Struct, frozen=True):
@@ -236,6 +267,12 @@ QUEUES: dict[str, QueueSpec] = {
             visibility_timeout_seconds=180,
         ),
         QueueSpec(
+            name="sentiment-rule-matches",
+            description="Contact Lens real-time rule matches (EventBridge), for live hints and supervisor alerts",
+            env_var="SENTIMENT_RULE_MATCHES_QUEUE_URL",
+            visibility_timeout_seconds=120,
+        ),
+        QueueSpec(
             name="survey-requests",
             description="Disconnected contacts waiting for the survey dispatcher (and surveys delayed by quiet hours)",
             env_var="SURVEY_REQUESTS_QUEUE_URL",
@@ -256,6 +293,12 @@ EVENT_RULES: dict[str, EventRuleSpec] = {
                 "detail": {"eventType": ["DISCONNECTED"]},
             },
             target_queue="survey-requests",
+        ),
+        EventRuleSpec(
+            name="contact-lens-rules-matched",
+            description="Contact Lens real-time rules of our instance that matched a live contact",
+            event_pattern={"source": ["aws.connect"], "detail-type": ["Contact Lens Realtime Rules Matched"]},
+            target_queue="sentiment-rule-matches",
         ),
         EventRuleSpec(
             name="ticket-status-changed",
@@ -314,6 +357,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             wired_environment={
                 "QUEUE_ARNS": "JSON object: queue name (policy.json) -> queue ARN",
                 "LINE_NUMBERS": "JSON object: policy line name -> its numbers (E.164), replacing policy.json's",
+                "CHAT_IDENTITY_SECRET_ARN": "the secret a signed chat's claim is checked with (read only for those)",
             },
             environment={
                 **_powertools("routing"),
@@ -569,8 +613,83 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                 "DDB_MAX_ATTEMPTS": "2",
             },
         ),
+        FunctionSpec(
+            name="chat-start",
+            handler="functions.chat.start_handler.lambda_handler",
+            description="POST /chat/start: checks the site's signed claim and starts a chat (StartChatContact)",
+            # The stage lets 4 starts a second through: the function's share of StartChatContact's quota.
+            source=PublicApiSource(path="/chat/start", maximum_concurrency=2, throttle_rate_per_second=4,
+                                   throttle_burst=4),
+            timeout_seconds=8,
+            memory_mb=256,
+            connect_actions=("StartChatContact",),
+            connect_rates={"StartChatContact": 4.0},  # most of the quota; sms-inbound takes the other 1/s
+            connect_max_wait_seconds=1.0,  # the browser waits: past a second, answer 429 with when to retry
+            wired_environment={
+                "CONNECT_INSTANCE_ID": "the Amazon Connect instance id",
+                "CHAT_FLOW_ID": "the chat flow's id",
+                "CHAT_IDENTITY_SECRET_ARN": "the Secrets Manager secret the site's backend signs claims with",
+                "CHAT_SITE_ORIGIN": "the origins whose pages start chats (CORS), comma-separated: the desktop's "
+                                    "(chat.html) and the chat_site_origin context's",
+            },
+            environment=_powertools("chat-start"),
+        ),
+        FunctionSpec(
+            name="contact-history",
+            handler="functions.continuity.handler.lambda_handler",
+            description="Adds each contact record to its customer's recent contacts (the screen pop), off the call "
+                        "path",
+            # From the oldest record kept (a deploy or an outage loses no history), within 6 h of the stream's 24 h.
+            source=KinesisSource(stream="contact-records", max_record_age_seconds=6 * 3600,
+                                 starting_position="TRIM_HORIZON"),
+            timeout_seconds=60,
+            memory_mb=256,
+            tables_read=("profiles",),
+            tables_written=("profiles",),  # profiles: only the recent_contacts list
+            environment=_powertools("contact-history"),
+        ),
+        FunctionSpec(
+            name="sentiment-segments",
+            handler="functions.sentiment.stream_handler.lambda_handler",
+            description="Live sentiment: Contact Lens segments to agent hints and supervisor alerts, once per rule",
+            # 10 batches per shard at once (per contact still in order): docs/capacity.md, "Live sentiment".
+            # A hint an hour late helps nobody (max record age 1 h); the DLQ keeps what was given up.
+            source=KinesisSource(stream="contact-lens-segments", parallelization_factor=10),
+            timeout_seconds=20,
+            memory_mb=512,
+            tables_read=("insights",),
+            tables_written=("insights",),
+            wired_environment={"SUPERVISOR_ALERTS_TOPIC_ARN": "SNS topic of the supervisors' live alerts"},
+            environment={**_powertools("sentiment-segments"), "DEFAULT_TEAM": "general"},
+        ),
+        FunctionSpec(
+            name="sentiment-rule-matches",
+            handler="functions.sentiment.rule_match_handler.lambda_handler",
+            description="Live sentiment: Contact Lens rule matches to agent hints and supervisor alerts, once per rule",
+            source=SqsSource(queue="sentiment-rule-matches", batch_size=10),
+            timeout_seconds=20,
+            memory_mb=512,
+            tables_read=("insights",),
+            tables_written=("insights",),
+            wired_environment={"SUPERVISOR_ALERTS_TOPIC_ARN": "SNS topic of the supervisors' live alerts"},
+            environment={**_powertools("sentiment-rule-matches"), "DEFAULT_TEAM": "general"},
+        ),
+        FunctionSpec(
+            name="sentiment-context",
+            handler="functions.sentiment.context_handler.lambda_handler",
+            description="Records a routed contact's tier, complaints and queue for live sentiment (invoked async)",
+            source=ConnectFlowSource(),
+            timeout_seconds=4,
+            memory_mb=256,
+            tables_written=("insights",),
+            environment=_powertools("sentiment-context"),
+        ),
     )
 }
+
+
+def kinesis_consumers_of(stream: str) -> list[FunctionSpec]:
+    return [f for f in FUNCTIONS.values() if isinstance(f.source, KinesisSource) and f.source.stream == stream]
 
 
 def stream_consumers_of(table: str) -> list[FunctionSpec]:
@@ -611,6 +730,10 @@ def check_manifest() -> list[str]:
                 problems.append(f"function {spec.name!r}: table {spec.source.table!r} has no stream_view_type")
             if not 60 <= spec.source.max_record_age_seconds < 24 * 3600:
                 problems.append(f"function {spec.name!r}: max_record_age_seconds must be 60 s to under 24 h")
+        kinesis = spec.source if isinstance(spec.source, KinesisSource) else None
+        if kinesis and not (60 <= kinesis.max_record_age_seconds <= 24 * 3600
+                            and 1 <= kinesis.parallelization_factor <= 10):
+            problems.append(f"function {spec.name!r}: max_record_age_seconds 60 s to 24 h, parallelization 1 to 10")
         if isinstance(spec.source, RateSource) and spec.timeout_seconds >= 60 * spec.source.minutes:
             problems.append(f"function {spec.name!r}: its timeout must be below its rate, or runs pile up")
         if isinstance(spec.source, ApiSource) and spec.timeout_seconds >= 29:

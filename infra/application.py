@@ -29,7 +29,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from infra.bundling import build_lambda_asset
 from infra.constructs.desktop import DesktopSettings
-from infra.context import deletion_protection, phone_number, vip_line_number
+from infra.context import chat_site_origin, deletion_protection, phone_number, vip_line_number
 from infra.retention import Retention
 from infra.stacks.contact_center_stack import ContactCenterStack
 
@@ -97,6 +97,7 @@ def create_app(*, context: dict[str, Any] | None = None, outdir: str | None = No
         phone_number=phone_number(lambda key: _context(app, key)),
         vip_line_number=vip_line_number(lambda key: _context(app, key)),
         deletion_protection=deletion_protection(lambda key: _context(app, key)),
+        chat_site_origin=chat_site_origin(lambda key: _context(app, key)),
         flow_sources=flow_sources,
         desktop=DesktopSettings(domain_name=_context(app, "desktop_domain_name"),
                                 certificate_arn=_context(app, "desktop_certificate_arn"),

@@ -17,6 +17,7 @@ The telephony keys:
 | `vip_line_number`      | the dedicated VIP number (E.164) the routing policy's `vip` line answers to; unset: no |
 |                        | VIP line when deployed, and locally policy.json's fictional number                    |
 | `deletion_protection`  | `true` turns DynamoDB and Cognito deletion protection on (infra/removal.py says when)  |
+| `chat_site_origin`     | the company site's https origin whose pages start chats (CORS on POST /chat/start)     |
 
 The default context names no number: nothing billed is claimed by accident, and `deploy-check` says so.
 """
@@ -126,6 +127,20 @@ def vip_line_number(read: ContextReader) -> str | None:
     parsed = parse_phone(raw)
     if parsed.status is not NumberStatus.VALID or parsed.e164 != raw:
         raise ContextError(f"{VIP_LINE_KEY} {raw!r} must be a valid number written in E.164 (+ and digits)")
+    return raw
+
+
+CHAT_SITE_ORIGIN_KEY = "chat_site_origin"
+ORIGIN = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def chat_site_origin(read: ContextReader) -> str | None:
+    """The company site's origin (https://host[:port]) whose pages call POST /chat/start (CORS); None: unset."""
+    raw = read(CHAT_SITE_ORIGIN_KEY)
+    if raw is None:
+        return None
+    if not ORIGIN.match(raw):
+        raise ContextError(f"{CHAT_SITE_ORIGIN_KEY} {raw!r} must be an https origin, e.g. https://www.example.com")
     return raw
 
 

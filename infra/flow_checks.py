@@ -12,6 +12,7 @@ Also what the stack can resolve in a flow file (`lint_context`), without importi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flowlang.flow import Placeholder
@@ -79,6 +80,14 @@ def require_consistent(flows: dict[str, dict[str, Any]], policy: RoutingPolicy) 
         raise FlowPolicyMismatch(problems)
 
 
+VIEWS_DIR = Path(__file__).resolve().parent / "flows" / "views"
+
+
+def view_names() -> set[str]:
+    """The views our flows show ({{view:NAME}}): infra/flows/views/NAME.json, deployed by CDK as Connect views."""
+    return {path.stem for path in VIEWS_DIR.glob("*.json")}
+
+
 def lint_context(policy: RoutingPolicy, flow_names: set[str],
                  specs: Mapping[str, FunctionSpec] = FUNCTIONS) -> LintContext:
     """What the stack can resolve: flow-invoked functions (with their timeouts), policy queues and hours."""
@@ -89,6 +98,7 @@ def lint_context(policy: RoutingPolicy, flow_names: set[str],
         | {Placeholder("queue", name) for name in policy.queues}
         | {Placeholder("hours", name) for name in policy.hours}
         | {Placeholder("flow", name) for name in flow_names}
+        | {Placeholder("view", name) for name in view_names()}
     )
     return LintContext(lambda_timeouts={name: spec.timeout_seconds for name, spec in specs.items()},
                        known_placeholders=known)

@@ -32,7 +32,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`make test` runs two workers with --dist loadgroup), every test that synthesizes the
     CDK app goes to the same worker, so the app is synthesized once (a session fixture) while the other worker
-    runs the rest; modules with an expensive shared fixture name their own group (`xdist_group`).
+    runs the rest; modules with an expensive shared fixture name their own group (`xdist_group`), and a module
+    whose tests use a module-scoped fixture and name no group gets one of its own ("module-<name>"), so that
+    fixture is built by one worker, not by both.
 
     The group is told to xdist's scheduler as a "@<group>" suffix of the test id. pytest-xdist 3.8 writes that
     suffix into `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`), so without this every
@@ -41,6 +43,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("infra"):
             item.add_marker(pytest.mark.xdist_group("cdk-synth"))
+        elif not item.get_closest_marker("xdist_group") and _uses_a_module_fixture(item):
+            # A module fixture is built once per worker that runs one of the module's tests: keep the module on
+            # one worker, or a simulated day (tests/integration/test_day_lake_tables.py) is run by both.
+            item.add_marker(pytest.mark.xdist_group(f"module-{item.path.stem}"))
     if not getattr(config.option, "loadgroup", False):
         return  # not an xdist worker with --dist loadgroup
     from _pytest.nodeid import NodeId
@@ -50,6 +56,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                          for mark in item.iter_markers("xdist_group")})
         if groups and not item.nodeid.endswith("@" + "_".join(groups)):
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")  # type: ignore[attr-defined]
+
+
+def _uses_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(definitions[-1].scope == "module" for definitions in info.name2fixturedefs.values() if definitions)
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@
   callcenter seed FILE                       validate a profile file and load it (locally, or --table on AWS)
   callcenter call --from +14155550100 --at 2026-11-24T10:30:00-05:00
                                              one call through the inbound flow, with its transcript
+  callcenter chat --from cust-ada --say billing
+                                             one web chat through /chat/start and the chat flow
   callcenter simulate --calls N --seed S --date 2026-11-24
                                              a synthetic day of calls and its report
   callcenter survey --contact-id ID --press 4 --press 1
@@ -42,6 +44,7 @@ import sys
 
 from callcenter.cli import (
     call,
+    chat,
     deploy,
     desktop,
     erlang,
@@ -58,8 +61,8 @@ from callcenter.cli import (
     tickets,
 )
 
-COMMAND_GROUPS = (seed, call, simulate, survey, outreach, sms, tickets, flow, history, forecast, staff, erlang, report,
-                  desktop, deploy)
+COMMAND_GROUPS = (seed, call, chat, simulate, survey, outreach, sms, tickets, flow, history, forecast, staff, erlang,
+                  report, desktop, deploy)
 
 
 def build_parser() -> argparse.ArgumentParser:

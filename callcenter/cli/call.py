@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,10 @@ def add_parser(sub: Any) -> None:
     call.add_argument("--state", type=Path, metavar="STATE",
                       help="also load the tickets kept by `callcenter tickets` (e.g. .callcenter/state.json), so "
                            "the caller's open tickets show in the routing")
+    call.add_argument("--transcript", type=Path, metavar="FILE",
+                      help="after the call is queued, play this Contact Lens real-time transcript for it (JSON lines "
+                           "of segment records; its ContactId is replaced by the call's, its offsets are simulated "
+                           "time from then) and show the agent's hints and the supervisors' alerts with their delay")
     call.add_argument("--json", action="store_true", help="one JSON object instead of the transcript")
     call.add_argument("--verbose", action="store_true",
                       help="also show the handlers' logs (JSON, numbers masked) on stderr")
@@ -85,17 +90,64 @@ def run(args: argparse.Namespace) -> int:
         if args.pin_on_file:
             set_callers_pin(caller, args.pin_on_file, at)
         request = CallRequest(caller=caller, at=at, dialed=args.to, keys=keys,
-                              channel=args.channel, initiation_method=args.initiation)
+                              channel=args.channel, initiation_method=args.initiation, contact_id=str(uuid.uuid4()))
         result = place_call(backend, request)
+        sentiment = (play_call_transcript(backend, args.transcript, request.contact_id, at) if args.transcript
+                     else None)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, default=str))
+        document = result.to_json()
+        if sentiment is not None:
+            document.update(sentiment_json(sentiment))
+        print(json.dumps(document, indent=2, default=str))
     else:
         render_call(result, out)
+        if sentiment is not None:
+            render_sentiment(sentiment, out)
     if args.verbose:
         show_logs(backend.handler_logs, errors)
     for warning in call_warnings(result, keys):
         errors.print(f"note: {warning}", markup=False)
     return 0
+
+
+def play_call_transcript(backend: Any, path: Path, contact_id: str, at: datetime) -> Any:
+    """The transcript played for the call just placed, from the moment it was queued (simulated time)."""
+    from callcenter.sentiment_stream import TranscriptError, play_transcript, read_transcript
+
+    try:
+        records, skipped = read_transcript(path, contact_id)
+    except TranscriptError as exc:
+        raise SystemExit(f"callcenter: {exc}") from exc
+    return play_transcript(backend, records, contact_id, at, file_skipped=skipped)
+
+
+def sentiment_json(played: Any) -> dict[str, Any]:
+    return {"hints": played.hints, "alerts": played.alerts, "sentiment": {
+        "records": played.records, "summary": played.summary, "skipped": played.skipped,
+        "file_skipped": played.file_skipped, "dead_letters": len(played.report.dead_letters)}}
+
+
+def render_sentiment(played: Any, out: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Live sentiment ({played.records} transcript records)")
+    table.add_column("after", justify="right")
+    table.add_column("to")
+    table.add_column("rule")
+    table.add_column("text")
+    shown = [(h["delay_seconds"], "agent", h["rule"], h["text"]) for h in played.hints]
+    shown += [(a["delay_seconds"], f"supervisors ({a['team']})", a["rule"], a["text"]) for a in played.alerts]
+    for delay, to, rule, text in sorted(shown, key=lambda row: row[0]):
+        table.add_row(f"{delay:.1f} s", to, rule, text)
+    out.print(table if shown else "Live sentiment: no hint, no alert")
+    if played.summary:
+        summary = played.summary
+        out.print(f"Sentiment summary: start {summary['start_score']}, end {summary['end_score']}"
+                  f"{' (ended negative)' if summary['ended_negative'] else ''}; "
+                  f"rules fired: {', '.join(summary['rules_fired']) or 'none'}")
+    skipped = [f"{reason} x{count}" for reason, count in played.skipped.items()] + played.file_skipped
+    if skipped:
+        out.print("Skipped: " + "; ".join(skipped), markup=False)
 
 
 def show_logs(logs: list[tuple[str, str]], errors: Any) -> None:

@@ -36,7 +36,12 @@ def add_parser(sub: Any) -> None:
                               description="A synthetic day of calls through the real flows, handlers and tables: "
                                           "routing, surveys, tickets and progress updates. The same --seed and "
                                           "--date give the same business figures on any machine.")
-    simulate.add_argument("--calls", type=positive, default=200, metavar="N", help="how many calls (default: 200)")
+    simulate.add_argument("--calls", type=positive, default=200, metavar="N",
+                          help="how many customer contacts (default: 200; all calls unless --channels)")
+    simulate.add_argument("--channels", type=Path, metavar="FILE",
+                          help="split the contacts into calls, web chats and texts by the shares of FILE (e.g. "
+                               "demo/channels.json; format: callcenter/channel_mix.py), and play the tasks of "
+                               "escalated tickets (default: voice only, as before)")
     simulate.add_argument("--seed", type=int, default=1, metavar="SEED",
                           help="seed of the day's random choices (default: 1)")
     simulate.add_argument("--profiles", type=Path, metavar="FILE",
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     from callcenter.backend import LocalBackend
     from callcenter.cli.live import live_view
-    from callcenter.day import plan_day, run_day
+    from callcenter.day import run_day
     from callcenter.records import ContactLog, replace_records
     from flowlang.simulator import FlowCoverage
 
@@ -72,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"note: no --date, so this is today ({day.isoformat()}); give --date to get the same figures "
                   "on another day", markup=False)
     staffing = read_staffing(args.staffing)
-    plans = plan_day(profiles, args.calls, args.seed, day)
+    plans = plan_contacts(profiles, args, day)
+    mixed = args.channels is not None
     coverage = FlowCoverage()
     log = ContactLog() if args.records else None
     started = time.perf_counter()
@@ -80,17 +86,19 @@ def run(args: argparse.Namespace) -> int:
         backend.load_profiles(profiles)
         if args.live:
             with live_view(out, f"Queues on {day.isoformat()}") as watch:
-                report = run_day(backend, plans, coverage, seed=args.seed, staffing=staffing, log=log, watch=watch)
+                report = run_day(backend, plans, coverage, seed=args.seed, staffing=staffing, log=log, watch=watch,
+                                 tasks=mixed)
         else:
             with Progress(console=out, transient=True, disable=not out.is_terminal) as progress:
-                task = progress.add_task(f"Calls on {day.isoformat()}", total=len(plans))
+                task = progress.add_task(f"Contacts on {day.isoformat()}", total=len(plans))
                 report = run_day(backend, plans, coverage, on_call=lambda: progress.advance(task), seed=args.seed,
-                                 staffing=staffing, log=log)
+                                 staffing=staffing, log=log, tasks=mixed)
         if args.records:  # read back from the day's tables while they exist
             from callcenter.lake_tables import agent_session_rows, survey_result_rows, ticket_record_rows
+            from callcenter.sentiment_day import sentiment_summary_rows
 
             tables = dict(surveys=survey_result_rows(), tickets=ticket_record_rows(),
-                          sessions=agent_session_rows(staffing, day))
+                          sessions=agent_session_rows(staffing, day), sentiments=sentiment_summary_rows())
     wall = time.perf_counter() - started
     render_business(report, day, args.seed, out)
     out.print(engineering_table(report, wall))
@@ -112,6 +120,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         out.print("Flow coverage (actions and branches never taken): add --coverage")
     return 0
+
+
+def plan_contacts(profiles: list[Any], args: argparse.Namespace, day: date) -> list[Any]:
+    """The day's calls, or with --channels its calls, chats and texts in the file's shares (a bad file ends the
+    command saying what is wrong and where)."""
+    from callcenter.day import plan_day
+
+    if args.channels is None:
+        return plan_day(profiles, args.calls, args.seed, day)
+    from callcenter.channel_mix import ChannelMixError, load_channel_mix, plan_mixed_day
+
+    try:
+        mix = load_channel_mix(args.channels)
+    except ChannelMixError as exc:
+        raise SystemExit(f"callcenter: {exc}") from exc
+    return plan_mixed_day(profiles, mix, args.calls, args.seed, day)
 
 
 # --- business figures: the same for the same seed and day ----------------------------------------------------
@@ -136,7 +160,8 @@ def listed(counter: Counter[Any], names: dict[str, str] | None = None) -> str:
 def render_business(report: Any, day: date, seed: int, out: Any) -> None:
     from rich.table import Table
 
-    out.print(f"\n[bold]Simulated day {day.isoformat()} ({day:%A})[/bold]: {report.calls} calls, seed {seed}")
+    word = "contacts" if any(kind.startswith(("chat-", "sms-")) for kind in report.caller_kinds) else "calls"
+    out.print(f"\n[bold]Simulated day {day.isoformat()} ({day:%A})[/bold]: {report.calls} {word}, seed {seed}")
     calls = report.calls or 1
     if closed_all_day(day):
         out.print(f"[bold]The center is closed all day on {day:%A} {day.isoformat()}[/bold]: {report.after_hours} of "
@@ -144,6 +169,7 @@ def render_business(report: Any, day: date, seed: int, out: Any) -> None:
                   "(e.g. --date 2026-11-24) to see a working day.")
     elif report.after_hours > calls / 2:
         out.print(f"[bold]Most calls came while the center was closed[/bold]: {report.after_hours} of {report.calls}.")
+    out.print("Contacts by channel: " + channel_counts(report))
     out.print("Callers: " + ", ".join(f"{k} {v}" for k, v in report.caller_kinds.most_common()))
     out.print("Outcomes: " + ", ".join(f"{k} {v}" for k, v in report.outcomes.most_common()))
 
@@ -171,6 +197,17 @@ def render_business(report: Any, day: date, seed: int, out: Any) -> None:
         out.print(survey_table(report.surveys))
     if report.tickets is not None:
         out.print(tickets_table(report.tickets))
+
+
+def channel_counts(report: Any) -> str:
+    """The day's contacts per channel, named as the KPI report names them; tasks counted when they ended."""
+    counts = ", ".join(f"{channel} {report.channels[channel]}" for channel in ("VOICE", "CHAT", "SMS", "TASK")
+                       if report.channels[channel])
+    if report.tasks_started:
+        counts += f" (tasks started {report.tasks_started})"
+    if report.not_contacts:
+        counts += "; no contact started: " + listed(report.not_contacts)
+    return counts or "-"
 
 
 def survey_table(tally: Any) -> Any:

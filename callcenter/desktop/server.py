@@ -11,6 +11,11 @@
   per-queue contact figures, a stand-in for the sentiment consumer's hints (`POST /local/hints`, the
   functions/insights write API), and switches for the bad-input cases (`/local/sign-out-all`: every token
   expires; `/local/api-down`: the API answers 503 as a failing gateway would).
+- The customer's chat page (`/chat.html`): `POST /chat/start` is the real chat-start handler, as API Gateway
+  would call it; `/local/site-claim` is the stand-in of the company site's backend (it signs a signed-in
+  customer's id with the local chat-identity secret, callcenter/chats.py: site_backend_claim); and
+  `/local/chats/{contact_id}` stands in for Connect's participant service: GET the transcript, POST the
+  customer's next message, the chat flow answers (callcenter/chats.py: LiveChat).
 
 One request at a time (http.server's plain HTTPServer): the moto backend and the handlers run in one thread.
 """
@@ -38,6 +43,7 @@ DIST = REPO_ROOT / "desktop" / "dist"
 API_PREFIX = "/api"
 LOCAL_PREFIX = "/local"
 USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+CHAT_START_PATH = "/chat/start"  # as the chat API serves it in AWS (infra/constructs/chat.py)
 MAX_BODY_BYTES = 256 * 1024
 
 
@@ -96,7 +102,9 @@ class DesktopApp:
         self.api_down = False
         self.timeout_s = FUNCTIONS[API_FUNCTION].timeout_seconds
         self.config = desktop_config(mode="local", api_base=API_PREFIX, local={"base": LOCAL_PREFIX},
-                                     queueFigures=f"{LOCAL_PREFIX}/queue-figures")
+                                     queueFigures=f"{LOCAL_PREFIX}/queue-figures",
+                                     chat={"start": CHAT_START_PATH})
+        self.chats: dict[str, Any] = {}  # contact id -> callcenter.chats.LiveChat
 
     # --- the API ------------------------------------------------------------------------------------
     def call_api(self, method: str, path: str, query: str, body: str | None, content_type: str | None,
@@ -108,6 +116,52 @@ class DesktopApp:
         response = self.backend.invoke_lambda(function_arn(API_FUNCTION), event, self.timeout_s)
         headers = {k: str(v) for k, v in (response.get("headers") or {}).items()}
         return int(response.get("statusCode", 502)), headers, str(response.get("body") or "").encode()
+
+    # --- the customer's chat -------------------------------------------------------------------------
+    def start_chat(self, body: str | None) -> tuple[int, bytes]:
+        """POST /chat/start through the real chat-start handler (the same event API Gateway sends)."""
+        from callcenter.chats import live_chat
+        from flowlang.simulator import LambdaInvocationError
+
+        event = {"httpMethod": "POST", "path": CHAT_START_PATH, "headers": {"Content-Type": "application/json"},
+                 "body": body, "isBase64Encoded": False}
+        self.backend.now = self.softphone.at
+        try:
+            response = self.backend.invoke_lambda(function_arn("chat-start"), event, 8)
+        except LambdaInvocationError:
+            return 502, b'{"reason": "UNAVAILABLE", "message": "The chat cannot start right now."}'
+        finally:
+            self.backend.now = None
+        status = int(response.get("statusCode", 502))
+        answer = str(response.get("body") or "")
+        if status == 200:
+            contact_id = json.loads(answer)["contact_id"]
+            chat = live_chat(self.backend, contact_id, self.softphone.at)
+            if chat is not None:
+                self.chats[contact_id] = chat
+        return status, answer.encode()
+
+    def _site_claim(self, payload: Any) -> tuple[int, Any]:
+        from callcenter.chats import site_backend_claim
+
+        customer = payload.get("customer_id") if isinstance(payload, Mapping) else None
+        known = {p.customer_id for p in self.softphone.profiles}
+        if not isinstance(customer, str) or customer not in known:
+            return 404, {"message": "the site stand-in signs in the demo customers only"}
+        return 200, site_backend_claim(customer, self.softphone.at).to_attributes()
+
+    def _chat(self, method: str, contact_id: str, payload: Any) -> tuple[int, Any]:
+        from functions.chat.messages import MessageCheck, check_message, split_message
+
+        chat = self.chats.get(contact_id)
+        if chat is None:
+            return 404, {"message": "no such chat"}
+        if method == "POST":
+            text = payload.get("text") if isinstance(payload, Mapping) else None
+            if not isinstance(text, str) or check_message(text) is MessageCheck.EMPTY:
+                return 422, {"reason": "EMPTY_MESSAGE", "message": "The message is empty."}
+            chat.said.extend(split_message(text))  # a message over Connect's limit arrives in parts, whole
+        return 200, chat.answer(self.backend)
 
     # --- the local endpoints ------------------------------------------------------------------------
     def local(self, method: str, path: str, payload: Any) -> tuple[int, Any]:
@@ -122,6 +176,11 @@ class DesktopApp:
                 "source": "the calls placed through this desktop's softphone stand-in",
                 "queues": [f.to_json() for f in self.softphone.figures(self.config["teams"])]}),
         }
+        if method == "POST" and path == "/site-claim":
+            return self._site_claim(payload)
+        chat = re.match(r"^/chats/([A-Za-z0-9-]{1,64})$", path)
+        if chat and method in ("GET", "POST"):
+            return self._chat(method, chat[1], payload)
         state = re.match(r"^/calls/([A-Za-z0-9-]{1,64})/(connected|ended)$", path)
         if method == "POST" and state:
             ok = self.softphone.mark(state[1], state[2])
@@ -227,7 +286,10 @@ def make_handler(app: DesktopApp) -> type[BaseHTTPRequestHandler]:
         def _dispatch(self, method: str) -> None:
             url = urlsplit(self.path)
             body = self._body()
-            if url.path.startswith(API_PREFIX + "/"):
+            if url.path == CHAT_START_PATH and method == "POST":
+                status, payload = app.start_chat(body)
+                self._send(status, "application/json", payload)
+            elif url.path.startswith(API_PREFIX + "/"):
                 status, headers, payload = app.call_api(method, url.path[len(API_PREFIX):], url.query, body,
                                                         self.headers.get("Content-Type"),
                                                         self.headers.get("Authorization"))

@@ -186,13 +186,15 @@ class QueueModel:
     def full_queues(self) -> set[str]:
         return {q for q in self.queues if self.is_full(q)}
 
-    def offer(self, contact_id: str, queue: str, priority: int | None) -> simpy.Process:
-        """Queue a contact now; the process's value is its QueueOutcome once answered or abandoned."""
+    def offer(self, contact_id: str, queue: str, priority: int | None, *, abandons: bool = True) -> simpy.Process:
+        """Queue a contact now; the process's value is its QueueOutcome once answered or abandoned. A contact
+        that never `abandons` (a task: nobody is on the line) waits until an agent takes it."""
         if queue not in self._waiting:
             raise ValueError(f"unknown queue {queue!r}")
-        return self.env.process(self._waits(contact_id, queue, priority or 5))
+        return self.env.process(self._waits(contact_id, queue, priority or 5, abandons))
 
-    def _waits(self, contact_id: str, queue: str, priority: int) -> Generator[Any, Any, QueueOutcome]:
+    def _waits(self, contact_id: str, queue: str, priority: int, abandons: bool = True
+               ) -> Generator[Any, Any, QueueOutcome]:
         env, handling = self.env, self.handling
         # Drawn up front, in arrival order, so an outcome never depends on the order events resolve in.
         talk = handling.talk.sample(self.rng) * handling.talk_factor.get(queue, 1.0)
@@ -200,6 +202,8 @@ class QueueModel:
         acw = handling.acw.sample(self.rng)
         patience = (handling.patience.sample(self.rng) * handling.patience_factor.get(priority, 1.0)
                     if handling.patience is not None else None)
+        if not abandons:
+            patience = None  # drawn all the same, so the draws of the contacts after it do not move
         waiting = Waiting(contact_id, queue, priority, env.now, next(self._seq), env.event())
         agent = self._available_agent(queue)
         if agent is not None:

@@ -2,7 +2,7 @@
 import { ApiProblem, enc, type Hint, type Ticket, TicketsApi } from "./api";
 import { cognitoReturn, cognitoSignIn, type Config, type Identity, localSignIn } from "./auth";
 import { byId, el, field, when } from "./dom";
-import { screenPop } from "./screenpop";
+import { type RecentContact, screenPop } from "./screenpop";
 import { LocalSoftphone, type ConnectedContact, type Softphone } from "./softphone";
 import { TicketPanel } from "./tickets";
 
@@ -66,6 +66,25 @@ function signedIn(who: Identity): void {
 const api = () => new TicketsApi(config.apiBase, () => identity?.token ?? null, signedOut);
 let tickets: TicketPanel;
 
+const IDENTITY_LABELS: Record<string, string> = {
+  caller_id: "the calling number (not verified)",
+  signed: "the company site's sign-in (verified)",
+  typed: "what the customer typed in the chat (not verified: confirm before discussing the account)",
+};
+
+function identityLabel(identity: string | null): Node | string {
+  if (identity === null || identity === "none") return el("span", { class: "muted" }, "nobody");
+  const label = IDENTITY_LABELS[identity] ?? identity;
+  return identity === "signed" ? label : el("span", { class: "warn" }, label);
+}
+
+function recentList(contacts: RecentContact[]): Node {
+  if (!contacts.length) return el("span", { class: "muted" }, "none on record");
+  return el("ol", { id: "recent-contacts" }, ...contacts.map((c) => el("li", { "data-contact": c.contactId },
+    `${c.channel} ${c.at.replace("T", " ").replace("Z", " UTC")}: ${c.queue || "no queue"}, ${c.reason || "no reason"}`
+    + (c.ticketId ? `, ticket ${c.ticketId}` : "") + (c.identity === "typed" ? " (identity typed, not verified)" : ""))));
+}
+
 function renderScreenPop(contact: ConnectedContact): void {
   const pop = screenPop(contact.attributes, contact.queueName, config);
   const row = (term: string, value: Node | string) => [el("dt", {}, term), el("dd", {}, value)];
@@ -85,7 +104,9 @@ function renderScreenPop(contact: ConnectedContact): void {
       ...row("Routing note", unknown(pop.note, "none")),
       ...row("Open tickets", unknown(pop.openTickets)),
       ...row("Overdue tickets", pop.overdueTickets ? el("span", { class: "bad" }, String(pop.overdueTickets)) : unknown(pop.overdueTickets)),
-      ...row("Latest ticket", latest)),
+      ...row("Latest ticket", latest),
+      ...row("Identified by", identityLabel(pop.identity)),
+      ...row("Recent contacts", recentList(pop.recentContacts))),
     pop.problems.length
       ? el("p", { class: "warn", id: "pop-problems" }, `Some contact details could not be read and are shown as unknown: ${pop.problems.join(", ")}.`)
       : "",

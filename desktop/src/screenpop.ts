@@ -14,7 +14,41 @@ export interface ScreenPop {
   latestTicketId: string | null;
   latestTicketStatus: string | null;
   latestTicketOverdue: boolean;
+  identity: string | null; // caller_id, signed, typed (functions/routing/channels.py)
+  recentContacts: RecentContact[]; // newest first (functions/common/contact_history.py: to_attribute)
   problems: string[]; // attributes that were present but not usable
+}
+
+/** One of the customer's last contacts on any channel, so nobody has to tell their story again. */
+export interface RecentContact {
+  channel: string;
+  at: string; // UTC, 2026-11-24T15:30Z
+  queue: string;
+  reason: string;
+  ticketId: string;
+  contactId: string;
+  identity: string;
+}
+
+const RECENT_FIELD = /^[A-Za-z0-9_.:@+-]{0,64}$/;
+const RECENT_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
+
+/** `CHANNEL|at|queue|reason|ticket|contact_id|identity` joined by `;`: every field checked, a bad entry dropped. */
+export function recentContacts(value: unknown): { contacts: RecentContact[]; malformed: boolean } {
+  if (typeof value !== "string" || value === "") return { contacts: [], malformed: false };
+  if (value.length > 1200) return { contacts: [], malformed: true };
+  const contacts: RecentContact[] = [];
+  let malformed = false;
+  for (const entry of value.split(";")) {
+    const fields = entry.split("|");
+    if (fields.length !== 7 || !fields.every((f) => RECENT_FIELD.test(f)) || !RECENT_AT.test(fields[1]) || !fields[5]) {
+      malformed = true;
+      continue;
+    }
+    const [channel, at, queue, reason, ticketId, contactId, identity] = fields;
+    contacts.push({ channel, at, queue, reason, ticketId, contactId, identity });
+  }
+  return { contacts, malformed };
 }
 
 const ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -68,7 +102,12 @@ export function screenPop(attributes: Record<string, unknown>, queueName: string
     latestTicketId: text("latest_ticket_id", ID),
     latestTicketStatus: status && STATUSES.has(status) ? status : status ? (problems.push("latest_ticket_status"), null) : null,
     latestTicketOverdue: attributes["latest_ticket_overdue"] === "true",
+    identity: text("identity", /^(caller_id|signed|typed|none)$/),
+    recentContacts: [],
     problems,
   };
+  const recent = recentContacts(attributes["recent_contacts"]);
+  pop.recentContacts = known ? recent.contacts : [];
+  if (recent.malformed) problems.push("recent_contacts");
   return pop;
 }

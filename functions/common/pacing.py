@@ -114,11 +114,12 @@ class TokenBucket:
 
 def per_instance_rate(spec: FunctionSpec, action: str) -> float:
     """The requests/s one instance of `spec` may make to `action`: its share over its maximum concurrency."""
-    from functions.manifest import RateSource, SqsSource
+    from functions.manifest import PublicApiSource, RateSource, SqsSource
 
     share = spec.connect_rates.get(action, spec.participant_rates.get(action))
     source = spec.source
-    if share is None or not isinstance(source, SqsSource | RateSource) or not source.maximum_concurrency:
+    paced = isinstance(source, SqsSource | RateSource | PublicApiSource)
+    if share is None or not paced or not source.maximum_concurrency:  # type: ignore[union-attr]
         raise ValueError(f"function {spec.name!r} has no pace for connect:{action} (connect_rates and the "
                          "source's maximum_concurrency)")
     return share / source.maximum_concurrency
@@ -128,7 +129,14 @@ def connect_budget_problems() -> list[str]:
     """What is wrong with the manifest's Connect budget (functions.manifest.check_manifest lists it): every
     caller has a share of each action it calls and a concurrency cap to divide it by; the shares of an action
     add up to its quota at most, and the callers' instances (a token each at most) to its burst."""
-    from functions.manifest import CONNECT_API_QUOTAS, FUNCTIONS, PARTICIPANT_API_QUOTAS, RateSource, SqsSource
+    from functions.manifest import (
+        CONNECT_API_QUOTAS,
+        FUNCTIONS,
+        PARTICIPANT_API_QUOTAS,
+        PublicApiSource,
+        RateSource,
+        SqsSource,
+    )
 
     problems = []
     used: dict[str, float] = {}
@@ -139,7 +147,7 @@ def connect_budget_problems() -> list[str]:
             problems.append(f"function {spec.name!r}: connect_rates must give a share for each of connect_actions")
         if not spec.connect_actions:
             continue
-        if not isinstance(source, SqsSource | RateSource) or (source.maximum_concurrency or 0) < (
+        if not isinstance(source, SqsSource | RateSource | PublicApiSource) or (source.maximum_concurrency or 0) < (
                 2 if isinstance(source, SqsSource) else 1):
             problems.append(f"function {spec.name!r} calls Amazon Connect: its SQS source needs a "
                             "maximum_concurrency (2 or more) to pace against (or it runs on a RateSource)")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 import msgspec
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
+
+# From the submodule, not the package: the package's __init__ (deferred, functions/deferred_packages.py)
+# would also load the formatter, matcher and short-number parts, which we do not use.
+from phonenumbers import phonenumberutil as phonenumbers
+from phonenumbers.phonenumberutil import NumberParseException, PhoneNumberFormat
 
 
 class NumberStatus(StrEnum):

@@ -8,6 +8,8 @@ Key design
   expires, and reads skip an expired one that is still there (TTL deletion can lag by days).
 - `alerts_by_team` (alert_team, at): a sparse index holding only alerts (`alert_team` is set for kind
   "alert"), for the supervisor view's list of a team's recent alerts.
+- The live-sentiment consumer keeps its own items for a contact in the same partition, under range keys that start
+  with `~` (after every rule name: functions/sentiment/store.py); the hint reads here stop before them.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from functions.insights.hint import (
     Severity,
     new_hint,
 )
-from functions.storage.errors import STORE_ERRORS, store_error_code
+from functions.storage.errors import STORE_ERRORS, condition_failed, store_error_code
 
 TTL_ATTRIBUTE = "expires_at"
+#: Range keys from here on are not hints (functions/sentiment/store.py); every rule name sorts before it.
+RESERVED_PREFIX = "~"
 MAX_ALERTS = 50
 
 
@@ -69,17 +73,20 @@ def _unavailable(exc: Exception) -> InsightStoreUnavailable:
     return InsightStoreUnavailable(f"insights table: {store_error_code(exc)}")
 
 
-def save_hint(hint: Hint) -> Hint:
-    """Store the hint, replacing the same contact's hint of the same rule (idempotent)."""
+def save_hint(hint: Hint, *, only_new: bool = False) -> bool:
+    """Store the hint, replacing the same contact's hint of the same rule (idempotent). `only_new`: store it only
+    if the contact has no hint of that rule yet; False when it had one (nothing written)."""
     item = InsightItem(
         hint.contact_id, hint.rule, team=hint.team, text=hint.text, kind=hint.kind.value,
         severity=hint.severity.value, at=hint.at, expires_at=int(hint.expires_at.timestamp()),
         alert_team=hint.team if hint.kind is Kind.ALERT else None)
     try:
-        item.save()
+        item.save(condition=InsightItem.rule.does_not_exist() if only_new else None)
     except STORE_ERRORS as exc:
+        if only_new and condition_failed(exc):
+            return False
         raise _unavailable(exc) from exc
-    return hint
+    return True
 
 
 def record_hint(contact_id: str, rule: str, text: str, *, team: str, at: datetime,
@@ -89,7 +96,15 @@ def record_hint(contact_id: str, rule: str, text: str, *, team: str, at: datetim
     Recording the same contact and rule again replaces the earlier hint (same inputs, same stored item).
     Raises InvalidHint for a field that cannot be stored, InsightStoreUnavailable when the table fails.
     """
-    return save_hint(new_hint(contact_id, rule, team, text, at, kind=kind, severity=severity))
+    hint = new_hint(contact_id, rule, team, text, at, kind=kind, severity=severity)
+    save_hint(hint)
+    return hint
+
+
+def record_new_hint(contact_id: str, rule: str, text: str, *, team: str, at: datetime,
+                    kind: Kind | str = Kind.HINT, severity: Severity | str = Severity.INFO) -> bool:
+    """As record_hint, but only the first hint of a contact and rule is stored: True when this one was."""
+    return save_hint(new_hint(contact_id, rule, team, text, at, kind=kind, severity=severity), only_new=True)
 
 
 def _live(hint: Hint, now: datetime) -> bool:
@@ -99,7 +114,7 @@ def _live(hint: Hint, now: datetime) -> bool:
 def contact_hints(contact_id: str, now: datetime) -> list[Hint]:
     """The contact's hints that have not expired, oldest first (one Query)."""
     try:
-        hints = [_to_hint(item) for item in InsightItem.query(contact_id)]
+        hints = [_to_hint(item) for item in InsightItem.query(contact_id, InsightItem.rule < RESERVED_PREFIX)]
     except STORE_ERRORS as exc:
         raise _unavailable(exc) from exc
     return sorted((h for h in hints if _live(h, now)), key=lambda h: (h.at, h.rule))

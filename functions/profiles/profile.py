@@ -7,6 +7,7 @@ from datetime import date
 import msgspec
 from msgspec import field
 
+from functions.common.contact_history import RecentContact
 from functions.common.ticket_overview import TicketsOverview
 
 TIERS = ("standard", "gold", "vip")
@@ -34,6 +35,8 @@ class CustomerProfile(msgspec.Struct, frozen=True):
     plan_expires: date | None = None
     email: str | None = None  # for progress updates by email (preferred_channel "email")
     tickets: TicketsOverview = field(default_factory=TicketsOverview)  # tickets not closed (the screen pop)
+    # The last contacts on any channel, newest first (functions/common/contact_history.py): the screen pop.
+    recent_contacts: tuple[RecentContact, ...] = ()
 
     @property
     def display_name(self) -> str:

@@ -24,6 +24,11 @@ Key design
   through the tickets API) and by the caller-verification Lambda, each with a single conditional UpdateItem
   (no read-modify-write: two calls failing at once both count). `to_profile` leaves them out, so no domain
   object carries the hash; a re-import (`save_profiles`) replaces the item and so clears the PIN.
+- `by_email` (sparse: profiles with an email only) finds the customer a chat names by the address they typed,
+  with one Query, like `by_phone`; it projects every attribute for the same reason.
+- `recent_contacts`: the last contacts on any channel (functions/common/contact_history.py), written only by
+  `record_recent_contact`, from the contact records, off the call path; read with the rest of the item by the
+  routing lookups (no extra request). A re-import keeps nothing of it, as with `open_tickets`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from datetime import UTC, date, datetime
 import msgspec
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -42,17 +48,32 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from functions.common.ticket_overview import overview_from
+from functions.common.contact_history import RecentContact, recent_from_items, with_contact
+from functions.profiles.caller_lookup import (
+    BY_PHONE_INDEX,
+    DEFAULT_TABLE_NAME,
+    TABLE_ENV_VAR,
+    ProfileStoreUnavailable,
+    profile_from,
+)
 from functions.profiles.profile import CustomerProfile
 from functions.storage.errors import STORE_ERRORS, condition_failed, store_error_code
 
 
 class ProfilesByPhone(GlobalSecondaryIndex["ProfileItem"]):
     class Meta:
-        index_name = "by_phone"
+        index_name = BY_PHONE_INDEX
         projection = AllProjection()
 
     phone = UnicodeAttribute(hash_key=True)
+
+
+class ProfilesByEmail(GlobalSecondaryIndex["ProfileItem"]):
+    class Meta:
+        index_name = "by_email"
+        projection = AllProjection()
+
+    email = UnicodeAttribute(hash_key=True)
 
 
 class ProfilesByWarrantyExpiry(GlobalSecondaryIndex["ProfileItem"]):
@@ -73,8 +94,8 @@ class ProfilesByPlanExpiry(GlobalSecondaryIndex["ProfileItem"]):
 
 class ProfileItem(Model):
     class Meta:
-        table_name = "profiles"  # bound at run time from table_env_var (functions/storage/tables.py)
-        table_env_var = "PROFILES_TABLE_NAME"
+        table_name = DEFAULT_TABLE_NAME  # bound at run time from table_env_var (functions/storage/tables.py)
+        table_env_var = TABLE_ENV_VAR
         billing_mode = "PAY_PER_REQUEST"
 
     customer_id = UnicodeAttribute(hash_key=True)
@@ -98,10 +119,13 @@ class ProfileItem(Model):
     # ticket_id -> {status, team, priority, created_at, sla_due_at} for each ticket that is not closed,
     # written only by functions/tickets/store.py, in the same transaction as the ticket (the screen pop).
     open_tickets = MapAttribute(default=dict)
+    # The last contacts on any channel (functions/common/contact_history.py), newest first; record_recent_contact.
+    recent_contacts = ListAttribute(null=True)  # type: ignore[var-annotated]
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 
     by_phone = ProfilesByPhone()
+    by_email = ProfilesByEmail()  # sparse: profiles with an email address only
     by_warranty_expiry = ProfilesByWarrantyExpiry()  # sparse: profiles with a warranty date only
     by_plan_expiry = ProfilesByPlanExpiry()  # sparse: profiles with a plan date only
 
@@ -110,29 +134,15 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def to_profile(item: ProfileItem) -> CustomerProfile:
-    return CustomerProfile(
-        customer_id=item.customer_id,
-        phone=item.phone,
-        name=item.name,
-        tier=item.tier,
-        language=item.language,
-        time_zone=item.time_zone,
-        recent_complaints=int(item.recent_complaints or 0),
-        consent_voice=bool(item.consent_voice),
-        consent_sms=bool(item.consent_sms),
-        consent_surveys=bool(item.consent_surveys),
-        opted_out=bool(item.opted_out),
-        preferred_channel=item.preferred_channel or "voice",
-        warranty_expires=_date(item.warranty_expires),
-        plan_expires=_date(item.plan_expires),
-        email=item.email,
-        tickets=overview_from(_plain(item.open_tickets)),
-    )
+    return profile_from({**item.attribute_values, "open_tickets": _plain(item.open_tickets),
+                         "recent_contacts": _plain_list(item.recent_contacts)})
+
+
+def _plain_list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        return []
+    return [_plain(entry) for entry in value]
 
 
 def _plain(value: object) -> dict | None:
@@ -182,16 +192,70 @@ def save_profiles(profiles: list[CustomerProfile]) -> int:
     return len(profiles)
 
 
-class ProfileStoreUnavailable(RuntimeError):
-    """DynamoDB did not answer in time (throttled, slow or failing) after bounded retries."""
-
-
 def lookup_by_phone(e164: str) -> CustomerProfile | None:
     """find_by_phone, with every DynamoDB/botocore failure turned into ProfileStoreUnavailable."""
     try:
         return find_by_phone(e164)
     except STORE_ERRORS as exc:
         raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+
+
+def lookup_by_email(address: str) -> CustomerProfile | None:
+    """One Query on the by_email index. Addresses are stored in email-validator's normal form (the importer:
+    domain lower-cased, local part as written), so the typed address is put in that form for ASCII addresses.
+    Several profiles with one address: the first one wins. Failures: ProfileStoreUnavailable."""
+    local, _, domain = address.strip().rpartition("@")
+    try:
+        for item in ProfileItem.by_email.query(f"{local}@{domain.lower()}", limit=1):
+            return to_profile(item)
+        return None
+    except STORE_ERRORS as exc:
+        raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+
+
+def lookup_by_customer_id(customer_id: str) -> CustomerProfile | None:
+    """One GetItem (a chat whose customer the site's backend signed for). Failures: ProfileStoreUnavailable."""
+    try:
+        return get_profile(customer_id)
+    except STORE_ERRORS as exc:
+        raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+
+
+# --- the recent contacts (functions/common/contact_history.py) ----------------------------------------------
+
+#: A concurrent write to the profile (a ticket change, another contact record) between the read and the write:
+#: read again and retry, this many times, before giving up (the record is then retried by its source).
+HISTORY_WRITE_ATTEMPTS = 4
+
+
+class HistoryConflict(RuntimeError):
+    """The profile kept changing under the write; the contact record should be retried later."""
+
+
+def record_recent_contact(customer_id: str, entry: RecentContact, now: datetime) -> bool:
+    """Add one contact to the customer's recent contacts, bounded and newest first. Idempotent per contact id:
+    a redelivered record changes nothing (False). No profile: False. A read, then a write conditioned on the
+    version read (optimistic locking), so a concurrent ticket change or contact record is never overwritten."""
+    for _ in range(HISTORY_WRITE_ATTEMPTS):
+        try:
+            item = ProfileItem.get(customer_id, consistent_read=True,
+                                   attributes_to_get=["customer_id", "recent_contacts", "version"])
+        except ProfileItem.DoesNotExist:
+            return False
+        except STORE_ERRORS as exc:
+            raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+        history = with_contact(recent_from_items(_plain_list(item.recent_contacts)), entry)
+        if history is None:
+            return False
+        try:
+            item.update(actions=[ProfileItem.recent_contacts.set([e.to_item() for e in history]),
+                                 ProfileItem.updated_at.set(now)],
+                        condition=ProfileItem.customer_id.exists())
+            return True
+        except STORE_ERRORS as exc:
+            if not condition_failed(exc):
+                raise ProfileStoreUnavailable(store_error_code(exc)) from exc
+    raise HistoryConflict(customer_id)
 
 
 # --- the phone PIN (functions/profiles/pin.py, functions/profiles/verification.py) -------------------------

@@ -27,6 +27,8 @@ class InboundContact(msgspec.Struct, frozen=True):
     dialed_address: str | None
     attributes: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
+    # SegmentAttributes["connect:Subtype"] (connect:SMS, connect:Chat...): functions/routing/channels.py
+    subtype: str = ""
 
 
 def _text(value: Any) -> str:
@@ -44,6 +46,15 @@ def _string_map(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {str(k): v for k, v in value.items() if isinstance(v, str)}
+
+
+def _subtype(segment_attributes: Any) -> str:
+    """SegmentAttributes: {"connect:Subtype": {"ValueString": "connect:SMS"}}; anything else: no subtype."""
+    if not isinstance(segment_attributes, dict):
+        return ""
+    entry = segment_attributes.get("connect:Subtype")
+    value = entry.get("ValueString") if isinstance(entry, dict) else None
+    return value.strip() if isinstance(value, str) and len(value) <= 64 else ""
 
 
 def parse_contact(event: Any) -> InboundContact:
@@ -64,4 +75,5 @@ def parse_contact(event: Any) -> InboundContact:
         dialed_address=_address(data.get("SystemEndpoint")),
         attributes=_string_map(data.get("Attributes")),
         parameters=_string_map(details.get("Parameters")),
+        subtype=_subtype(data.get("SegmentAttributes")),
     )

@@ -1,8 +1,9 @@
 """route_call: who is calling and the policy in, an explainable RoutingDecision out. Plain Python.
 
 Evaluation order (documented in README.md, "Routing rules"):
-1. Contacts that are not voice calls placed by or to the customer (inbound, or our own outbound
-   reminder calls) get the default queue with a reason saying why.
+1. Contacts the rules do not route get the default queue with a reason saying why: a channel other than
+   voice and chat (functions/routing/channels.py says how each channel identifies the customer), or a
+   contact not placed by or to the customer (transfers).
 2. The policy's rules, first match wins: VIP line, VIP tier, repeat complainers, language, renewal,
    ticket follow-up (to the team of the caller's latest ticket), skill (menu choice).
 3. No rule matched: the default queue; the reason says whether the caller was known, unknown,
@@ -25,6 +26,7 @@ from msgspec import field
 from functions.common.ticket_overview import Status, TicketsOverview
 from functions.profiles.profile import CustomerProfile
 from functions.profiles.zone import customer_zone
+from functions.routing.channels import ROUTED_CHANNELS
 from functions.routing.policy import DEFAULT_PRIORITY, RoutingPolicy, Rule
 
 
@@ -34,6 +36,8 @@ class CallerStatus(StrEnum):
     WITHHELD = "withheld"
     INVALID_NUMBER = "invalid_number"
     LOOKUP_FAILED = "lookup_failed"
+    REJECTED_CLAIM = "rejected_claim"  # a chat's signed customer id did not check: forged, altered or expired
+    ANONYMOUS = "anonymous"  # a chat that neither signed in nor typed who they are
 
 
 #: Reason code of the default route, by how far we got identifying the caller.
@@ -43,7 +47,10 @@ DEFAULT_REASONS = {
     CallerStatus.WITHHELD: "WITHHELD_NUMBER",
     CallerStatus.INVALID_NUMBER: "INVALID_NUMBER",
     CallerStatus.LOOKUP_FAILED: "PROFILE_UNAVAILABLE",
+    CallerStatus.REJECTED_CLAIM: "CLAIM_NOT_VERIFIED",
+    CallerStatus.ANONYMOUS: "ANONYMOUS_CHAT",
 }
+#: A channel the rules do not route (tasks, emails...): the name is older than chat routing.
 NON_VOICE_REASON = "NON_VOICE_CHANNEL"
 #: Initiation methods routed by the rules: callers, and customers we called who ask for an agent
 #: (our reminder calls are started with StartOutboundVoiceContact, which Connect reports as API).
@@ -113,6 +120,7 @@ class RoutingDecision(msgspec.Struct, frozen=True):
     tickets: CallerTickets = NO_TICKETS  # what the decision knew of the caller's tickets (the screen pop)
     intent: str | None = None  # the intent the decision was made on (one the policy knows), echoed to the flow
     language: str = ""  # the caller's language: the profile's, else the one chosen in the IVR, echoed to the flow
+    channel: str = "VOICE"  # the contact's channel: the after-hours message is worded for it
 
     @property
     def explanation(self) -> str:
@@ -172,13 +180,13 @@ def route_call(
     notes: list[str] = [f"caller {caller_status.value}"]
     tier_priority = policy.tier_priority.get(profile.tier, DEFAULT_PRIORITY) if profile else DEFAULT_PRIORITY
 
-    if ctx.channel != "VOICE":
+    if ctx.channel not in ROUTED_CHANNELS:
         queue, priority, reason, rule_id, offer_menu = policy.default_queue, tier_priority, NON_VOICE_REASON, "", False
-        notes.append(f"channel {ctx.channel or 'missing'} is not a voice call")
+        notes.append(f"channel {ctx.channel or 'missing'} is not routed by the rules")
     elif ctx.initiation_method not in ROUTED_INITIATIONS:
         queue, priority, reason, rule_id, offer_menu = (
             policy.default_queue, tier_priority, NON_INBOUND_REASON, "", False)
-        notes.append(f"initiation {ctx.initiation_method or 'missing'} is not an inbound call")
+        notes.append(f"initiation {ctx.initiation_method or 'missing'} is not an inbound contact")
     else:
         rule = next((r for r in policy.rules if _matches(r, ctx, profile, policy, tickets)), None)
         if rule is not None:
@@ -219,6 +227,7 @@ def route_call(
         tickets=tickets,
         intent=ctx.intent,
         language=ctx.chosen_language or (profile.language if profile is not None else ""),
+        channel=ctx.channel,
     )
 
 
@@ -226,27 +235,33 @@ SPANISH_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado",
 
 
 def after_hours_message(decision: RoutingDecision) -> str:
-    """What the caller hears when the queue is closed: the next opening in their own time zone, in their language
-    (Spanish or English, the languages the IVR speaks)."""
+    """What the customer hears (or reads, in a chat) when the queue is closed: the next opening in their own time
+    zone, in their language (Spanish or English, the languages the IVR speaks)."""
     if decision.language == "es":
         return _after_hours_message_es(decision)
+    chat = decision.channel == "CHAT"
+    thanks = "Thank you for your message." if chat else "Thank you for calling."
+    again = "Please write to us again later." if chat else "Please call again later. Goodbye."
     if decision.opens_at_local is None:
-        return "Thank you for calling. We are closed right now. Please call again later. Goodbye."
+        return f"{thanks} We are closed right now. {again}"
     when = decision.opens_at_local
     day = when.strftime("%A")
     clock = when.strftime("%I:%M %p").lstrip("0")
     return (
-        "Thank you for calling. We are closed right now. "
-        f"We open again on {day} at {clock}, your time. Goodbye."
+        f"{thanks} We are closed right now. "
+        f"We open again on {day} at {clock}, your time." + ("" if chat else " Goodbye.")
     )
 
 
 def _after_hours_message_es(decision: RoutingDecision) -> str:
+    chat = decision.channel == "CHAT"
+    thanks = "Gracias por su mensaje." if chat else "Gracias por llamar."
+    again = "Escríbanos de nuevo más tarde." if chat else "Llame de nuevo más tarde. Adiós."
     if decision.opens_at_local is None:
-        return "Gracias por llamar. En este momento estamos cerrados. Llame de nuevo más tarde. Adiós."
+        return f"{thanks} En este momento estamos cerrados. {again}"
     when = decision.opens_at_local
     day = SPANISH_DAYS[when.weekday()]
     return (
-        "Gracias por llamar. En este momento estamos cerrados. "
-        f"Abrimos de nuevo el {day} a las {when.strftime('%H:%M')}, su hora local. Adiós."
+        f"{thanks} En este momento estamos cerrados. "
+        f"Abrimos de nuevo el {day} a las {when.strftime('%H:%M')}, su hora local." + ("" if chat else " Adiós.")
     )

@@ -234,13 +234,22 @@ def policy_with_lines(line_numbers: tuple[tuple[str, tuple[str, ...]], ...], pat
     policy.json's `lines` hold fictional numbers for local runs; the deployed numbers come from the context
     (`vip_line_number`, infra/context.py), so the file never names a real line. A line given no number
     matches no call. Naming a line the policy does not have is an error.
+
+    Cold start: the file is decoded once and validated once, with the deployment's numbers already in it (not
+    validated as written, then again with the numbers: each validation parses every line number).
     """
-    policy = load_policy(path)
     if not line_numbers:
-        return policy
-    unknown = sorted(set(dict(line_numbers)) - set(policy.lines))
+        return load_policy(path)
+    try:
+        document = msgspec.json.decode(Path(path).read_bytes())
+    except msgspec.DecodeError:
+        document = None
+    lines = document.get("lines", {}) if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(lines, dict):
+        return load_policy(path)  # not a policy: raises the PolicyError that says why
+    unknown = sorted(set(dict(line_numbers)) - set(lines))
     if unknown:
+        load_policy(path)  # a file that is itself invalid is reported as such first
         raise PolicyError(f"LINE_NUMBERS names lines the policy does not have: {', '.join(unknown)}")
-    document = policy_document(policy)
-    document["lines"] = {**document.get("lines", {}), **{line: list(numbers) for line, numbers in line_numbers}}
+    document["lines"] = {**lines, **{line: list(numbers) for line, numbers in line_numbers}}
     return parse_policy(document)

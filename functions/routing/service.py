@@ -1,10 +1,14 @@
-"""Identify the caller, decide the route, and shape Connect contact attributes.
+"""Identify the customer, decide the route, and shape Connect contact attributes.
 
-The profile lookup is passed in (`ProfileLookup`), so this module is testable
-without DynamoDB; the handler passes functions.profiles.store.lookup_by_phone.
+The profile lookups are passed in (`ProfileLookup` for a phone number, or `ProfileLookups` with the email and
+customer-id lookups a chat needs), so this module is testable without DynamoDB; the handler passes
+functions/profiles/store.py. How each channel identifies the customer: functions/routing/channels.py. A chat's
+signed customer id is checked with the chat-identity secret (`ClaimSecret`), asked for only when a chat
+carries a claim.
 
-One DynamoDB request per decision at most: the by_phone Query returns the whole profile, including
-its screen-pop map of tickets that are not closed (`profile.tickets`), so the caller's ticket state
+One DynamoDB request per decision at most: the by_phone Query (by_email Query, or GetItem by customer id for a
+chat) returns the whole profile, including its screen-pop map of tickets that are not closed
+(`profile.tickets`) and the customer's recent contacts on every channel, so the caller's ticket state
 (open count, the latest ticket's id, status and team, past SLA or not, and the sentence the IVR reads
 out) comes with the identification. A later decision in the same call (the menu choice) reads none:
 it rebuilds profile and tickets from the contact attributes the first decision returned.
@@ -14,13 +18,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
 
+from functions.common.contact_history import to_attribute
+from functions.common.customer_claim import ClaimCheck, CustomerClaim, check_claim
 from functions.common.phone import NumberStatus, mask_phone, parse_phone
 from functions.common.ticket_overview import Status, status_message
 from functions.profiles.profile import MAX_ZONE_CHARS, TIERS, CustomerProfile
+from functions.routing.channels import Identity, IdentityKind, identity_kind, typed_identity
 from functions.routing.contact import InboundContact
 from functions.routing.decision import (
     NO_TICKETS,
@@ -35,10 +43,21 @@ from functions.routing.decision import (
 from functions.routing.policy import RoutingPolicy
 
 ProfileLookup = Callable[[str], CustomerProfile | None]
+#: The chat-identity secret (functions/common/secrets.py); raises to say it cannot be had right now.
+ClaimSecret = Callable[[], bytes]
 
 
 class LookupFailed(Exception):
-    """Raised by a ProfileLookup when the store cannot answer; the call is routed without a profile."""
+    """Raised by a ProfileLookup (or a ClaimSecret) when it cannot answer; the contact is routed without a profile."""
+
+
+@dataclass(frozen=True)
+class ProfileLookups:
+    """Every way a contact can name its customer; each raises LookupFailed when the store cannot answer."""
+
+    by_phone: ProfileLookup
+    by_email: ProfileLookup | None = None
+    by_customer_id: ProfileLookup | None = None
 
 
 #: Every key the routing handler returns, always present (empty string when unknown), so that the
@@ -52,6 +71,9 @@ ATTRIBUTE_KEYS = (
     # The caller's tickets (screen pop, IVR self-service, and the team of the ticket follow-up rule):
     "open_ticket_count", "overdue_ticket_count", "latest_ticket_id", "latest_ticket_status",
     "latest_ticket_team", "latest_ticket_overdue", "ticket_status_message",
+    # How the customer was identified (functions/routing/channels.py) and their last contacts on any channel
+    # (functions/common/contact_history.py: to_attribute), for the screen pop:
+    "identity", "recent_contacts",
 )
 #: The contact attribute that carries the caller's menu choice into the second routing call.
 INTENT_PARAMETER = "intent"
@@ -60,6 +82,8 @@ MAX_NOTE_CHARS = 240
 #: Values read back from the contact attributes are only trusted in these shapes (anything else: as if absent).
 MAX_ATTRIBUTE_ID_CHARS = 64
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
+#: A `recent_contacts` attribute carried to a later decision is passed on only in the shape to_attribute writes.
+_RECENT = re.compile(r"^[A-Za-z0-9_.:@+|;-]{0,1200}$")
 
 
 class Identification(msgspec.Struct, frozen=True):
@@ -69,6 +93,8 @@ class Identification(msgspec.Struct, frozen=True):
     lookups: int  # DynamoDB requests made
     # Tickets carried over from the first decision's attributes (None: take them from the profile).
     remembered_tickets: CallerTickets | None = None
+    identity: Identity = Identity.NONE
+    remembered_recent: str | None = None  # the first decision's recent_contacts attribute, passed on as it was
 
 
 def _count(value: str | None) -> int:
@@ -126,29 +152,79 @@ def _profile_from_attributes(attributes: dict[str, str], caller_e164: str | None
     )
 
 
+def _remembered(contact: InboundContact, caller_e164: str | None, identity: Identity) -> Identification | None:
+    """A later decision in the same contact: what the first one found, from the attributes it returned."""
+    remembered = contact.attributes.get("caller_status")
+    if remembered not in {s.value for s in CallerStatus}:
+        return None
+    profile = _profile_from_attributes(contact.attributes, caller_e164)
+    status = CallerStatus(remembered)
+    if status is CallerStatus.KNOWN and profile is None:
+        status = CallerStatus.UNKNOWN
+    if status is CallerStatus.LOOKUP_FAILED:
+        return None
+    tickets = _tickets_from_attributes(contact.attributes) if profile is not None else NO_TICKETS
+    recent = contact.attributes.get("recent_contacts", "")
+    remembered_identity = contact.attributes.get("identity", "")
+    if remembered_identity in {i.value for i in Identity}:
+        identity = Identity(remembered_identity)
+    return Identification(status, caller_e164, profile, 0, tickets, identity,
+                          recent if profile is not None and _RECENT.match(recent) else "")
+
+
+def _looked_up(lookup: ProfileLookup | None, key: str, caller_e164: str | None, identity: Identity
+               ) -> Identification:
+    if lookup is None:
+        return Identification(CallerStatus.UNKNOWN, caller_e164, None, 0, identity=identity)
+    try:
+        profile = lookup(key)
+    except LookupFailed:
+        return Identification(CallerStatus.LOOKUP_FAILED, caller_e164, None, 1, identity=identity)
+    status = CallerStatus.KNOWN if profile else CallerStatus.UNKNOWN
+    return Identification(status, caller_e164, profile, 1, identity=identity)
+
+
 def identify_caller(contact: InboundContact, lookup: ProfileLookup, default_region: str) -> Identification:
+    """By the number Connect reports: a call's caller, or the sender of an SMS conversation."""
     number = parse_phone(contact.caller_address, default_region)
     if number.status is NumberStatus.WITHHELD:
         return Identification(CallerStatus.WITHHELD, None, None, 0)
     if number.status is NumberStatus.INVALID:
         return Identification(CallerStatus.INVALID_NUMBER, None, None, 0)
-    remembered = contact.attributes.get("caller_status")
-    if remembered in {s.value for s in CallerStatus}:
-        # A later decision in the same call: reuse what the first one found instead of reading again.
-        profile = _profile_from_attributes(contact.attributes, number.e164)
-        status = CallerStatus(remembered)
-        if status is CallerStatus.KNOWN and profile is None:
-            status = CallerStatus.UNKNOWN
-        if status is not CallerStatus.LOOKUP_FAILED:
-            tickets = _tickets_from_attributes(contact.attributes) if profile is not None else NO_TICKETS
-            return Identification(status, number.e164, profile, 0, tickets)
+    remembered = _remembered(contact, number.e164, Identity.CALLER_ID)
+    if remembered is not None:
+        return remembered
     assert number.e164 is not None
-    try:
-        profile = lookup(number.e164)
-    except LookupFailed:
-        return Identification(CallerStatus.LOOKUP_FAILED, number.e164, None, 1)
-    status = CallerStatus.KNOWN if profile else CallerStatus.UNKNOWN
-    return Identification(status, number.e164, profile, 1)
+    return _looked_up(lookup, number.e164, number.e164, Identity.CALLER_ID)
+
+
+def identify_chat_customer(contact: InboundContact, lookups: ProfileLookups, default_region: str,
+                           now: datetime, claim_secret: ClaimSecret | None) -> Identification:
+    """A web chat: the customer id the site's backend signed for, else what the customer typed (a claim only)."""
+    remembered = _remembered(contact, None, Identity.NONE)
+    if remembered is not None:
+        return remembered
+    claim = CustomerClaim.from_attributes(contact.attributes)
+    if claim is not None:
+        if claim_secret is None:
+            return Identification(CallerStatus.REJECTED_CLAIM, None, None, 0, identity=Identity.NONE)
+        try:
+            check = check_claim(claim, claim_secret(), now)
+        except LookupFailed:
+            return Identification(CallerStatus.LOOKUP_FAILED, None, None, 0, identity=Identity.NONE)
+        if check is not ClaimCheck.VALID:
+            return Identification(CallerStatus.REJECTED_CLAIM, None, None, 0, identity=Identity.NONE)
+        return _looked_up(lookups.by_customer_id, claim.customer_id, None, Identity.SIGNED)
+    typed = typed_identity(contact)
+    if typed is None:
+        return Identification(CallerStatus.ANONYMOUS, None, None, 0)
+    kind, value = typed
+    if kind == "email":
+        return _looked_up(lookups.by_email, value, None, Identity.TYPED)
+    number = parse_phone(value, default_region)
+    if number.e164 is None:
+        return Identification(CallerStatus.INVALID_NUMBER, None, None, 0, identity=Identity.TYPED)
+    return _looked_up(lookups.by_phone, number.e164, number.e164, Identity.TYPED)
 
 
 def accepted_intent(parameters: Mapping[str, str], policy: RoutingPolicy) -> str | None:
@@ -173,14 +249,19 @@ def chosen_language(parameters: Mapping[str, str]) -> str | None:
 def decide(
     contact: InboundContact,
     policy: RoutingPolicy,
-    lookup: ProfileLookup,
+    lookup: ProfileLookup | ProfileLookups,
     now: datetime,
     default_region: str = "US",
+    claim_secret: ClaimSecret | None = None,
 ) -> tuple[RoutingDecision, Identification]:
-    if contact.channel == "VOICE" and contact.initiation_method in ROUTED_INITIATIONS:
-        who = identify_caller(contact, lookup, default_region)
+    lookups = lookup if isinstance(lookup, ProfileLookups) else ProfileLookups(by_phone=lookup)
+    kind = identity_kind(contact) if contact.initiation_method in ROUTED_INITIATIONS else IdentityKind.NONE
+    if kind is IdentityKind.CALLER_ID:
+        who = identify_caller(contact, lookups.by_phone, default_region)
+    elif kind is IdentityKind.WEB:
+        who = identify_chat_customer(contact, lookups, default_region, now, claim_secret)
     else:
-        # Chats, tasks, emails, transfers...: the endpoint is not a phone we can trust for lookup.
+        # Tasks, emails, transfers...: the endpoint is not a customer we can trust for lookup.
         who = Identification(
             CallerStatus.WITHHELD if contact.caller_address is None else CallerStatus.UNKNOWN, None, None, 0)
     dialed = parse_phone(contact.dialed_address, default_region)
@@ -230,6 +311,9 @@ def to_contact_attributes(
         "latest_ticket_overdue": "true" if tickets.latest_overdue else "false",
         "ticket_status_message": (status_message(tickets.latest_id, tickets.latest_status)
                                   if tickets.has_latest and tickets.latest_status else ""),
+        "identity": who.identity.value if profile else Identity.NONE.value,
+        "recent_contacts": (who.remembered_recent if who.remembered_recent is not None
+                            else to_attribute(profile.recent_contacts) if profile else ""),
     }
     assert tuple(attributes) == ATTRIBUTE_KEYS
     return attributes

@@ -57,7 +57,8 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -136,7 +137,13 @@ app = APIGatewayRestResolver(
 
 # --- models ----------------------------------------------------------------------------------------------
 
-class _Request(BaseModel):
+class _Model(BaseModel):
+    # Each model's validator and serializer are built when the model is first used, not at import: a cold
+    # start's first request builds the few its route needs instead of all of them (same validation either way).
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Request(_Model):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
 
 
@@ -190,13 +197,13 @@ class PinRequest(_Request):
                               description="the customer's new phone PIN: 4 to 8 digits")]
 
 
-class PinSetOut(BaseModel):
+class PinSetOut(_Model):
     customer_id: str
     pin_set: bool = Field(description="always true: the PIN is stored (hashed), earlier wrong tries and any "
                                       "lock are forgotten")
 
 
-class HistoryEntryOut(BaseModel):
+class HistoryEntryOut(_Model):
     seq: int
     at: datetime
     actor: str
@@ -212,7 +219,7 @@ class HistoryEntryOut(BaseModel):
         return cls.model_validate(entry, from_attributes=True)
 
 
-class TicketListItem(BaseModel):
+class TicketListItem(_Model):
     ticket_id: str
     customer_id: str
     subject: str
@@ -251,7 +258,7 @@ class TicketOut(TicketListItem):
         return cls(**cls.fields_of(ticket, now), history=[HistoryEntryOut.of(e) for e in ticket.history])
 
 
-class TicketList(BaseModel):
+class TicketList(_Model):
     tickets: list[TicketListItem]
     count: int
 
@@ -260,13 +267,13 @@ class TicketList(BaseModel):
         return cls(tickets=[TicketListItem.of(t, now) for t in tickets], count=len(tickets))
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(_Model):
     loc: list[str | int]
     msg: str
     type: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(_Model):
     error: str = Field(description="machine-readable code, e.g. version_conflict")
     message: str = Field(description="what is wrong and what to do, in one sentence")
     current_version: int | None = None

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from functions.common.clock import utc_now
 from functions.insights import store as insight_store
@@ -28,7 +28,11 @@ from functions.tickets.ticket import AccessDenied, Actor, ActorKind
 router = Router()
 
 
-class HintOut(BaseModel):
+class _Model(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use, as functions/tickets/api.py's models
+
+
+class HintOut(_Model):
     rule: str
     kind: Kind
     severity: Severity
@@ -42,7 +46,7 @@ class HintOut(BaseModel):
                    at=hint.at)
 
 
-class ContactInsights(BaseModel):
+class ContactInsights(_Model):
     contact_id: str
     hints: list[HintOut]
     count: int
@@ -52,7 +56,7 @@ class AlertOut(HintOut):
     contact_id: str
 
 
-class TeamAlerts(BaseModel):
+class TeamAlerts(_Model):
     team: str
     alerts: list[AlertOut]
     count: int

@@ -412,6 +412,10 @@ class FunctionApis(Construct):
             sid="BrowserPreflight", principals=[iam.AnyPrincipal()], actions=["execute-api:Invoke"],
             resources=[_execute_api(self.stage_name, "OPTIONS", path) for path in paths]))
 
+    def cloudwatch_account(self) -> apigw.CfnAccount:
+        """The account setting other REST APIs of the stack (the chat API) make their stage depend on."""
+        return self._cloudwatch_account()
+
     def _cloudwatch_account(self) -> apigw.CfnAccount:
         """The account's API Gateway CloudWatch role (once per stack), see the module doc."""
         if self._account_role is None:

@@ -36,6 +36,12 @@ from infra.retention import Retention
 
 INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:(?P<account>\d{12}):instance/[0-9a-f-]{36}$")
 END_OF_DAY = "24:00"
+#: Chats an agent takes at once (web chats and SMS conversations, which Connect delivers as chats).
+CHAT_CONCURRENCY = 3
+#: The channels agents take from their queues: calls, and chats (web chats and SMS conversations).
+ROUTED_CHANNELS = ("VOICE", "CHAT")
+#: Where Connect writes chat transcripts: the recordings bucket (same key, same expiry as call recordings).
+CHAT_TRANSCRIPTS_PREFIX = "chat-transcripts"
 FLOW_LOG_GROUP_PREFIX = "/aws/connect/"  # Connect writes an instance's flow logs to /aws/connect/<instance alias>
 
 
@@ -164,6 +170,19 @@ class ContactCenter(Construct):
                     encryption_type="KMS", key_id=self.recordings.key.key_arn),
             ),
         )
+        # Chat is on for every instance; its transcripts are kept like recordings (encrypted, expiring).
+        connect.CfnInstanceStorageConfig(
+            self, "ChatTranscriptsStorage",
+            instance_arn=instance.attr_arn,
+            resource_type="CHAT_TRANSCRIPTS",
+            storage_type="S3",
+            s3_config=connect.CfnInstanceStorageConfig.S3ConfigProperty(
+                bucket_name=self.recordings.bucket.bucket_name,
+                bucket_prefix=CHAT_TRANSCRIPTS_PREFIX,
+                encryption_config=connect.CfnInstanceStorageConfig.EncryptionConfigProperty(
+                    encryption_type="KMS", key_id=self.recordings.key.key_arn),
+            ),
+        )
         return instance.attr_arn
 
     def _routing_profile(self, queue: str) -> None:
@@ -176,12 +195,14 @@ class ContactCenter(Construct):
             description=f"Agents of the '{queue}' queue" + ("" if queue == default else f", then '{default}'"),
             default_outbound_queue_arn=self.queue_arns[queue],
             media_concurrencies=[
-                connect.CfnRoutingProfile.MediaConcurrencyProperty(channel="VOICE", concurrency=1)],
+                connect.CfnRoutingProfile.MediaConcurrencyProperty(channel="VOICE", concurrency=1),
+                # Web chats (and SMS conversations, which Connect delivers as chats): an agent takes a few at once.
+                connect.CfnRoutingProfile.MediaConcurrencyProperty(channel="CHAT", concurrency=CHAT_CONCURRENCY)],
             queue_configs=[
                 connect.CfnRoutingProfile.RoutingProfileQueueConfigProperty(
                     priority=position, delay=0,
                     queue_reference=connect.CfnRoutingProfile.RoutingProfileQueueReferenceProperty(
-                        channel="VOICE", queue_arn=self.queue_arns[name]))
-                for position, name in enumerate(order, start=1)
+                        channel=channel, queue_arn=self.queue_arns[name]))
+                for channel in ROUTED_CHANNELS for position, name in enumerate(order, start=1)
             ],
         )

@@ -41,6 +41,7 @@ from constructs import Construct
 
 from functions.desktop.config import desktop_config
 from infra.constructs.api import AgentDirectory, DeployedApi, FunctionApis
+from infra.constructs.chat import ChatApi
 from infra.constructs.keys import log_group_key
 from infra.constructs.recordings import expiry_rules
 from infra.nag import acknowledge
@@ -70,15 +71,20 @@ class DesktopSettings:
             raise ValueError("desktop_web_acl_arn: a WAFv2 web ACL of scope CLOUDFRONT (in us-east-1)")
 
 
-def content_security_policy(api_origin: str, cognito_origin: str, region: str, connect_origin: str) -> str:
-    """Only our origin, the tickets API, Cognito (hosted UI and its token endpoint) and the Connect instance."""
+def content_security_policy(api_origin: str, cognito_origin: str, region: str, connect_origin: str,
+                            chat_origin: str = "") -> str:
+    """Only our origin, the tickets API, Cognito (hosted UI and its token endpoint) and the Connect instance; for
+    the customer's chat page (chat.html), the chat API and Connect's participant service (HTTPS and its
+    websocket)."""
     cognito_idp = f"https://cognito-idp.{region}.amazonaws.com"
+    chat = (f" {chat_origin} https://participant.connect.{region}.amazonaws.com"
+            f" wss://*.transport.connect.{region}.amazonaws.com") if chat_origin else ""
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
-        f"connect-src 'self' {api_origin} {cognito_origin} {cognito_idp} {connect_origin}",
+        f"connect-src 'self' {api_origin} {cognito_origin} {cognito_idp} {connect_origin}{chat}",
         f"frame-src {connect_origin}",
         "frame-ancestors 'none'",
         f"form-action 'self' {cognito_origin}",
@@ -91,7 +97,7 @@ class AgentDesktop(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, api: DeployedApi, apis: FunctionApis,
                  directory: AgentDirectory, instance_arn: str,
                  instance_alias: str | None, retention: Retention, settings: DesktopSettings,
-                 dist: Path = DIST) -> None:
+                 dist: Path = DIST, chat_api: ChatApi | None = None) -> None:
         super().__init__(scope, construct_id)
         if not (dist / "index.html").is_file():
             raise ValueError(f"the agent desktop is not built ({dist}): run `make desktop` before synthesizing")
@@ -122,13 +128,15 @@ class AgentDesktop(Construct):
                                           ".amazoncognito.com"])
         api_origin = cdk.Fn.join("", ["https://", api.rest_api.rest_api_id, ".execute-api.", region, ".",
                                       cdk.Aws.URL_SUFFIX])
+        chat_origin = (cdk.Fn.join("", ["https://", chat_api.api.rest_api_id, ".execute-api.", region, ".",
+                                        cdk.Aws.URL_SUFFIX]) if chat_api else "")
         headers = cloudfront.ResponseHeadersPolicy(
             self, "Headers",
             comment=f"Agent desktop ({stage}): CSP for our API, Cognito and the Connect instance only",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=content_security_policy(api_origin, cognito_origin, region,
-                                                                    connect_origin),
+                                                                    connect_origin, chat_origin),
                     override=True),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=cdk.Duration.days(365), include_subdomains=True, override=True),
@@ -181,7 +189,9 @@ class AgentDesktop(Construct):
             mode="aws", api_base=cdk.Fn.join("", [api_origin, f"/{api.stage.stage_name}"]),
             cognito={"domain": cognito_origin, "clientId": self.client.user_pool_client_id,
                      "redirectUri": self.origin + "/"},
-            connect={"instanceUrl": connect_origin if instance_alias else "", "region": region})
+            connect={"instanceUrl": connect_origin if instance_alias else "", "region": region},
+            # The customer's chat page (chat.html): where it starts chats, and the participant service's Region.
+            chat={"start": chat_api.url, "region": region} if chat_api else None)
         self.deployment = s3deploy.BucketDeployment(
             self, "Deploy",
             sources=[s3deploy.Source.asset(str(dist)), s3deploy.Source.json_data("config.json", config)],

@@ -73,11 +73,13 @@ class ContactFlows(Construct):
         depends_on: list[CfnResource],
         name_suffix: str = "",
         sources: Mapping[str, Path] | None = None,
+        view_arns: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         flows = checked_flows(flow_files() if sources is None else sources, policy)
         self.flow_arns: dict[str, str] = {}
-        arns = {"lambda": function_arns, "queue": queue_arns, "hours": hours_arns, "flow": self.flow_arns}
+        arns = {"lambda": function_arns, "queue": queue_arns, "hours": hours_arns, "flow": self.flow_arns,
+                "view": dict(view_arns or {})}
 
         def resolve(placeholder: Placeholder) -> str:
             return arns[placeholder.kind][placeholder.name]

@@ -12,7 +12,11 @@ DynamoDBStreamSource function reads its table's stream in order, reporting parti
 a failing batch and retrying it a bounded number of times, then sending the failed records' coordinates to
 its own KMS-encrypted on-failure queue (nothing is dropped silently; an alarm fires on its first message); a
 RateSource function is run every few minutes by an EventBridge rule, without retries (the next run replaces a
-failed one; its errors alarm says so).
+failed one; its errors alarm says so). A PublicApiSource function is created here; its own API
+(infra/constructs/chat.py) integrates it and throttles it at its Connect share. A
+KinesisSource function reads a stream the stack passes in (`kinesis_streams`: the contact lake's CTR stream, the
+Contact Lens segment stream) like
+a table stream consumer: in order, partial batch failures, bounded retries, then its own on-failure queue.
 
 Least privilege, from the manifest, every statement explicit: its own log group and X-Ray; GetItem and
 Query on `tables_read` (the table and each named index), conditional PutItem/UpdateItem on
@@ -36,6 +40,7 @@ from aws_cdk import aws_connect as connect
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -52,6 +57,8 @@ from functions.manifest import (
     DynamoDBStreamSource,
     EventBusSpec,
     FunctionSpec,
+    KinesisSource,
+    PublicApiSource,
     RateSource,
     ScheduleSource,
     SqsSource,
@@ -106,6 +113,10 @@ STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamo
 # A stream keeps records 24 hours: a record still failing after this long goes to the on-failure queue with
 # time left to read it back from the stream (the queue message holds its shard and sequence numbers).
 FAILURE_RETENTION = cdk.Duration.days(14)  # the SQS maximum: time to investigate and replay
+# What Lambda's poller needs on a Kinesis data stream (the Lambda developer guide's execution role for Kinesis),
+# on the one stream's ARN.
+KINESIS_READ_ACTIONS = ("kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+                        "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard")
 STARTING_POSITIONS = {"TRIM_HORIZON": lambda_.StartingPosition.TRIM_HORIZON,
                       "LATEST": lambda_.StartingPosition.LATEST}
 EMAIL_ADDRESS = re.compile(r"^[^@\s*?/]+@(?P<domain>[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
@@ -167,12 +178,27 @@ class FailureQueue:
 
 @dataclass(frozen=True)
 class StreamConsumer:
-    """A DynamoDBStreamSource function's mapping and where the records it could not process go."""
+    """A stream consumer's mapping (DynamoDBStreamSource, KinesisSource) and where the records it could not process
+    go."""
 
-    table: str
+    table: str  # the table, or the Kinesis stream, whose records it reads
     mapping: lambda_.EventSourceMapping
     key: kms.Key
     failures: sqs.Queue  # the on-failure destination: one message per failed batch (shard, sequence numbers)
+    kinesis: bool = False
+
+    @property
+    def source(self) -> str:
+        """What it reads, in words: "the tickets table's stream", "the contact-lens-segments Kinesis stream"."""
+        return f"the {self.table} Kinesis stream" if self.kinesis else f"the {self.table} table's stream"
+
+
+@dataclass(frozen=True)
+class KinesisInput:
+    """A Kinesis data stream the stack created for a KinesisSource function, and the key it is encrypted with."""
+
+    stream: kinesis.IStream
+    key: kms.IKey
 
 
 @dataclass(frozen=True)
@@ -202,6 +228,7 @@ class Functions(Construct):
         reserved_concurrency: Mapping[str, int] | None = None,
         specs: Mapping[str, FunctionSpec] = FUNCTIONS,
         bus_spec: EventBusSpec = EVENT_BUS,
+        kinesis_streams: Mapping[str, KinesisInput] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
@@ -213,6 +240,7 @@ class Functions(Construct):
         self.queues = queues
         self.event_bus = event_bus
         self.bus_spec = bus_spec
+        self.kinesis_streams = dict(kinesis_streams or {})
         self.sms_identity_arn = sms_identity_arn(self, sms_identity) if sms_identity else None
         self.email_identity = email_identity(self, email_from) if email_from else None
         self.reserved_concurrency = dict(reserved_concurrency or {})
@@ -244,8 +272,10 @@ class Functions(Construct):
                 self._scheduled(function, name, spec.source)
             elif isinstance(spec.source, DynamoDBStreamSource):
                 self._consume_stream(function, spec, spec.source)
-            elif isinstance(spec.source, ApiSource):
+            elif isinstance(spec.source, ApiSource | PublicApiSource):
                 pass  # the API construct integrates it and grants API Gateway (that API only) the invoke
+            elif isinstance(spec.source, KinesisSource):
+                self._consume_kinesis(function, spec, spec.source)
             elif isinstance(spec.source, RateSource):
                 self._every(function, name, spec.source)
             else:
@@ -342,6 +372,57 @@ class Functions(Construct):
             report_batch_item_failures=True,
         ))
 
+    def _failure_queue(self, function: lambda_.Function, spec: FunctionSpec, what: str) -> tuple[Construct, kms.Key,
+                                                                                                sqs.Queue]:
+        """The on-failure destination of a stream mapping (its own key and queue), and the grant to send to it."""
+        scope = Construct(self, f"{pascal(spec.name)}StreamFailures")
+        key = kms.Key(scope, "Key", description=f"Encrypts the stream records {spec.name} could not process",
+                      enable_key_rotation=True, removal_policy=KEEP)
+        failures = sqs.Queue(scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
+                             enforce_ssl=True, retention_period=FAILURE_RETENTION)
+        acknowledge(failures, "SQS3",
+                    f"This queue is the on-failure destination of {spec.name}'s {what} mapping (not an SQS redrive): "
+                    "it is itself the dead-letter queue; an alarm fires on its first message.")
+        function.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn]))
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=list(SEND_KEY_ACTIONS), resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"sqs.{cdk.Aws.REGION}.amazonaws.com"}},
+        ))
+        return scope, key, failures
+
+    def _consume_kinesis(self, function: lambda_.Function, spec: FunctionSpec, source: KinesisSource) -> None:
+        """Kinesis in order per partition key (the contact), partial batch failures, bisect on error, bounded retries
+        and record age, then the on-failure queue. Explicit grants on the one stream and its key (KinesisEventSource
+        would also grant kinesis:ListStreams on "*")."""
+        stream = self.kinesis_streams.get(source.stream)
+        if stream is None:
+            raise ValueError(f"function {spec.name!r} consumes Kinesis stream {source.stream!r}, which the stack did "
+                             "not pass to Functions (kinesis_streams)")
+        if source.starting_position not in STARTING_POSITIONS:
+            raise ValueError(f"function {spec.name!r}: starting position {source.starting_position!r} is not one of "
+                             f"{', '.join(STARTING_POSITIONS)}")
+        scope, key, failures = self._failure_queue(function, spec, "Kinesis")
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(KINESIS_READ_ACTIONS),
+                                                        resources=[stream.stream.stream_arn]))
+        function.add_to_role_policy(iam.PolicyStatement(
+            actions=list(READ_KEY_ACTIONS), resources=[stream.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"kinesis.{cdk.Aws.REGION}.amazonaws.com"}},
+        ))
+        mapping = lambda_.EventSourceMapping(
+            scope, "Mapping",
+            target=function,
+            event_source_arn=stream.stream.stream_arn,
+            starting_position=STARTING_POSITIONS[source.starting_position],
+            batch_size=source.batch_size,
+            bisect_batch_on_error=True,
+            retry_attempts=source.max_retries,
+            max_record_age=cdk.Duration.seconds(source.max_record_age_seconds),
+            parallelization_factor=source.parallelization_factor,
+            report_batch_item_failures=True,
+            on_failure=FailureQueue(failures),
+        )
+        self.stream_consumers[spec.name] = StreamConsumer(source.stream, mapping, key, failures, kinesis=True)
+
     def _consume_stream(self, function: lambda_.Function, spec: FunctionSpec, source: DynamoDBStreamSource) -> None:
         if source.table not in self.tables:
             raise ValueError(f"function {spec.name!r} consumes the stream of unknown table {source.table!r}")
@@ -350,25 +431,13 @@ class Functions(Construct):
                              f"{', '.join(STARTING_POSITIONS)}")
         table = self.tables[source.table]
         stream_arn = table.stream_arn  # raises if the table's model declares no stream
-        scope = Construct(self, f"{pascal(spec.name)}StreamFailures")
-        key = kms.Key(scope, "Key", description=f"Encrypts the stream records {spec.name} could not process",
-                      enable_key_rotation=True, removal_policy=KEEP)
-        failures = sqs.Queue(scope, "Queue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key,
-                             enforce_ssl=True, retention_period=FAILURE_RETENTION)
-        acknowledge(failures, "SQS3",
-                    f"This queue is the on-failure destination of {spec.name}'s stream mapping (not an SQS redrive): "
-                    "it is itself the dead-letter queue; an alarm fires on its first message.")
+        scope, key, failures = self._failure_queue(function, spec, "stream")
         # Explicit grants (not DynamoEventSource, which grants ListStreams on "*", and SqsDlq, which grants
         # kms:ReEncrypt*/GenerateDataKey* on the queue key): the one stream, its table key, the one queue.
         function.add_to_role_policy(iam.PolicyStatement(actions=list(STREAM_READ_ACTIONS), resources=[stream_arn]))
         function.add_to_role_policy(iam.PolicyStatement(
             actions=list(READ_KEY_ACTIONS), resources=[table.key.key_arn],
             conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{cdk.Aws.REGION}.amazonaws.com"}},
-        ))
-        function.add_to_role_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[failures.queue_arn]))
-        function.add_to_role_policy(iam.PolicyStatement(
-            actions=list(SEND_KEY_ACTIONS), resources=[key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"sqs.{cdk.Aws.REGION}.amazonaws.com"}},
         ))
         # Records of one shard are processed in order (parallelization 1): a ticket's status changes are
         # announced in the order they happened.

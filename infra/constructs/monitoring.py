@@ -181,7 +181,11 @@ def _throttle_consequence(spec: FunctionSpec) -> str:
     return "messages wait in the queue and may be dead-lettered"
 
 
-class Monitoring(Construct):
+class Monitoring(cdk.NestedStack):
+    """A nested stack: its hundred-odd alarms, the alarm topic and the dashboard would take the main stack past
+    CloudFormation's 500 resources per stack. One `cdk deploy` still deploys both; CDK passes the functions',
+    queues' and APIs' names in as the nested stack's parameters."""
+
     def __init__(
         self,
         scope: Construct,
@@ -264,7 +268,7 @@ class Monitoring(Construct):
             age = functions[name].metric("IteratorAge", statistic="Maximum", period=PERIOD)
             alarm = self._alarm(
                 f"{name}-iterator-age", age, ITERATOR_AGE_ALARM.to_milliseconds(),
-                f"{name} is {ITERATOR_AGE_ALARM.to_minutes():g}+ minutes behind the {consumer.table} table's changes "
+                f"{name} is {ITERATOR_AGE_ALARM.to_minutes():g}+ minutes behind {consumer.source} "
                 "(failing and retrying a batch, or throttled)", periods=3)
             alarm.add_alarm_action(action)
             self.alarms.append(alarm)
@@ -348,7 +352,7 @@ class Monitoring(Construct):
         dead_letter_queues.update({
             f"{name}-stream-failures": (
                 consumer.failures,
-                f"{name} gave up on records of the {consumer.table} table's stream (each message names the shard "
+                f"{name} gave up on records of {consumer.source} (each message names the shard "
                 "and sequence numbers): investigate, then replay them")
             for name, consumer in stream_consumers.items()})
         for name, (queue, description) in dead_letter_queues.items():

@@ -25,15 +25,17 @@ from analytics.kpis import policy_settings
 from functions.manifest import check_manifest
 from functions.routing.policy import load_policy
 from infra.constructs.api import AgentDirectory, FunctionApis
+from infra.constructs.chat import ChatApi, ChatSecret, ConnectViews
 from infra.constructs.contact_center import ContactCenter
 from infra.constructs.contact_lake import ContactLake
 from infra.constructs.desktop import AgentDesktop, DesktopSettings
 from infra.constructs.flows import ContactFlows
-from infra.constructs.functions import ConnectInstance, Functions
+from infra.constructs.functions import ConnectInstance, Functions, KinesisInput
 from infra.constructs.messaging import Messaging
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.phone_line import PhoneLine
 from infra.constructs.queue_metrics import QueueMetrics
+from infra.constructs.sentiment import SEGMENT_STREAM, LiveSentiment
 from infra.constructs.sms_chat_stream import SmsChatStream
 from infra.constructs.sms_inbound import SmsInbound
 from infra.constructs.tables import Tables
@@ -47,6 +49,7 @@ OUTREACH_FLOW = "outreach"  # infra/flows/outreach.json: the flow the outreach c
 INBOUND_FLOW = "inbound"  # infra/flows/inbound.json: the flow the center's number answers with
 SMS_FLOW = "sms"  # infra/flows/sms.json: the flow an SMS contact for an agent runs (started by sms-inbound)
 TASK_FLOW = "task"  # infra/flows/task.json: the flow of the ticket task template (queues the task for its team)
+CHAT_FLOW = "chat"  # infra/flows/chat.json: the flow web chats start in (chat-start's StartChatContact)
 
 
 class ManifestError(ValueError):
@@ -75,6 +78,7 @@ class ContactCenterStack(cdk.Stack):
         deletion_protection: bool = False,
         flow_sources: Mapping[str, Path] | None = None,
         desktop: DesktopSettings | None = None,
+        chat_site_origin: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -94,6 +98,12 @@ class ContactCenterStack(cdk.Stack):
         lake = ContactLake(self, "ContactLake", stage=stage, instance_arn=center.instance_arn,
                            settings=policy_settings(), associate=connect_instance_arn is None)
         messaging = Messaging(self, "Messaging", stage=stage, instance_arn=center.instance_arn)
+        # Web chat: the secret the site's backend signs customers with, and the views of the chat flow.
+        chat_secret = ChatSecret(self, "ChatSecret", stage=stage)
+        views = ConnectViews(self, "Views", instance_arn=center.instance_arn, name_suffix=center.name_suffix)
+        # Contact Lens real-time segments (voice and chat) and rules, and the supervisors' live-alerts topic.
+        sentiment = LiveSentiment(self, "LiveSentiment", stage=stage, instance_arn=center.instance_arn,
+                                  associate=connect_instance_arn is None)
         functions = Functions(
             self, "Functions",
             stage=stage,
@@ -106,6 +116,8 @@ class ContactCenterStack(cdk.Stack):
             sms_identity=sms_origination_identity,
             email_from=email_from_identity,
             reserved_concurrency={"routing": routing_reserved_concurrency} if routing_reserved_concurrency else {},
+            kinesis_streams={SEGMENT_STREAM: sentiment.segments,
+                             "contact-records": KinesisInput(lake.stream, lake.key)},
             wired_environment={
                 "QUEUE_ARNS": self.to_json_string(center.queue_arns),
                 # No number in the context: the VIP line rule matches no call (policy.json's number is fictional).
@@ -117,8 +129,14 @@ class ContactCenterStack(cdk.Stack):
                 "OUTREACH_CALLER_QUEUE_ARN": center.queue_arns[policy.default_queue],
                 "SMS_ORIGINATION_IDENTITY": sms_origination_identity or "",
                 "EMAIL_FROM_IDENTITY": email_from_identity or "",
+                "CHAT_IDENTITY_SECRET_ARN": chat_secret.secret.secret_arn,
+                "SUPERVISOR_ALERTS_TOPIC_ARN": sentiment.topic.topic_arn,
             },
         )
+        for reader in ("routing", "chat-start"):
+            chat_secret.grant_read(functions.by_name[reader])
+        sentiment.allow_publish({name: fn for name, fn in functions.by_name.items()
+                                 if "SUPERVISOR_ALERTS_TOPIC_ARN" in functions.specs[name].wired_environment})
         flows = ContactFlows(
             self, "Flows",
             instance_arn=center.instance_arn,
@@ -129,12 +147,14 @@ class ContactCenterStack(cdk.Stack):
             depends_on=list(functions.associations.values()),
             name_suffix=center.name_suffix,
             sources=flow_sources,
+            view_arns=views.arns,
         )
         if line:
             line.answer_with(flows.by_name[INBOUND_FLOW], code=functions.code, log_key=functions.log_key)
         # The domain bus takes events from the functions that publish them, and from no other principal.
         messaging.restrict_publishers([role.role_arn for role in functions.event_publishers.values()])
-        functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW)})
+        functions.wire({"SURVEY_FLOW_ID": flows.flow_id(SURVEY_FLOW), "OUTREACH_FLOW_ID": flows.flow_id(OUTREACH_FLOW),
+                        "CHAT_FLOW_ID": flows.flow_id(CHAT_FLOW)})
         task_template = TicketTaskTemplate(self, "TicketTasks", instance_arn=center.instance_arn,
                                            flow_arn=flows.flow_arns[TASK_FLOW], name_suffix=center.name_suffix)
         functions.wire({"TASK_TEMPLATE_ID": task_template.template_id, "SMS_FLOW_ID": flows.flow_id(SMS_FLOW)})
@@ -147,17 +167,25 @@ class ContactCenterStack(cdk.Stack):
         apis = FunctionApis(self, "Apis", stage=stage, functions=functions.api_backed, directory=agents,
                             service_callers=service_callers)
         tickets_api = apis.apis["tickets"]
+        chat_api = ChatApi(self, "ChatApi", stage=stage, function=functions.by_name["chat-start"],
+                           account_setting=apis.cloudwatch_account())
         desk = AgentDesktop(self, "Desktop", stage=stage, api=tickets_api, apis=apis, directory=agents,
                             instance_arn=center.instance_arn,
                             instance_alias=connect_instance_alias or (
                                 None if connect_instance_arn else center.default_alias(stage)),
-                            retention=retention or Retention(), settings=desktop or DesktopSettings())
+                            retention=retention or Retention(), settings=desktop or DesktopSettings(),
+                            chat_api=chat_api)
         functions.wire({"DESKTOP_ORIGIN": desk.origin})
+        # Chats start from the desktop's chat page and, when the context names it, the company site's pages.
+        chat_origins = [desk.origin, *([chat_site_origin] if chat_site_origin else [])]
+        chat_api.allow_browser_origins(chat_origins)
+        functions.wire({"CHAT_SITE_ORIGIN": cdk.Fn.join(",", chat_origins)})
         functions.require_wired()
         monitoring = Monitoring(self, "Monitoring", functions=functions.by_name, messaging=messaging,
                                 schedules=functions.schedules, stream_consumers=functions.stream_consumers,
                                 apis=apis.apis, stage=stage)
         lake.alarm_to(monitoring.topic)
+        sentiment.alarm_to(monitoring.topic)
         QueueMetrics(self, "QueueMetrics", policy=policy, dashboard=monitoring.dashboard, topic=monitoring.topic)
         cdk.CfnOutput(self, "InstanceArn", value=center.instance_arn)
         # What `callcenter smoke-test` checks after a deployment.
@@ -170,6 +198,10 @@ class ContactCenterStack(cdk.Stack):
                           description="The center's number: answers with the inbound flow, caller ID of every queue")
         cdk.CfnOutput(self, "ContactRecordStreamArn", value=lake.stream.stream_arn,
                       description="The Kinesis stream Connect's contact records go to (the lake's source)")
+        cdk.CfnOutput(self, "SegmentStreamArn", value=sentiment.stream.stream_arn,
+                      description="The Kinesis stream Contact Lens real-time segments (voice and chat) go to")
+        cdk.CfnOutput(self, "SupervisorAlertsTopicArn", value=sentiment.topic.topic_arn,
+                      description="Live alerts for supervisors (subscribe a pager, chat or email)")
         cdk.CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         cdk.CfnOutput(self, "SmsInboundTopicArn", value=sms_in.topic.topic_arn,
                       description="Two-way SMS destination of the SMS origination identity (README, Deploying)")
@@ -177,6 +209,10 @@ class ContactCenterStack(cdk.Stack):
         for name, api in apis.apis.items():
             cdk.CfnOutput(self, f"{pascal(name)}ApiUrl", value=api.stage.url_for_path("/"),
                           description=f"The {name} API; agents' routes as declared, services' under the prefix")
+        cdk.CfnOutput(self, "ChatStartUrl", value=chat_api.url,
+                      description="POST /chat/start: the company site's chat pages start chats here")
+        cdk.CfnOutput(self, "ChatIdentitySecretArn", value=chat_secret.secret.secret_arn,
+                      description="The secret the site's backend signs signed-in customers' chat claims with")
         cdk.CfnOutput(self, "AgentUserPoolId", value=agents.user_pool.user_pool_id)
         cdk.CfnOutput(self, "AgentDesktopClientId", value=desk.client.user_pool_client_id)
         cdk.CfnOutput(self, "AgentDesktopUrl", value=desk.origin + "/", description="The agent desktop")

@@ -19,6 +19,7 @@ from functions.storage.tables import reset_data_access
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
+SERIAL_READ_TIMEOUT_S = 30.0
 
 
 def _free_port() -> int:
@@ -96,7 +97,12 @@ def serial_tables(serial_endpoint: str) -> Iterator[dict[str, str]]:
 def serial_dynamodb(serial_endpoint: str, serial_tables: dict[str, str],
                     monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The serial server's tables for this test: PynamoDB models (Meta.host) and our boto3 clients
-    (AWS_ENDPOINT_URL_DYNAMODB) use them; the models' endpoints and names are restored afterwards."""
+    (AWS_ENDPOINT_URL_DYNAMODB) use them; the models' endpoints and names are restored afterwards.
+
+    The models' read timeout is 30 s here, whatever an earlier test in this worker bound them to: these tests are
+    about what conditions and versions decide when writes race, and with a handler's 0.5 s a loaded machine made
+    a write the server applied look failed to its writer (a timeout, not a refusal): `make test` failed now and
+    then."""
     from functions.tables import TABLES
 
     for key, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
@@ -106,12 +112,16 @@ def serial_dynamodb(serial_endpoint: str, serial_tables: dict[str, str],
                        **serial_tables}.items():
         monkeypatch.setenv(key, value)
     saved = {spec.model: (spec.model.Meta.host, spec.model.Meta.table_name) for spec in TABLES.values()}
+    timeouts = {spec.model: spec.model.Meta.read_timeout_seconds for spec in TABLES.values()}
     _point_models_at(serial_endpoint, {spec.model: serial_tables[spec.env_var] for spec in TABLES.values()})
+    for spec in TABLES.values():
+        spec.model.Meta.read_timeout_seconds = SERIAL_READ_TIMEOUT_S
     reset_data_access()
     reset_clients()
     yield serial_endpoint
     for model, (host, table_name) in saved.items():
         model.Meta.host, model.Meta.table_name = host, table_name
+        model.Meta.read_timeout_seconds = timeouts[model]
         model._connection = None
     reset_data_access()
     reset_clients()

@@ -86,7 +86,8 @@ def test_two_wrong_pins_reveal_nothing_change_nothing_and_reach_an_agent(with_pi
     assert (result.outcome, result.queue) == ("queued", "general")
     assert tickets.get_ticket(ticket.ticket_id).status is Status.RESOLVED
     assert "caller_verified" not in result.attributes
-    assert [r.function for r in with_pin.invocations] == ["routing", "caller-verification", "caller-verification"]
+    assert [r.function for r in with_pin.invocations] == ["routing", "caller-verification", "caller-verification",
+                                                          "sentiment-context"]
 
 
 def test_a_wrong_then_the_right_pin_is_accepted(with_pin):

@@ -13,6 +13,7 @@ from flowlang.lint import Finding, FlowLintError, LintContext, lint_files, lint_
 from flowlang.prompts import LOCALIZED_KINDS, load_catalogs
 from functions.manifest import FUNCTIONS
 from functions.routing.policy import load_policy
+from infra.flow_checks import view_names
 
 # --- building small flows ----------------------------------------------------------------------------
 
@@ -95,6 +96,7 @@ def assert_only(findings: list[Finding], code: str, action: str | None) -> None:
 def project_context() -> LintContext:
     known = {Placeholder("lambda", name) for name in FUNCTIONS} | load_catalogs().placeholders()
     known |= {Placeholder("queue", name) for name in load_policy().queues}
+    known |= {Placeholder("view", name) for name in view_names()}
     return LintContext(lambda_timeouts={name: spec.timeout_seconds for name, spec in FUNCTIONS.items()},
                        known_placeholders=known)
 
@@ -112,7 +114,8 @@ def test_the_inbound_flow_lints_clean_and_uses_only_known_placeholders():
     assert lint_flow(inbound, "inbound", project_context()) == []
     assert {p for p in placeholders(inbound) if p.kind not in LOCALIZED_KINDS} == {
         Placeholder("lambda", "routing"), Placeholder("lambda", "ticket-self-service"),
-        Placeholder("lambda", "caller-verification"), Placeholder("queue", "general")}
+        Placeholder("lambda", "caller-verification"), Placeholder("lambda", "sentiment-context"),
+        Placeholder("queue", "general")}
 
 
 def test_a_minimal_valid_flow_is_clean():

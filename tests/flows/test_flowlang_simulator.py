@@ -539,7 +539,7 @@ INTENT_QUEUES = {"billing": "billing", "support": "support", "sales": "sales"}
 
 def routing(queue: str = "vip", priority: str = "2", offer_menu: str = "false", after_hours: str = "false",
             after_hours_message: str = "", **overrides: Any) -> Lambda:
-    """A fake routing Lambda: the 17 string attributes the real one returns."""
+    """A fake routing Lambda: the string attributes the real one returns (those the flow saves)."""
 
     def handler(event: dict[str, Any]) -> dict[str, Any]:
         intent = event["Details"]["Parameters"].get("intent", "")
@@ -550,6 +550,7 @@ def routing(queue: str = "vip", priority: str = "2", offer_menu: str = "false", 
             "intent": intent, "queue": chosen, "queue_arn": queue_arn(chosen), "priority": priority,
             "reason": "SKILL_MATCH" if intent else "VIP_TIER", "rule": "r1", "offer_menu": offer_menu,
             "after_hours": after_hours, "after_hours_message": after_hours_message, "routing_note": "note",
+            "identity": "caller_id", "recent_contacts": "",
         }
         return {**answer, **overrides}
 
@@ -569,7 +570,7 @@ def test_inbound_known_caller_is_queued_in_the_routed_queue_with_priority():
     assert (result.outcome, result.queue, result.priority) == ("queued", "vip", 2)
     assert result.attributes["customer_id"] == "cust-1"
     assert "customer_name" not in result.attributes  # the flow saves no name from routing (not verified yet)
-    assert path(result)[-3:] == ["priority-2", "check-hours", "transfer-to-queue"]
+    assert path(result)[-4:] == ["priority-2", "check-hours", "record-sentiment-context", "transfer-to-queue"]
     assert result.prompts == ["Thank you for calling. This call may be recorded for quality and training."]
 
 
@@ -578,7 +579,9 @@ def test_inbound_menu_choice_routes_by_intent():
     result = call_inbound(env, "2")
     assert (result.outcome, result.queue, result.attributes["intent"]) == ("queued", "support", "support")
     assert [event["Details"]["Parameters"] for _, event, _ in env.invocations] == [
-        {"stage": "identify"}, {"stage": "intent", "intent": "support"}]
+        {"stage": "identify"}, {"stage": "intent", "intent": "support"},
+        # then, without waiting, the routed contact's queue, tier and history for live sentiment
+        {"queue": "support", "tier": "gold", "recent_complaints": "0"}]
     assert step_of(result, "menu").summary == "Caller pressed 2"
 
 

@@ -108,9 +108,9 @@ def test_unidentifiable_callers_are_still_served(demo_backend, caller, reason):
     assert (result.outcome, result.queue) == ("queued", "support")
 
 
-def test_a_chat_contact_is_queued_in_the_default_queue(demo_backend):
+def test_an_anonymous_chat_contact_is_queued_in_the_default_queue(demo_backend):
     result = call(demo_backend, None, channel="CHAT", initiation_method="API")
-    assert (result.outcome, result.queue, result.attributes["reason"]) == ("queued", "general", "NON_VOICE_CHANNEL")
+    assert (result.outcome, result.queue, result.attributes["reason"]) == ("queued", "general", "ANONYMOUS_CHAT")
 
 
 # --- hours --------------------------------------------------------------------------------------
@@ -159,7 +159,8 @@ def test_a_failure_at_the_second_decision_keeps_the_first_one(demo_backend, monk
     # When an unknown caller presses 1
     result = call(demo_backend, UNKNOWN, "1")
     # Then the menu was played, both calls were attempted, and the first decision stands
-    assert calls == ["identify", "intent"] and played(result, "For billing, press 1")
+    # (the last call, without a stage, is the asynchronous sentiment-context one before queueing)
+    assert calls == ["identify", "intent", None] and played(result, "For billing, press 1")
     assert (result.outcome, result.queue, result.attributes["reason"]) == ("queued", "general", "UNKNOWN_CALLER")
     assert result.attributes["intent"] == "billing"  # the agent still sees what the caller asked for
     assert "first decision stands" in result.attributes["routing_note"]

@@ -60,8 +60,9 @@ def test_an_unknown_caller_who_chooses_spanish_hears_spanish_from_then_on_and_re
     assert (result.language, result.voice["TextToSpeechVoice"]) == ("es-US", "Lupe")
     assert (result.queue, result.attributes["reason"], result.attributes["language"]) == (
         "spanish", "LANGUAGE_MATCH", "es")
-    language_call = [call["event"]["Details"]["Parameters"] for call in result.lambda_calls][-1]
+    *_, language_call, context_call = [call["event"]["Details"]["Parameters"] for call in result.lambda_calls]
     assert language_call == {"stage": "language", "language": "es"}
+    assert context_call["queue"] == "spanish"  # live sentiment's hints go to the Spanish-speaking team
 
 
 def test_the_spanish_offer_is_made_once_and_other_keys_keep_the_english_menu(demo_backend):

@@ -133,7 +133,7 @@ def test_an_open_ticket_is_read_out_and_1_connects_to_the_team_handling_it(demo_
     assert played(result, f"Your ticket ending in {spoken_id(ticket.ticket_id)} has been received and is waiting")
     assert (result.outcome, result.queue, result.priority) == ("queued", "support", 4)
     assert (result.attributes["reason"], result.attributes["intent"]) == ("TICKET_FOLLOW_UP", "ticket")
-    assert lambdas(demo_backend) == ["routing", "caller-verification", "routing"]
+    assert lambdas(demo_backend) == ["routing", "caller-verification", "routing", "sentiment-context"]
 
 
 @pytest.mark.parametrize(("status", "phrase"), [
@@ -226,7 +226,8 @@ def test_a_resolved_ticket_that_is_not_fixed_is_reopened_and_the_caller_reaches_
     assert (result.outcome, result.queue, result.attributes["reason"]) == ("queued", "support", "TICKET_FOLLOW_UP")
     assert result.attributes["latest_ticket_status"] == "in_progress"
     assert store.get_ticket(ticket.ticket_id).status is Status.IN_PROGRESS
-    assert lambdas(demo_backend) == ["routing", "caller-verification", "ticket-self-service", "routing"]
+    assert lambdas(demo_backend) == ["routing", "caller-verification", "ticket-self-service", "routing",
+                                     "sentiment-context"]
 
 
 def test_a_wrong_key_at_the_confirm_question_is_asked_once_more(demo_backend):

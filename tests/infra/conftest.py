@@ -73,14 +73,54 @@ def synthesize(outdir: Path, context: dict[str, Any], asset_dir: Path | None = N
     name = stack_name(context["stage"])
     template = json.loads((outdir / f"{name}.template.json").read_text(encoding="utf-8"))
     metadata = json.loads((outdir / f"{name}.metadata.json").read_text(encoding="utf-8"))
+    # The nested stacks' resources (Monitoring), found by the same construct paths: their logical ids are unique
+    # within the assembly, and their references to the parent's resources are parameters of the nested template.
+    resources = dict(template["Resources"])
+    stacks = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"}
+    for nested_file in sorted(outdir.glob("*.nested.template.json")):
+        nested = json.loads(nested_file.read_text(encoding="utf-8"))
+        # The stack resource that deploys it: the one passing exactly the nested template's parameters
+        [(stack_id, passed)] = [(k, params) for k, stack in stacks.items()
+                                if set(params := stack["Properties"].get("Parameters", {}))
+                                == set(nested.get("Parameters", {}))]
+        resources.update(_substitute_parameters(nested["Resources"], passed))
+        # The parent's references to the nested stack's outputs, read as the resources they name
+        outputs = {f"Outputs.{name}": _substitute_parameters(output["Value"], passed)
+                   for name, output in nested.get("Outputs", {}).items()}
+        resources = _substitute_outputs(resources, stack_id, outputs)
     return Synthesized(
         outdir=outdir,
         stack_name=name,
         template_json=template,
-        resources=template["Resources"],
+        resources=resources,
         metadata=metadata,
         validation_report=json.loads((outdir / "validation-report.json").read_text(encoding="utf-8")),
     )
+
+
+def _substitute_parameters(value: Any, passed: dict[str, Any]) -> Any:
+    """The nested template's values with each {"Ref": parameter} replaced by what the parent passes for it (a Ref
+    or GetAtt of the parent's resource), so assertions read the nested resources as if they were the parent's."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in passed:
+            return passed[value["Ref"]]
+        return {k: _substitute_parameters(v, passed) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_parameters(v, passed) for v in value]
+    return value
+
+
+def _substitute_outputs(value: Any, stack_id: str, outputs: dict[str, Any]) -> Any:
+    """{"Fn::GetAtt": [nested stack, "Outputs.X"]} replaced by the nested output's value."""
+    if isinstance(value, dict):
+        attribute = value.get("Fn::GetAtt")
+        if set(value) == {"Fn::GetAtt"} and isinstance(attribute, list) and attribute[0] == stack_id \
+                and attribute[1] in outputs:
+            return outputs[attribute[1]]
+        return {k: _substitute_outputs(v, stack_id, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute_outputs(v, stack_id, outputs) for v in value]
+    return value
 
 
 @pytest.fixture(scope="session")

@@ -47,3 +47,15 @@ def test_cfn_lint_reports_nothing(synthesized: Synthesized) -> None:
     assert templates
     findings = [finding for template in templates for finding in lint_findings(template)]
     assert findings == []
+
+
+def test_every_template_stays_well_within_cloudformations_500_resources(synthesized: Synthesized) -> None:
+    # CloudFormation refuses a stack of more than 500 resources; the alarms live in a nested stack (Monitoring)
+    # so the main stack keeps room to grow. A template past 450 is the signal to move another part out.
+    import json
+
+    templates = sorted(synthesized.outdir.glob("*.template.json"))
+    assert len(templates) >= 2  # the stack and its nested Monitoring stack
+    for template in templates:
+        count = len(json.loads(template.read_text(encoding="utf-8"))["Resources"])
+        assert count <= 450, f"{template.name}: {count} resources"

@@ -50,16 +50,17 @@ def test_queues_match_the_policy_and_use_their_hours(synthesized: Synthesized, n
 
 
 @pytest.mark.parametrize("name", sorted(POLICY.queues))
-def test_each_queue_has_a_voice_routing_profile_backed_by_the_default_queue(
+def test_each_queue_has_a_voice_and_chat_routing_profile_backed_by_the_default_queue(
     synthesized: Synthesized, name: str
 ) -> None:
     properties = synthesized.resource(f"ContactCenter/RoutingProfile{pascal(name)}")["Properties"]
     order = [name] if name == POLICY.default_queue else [name, POLICY.default_queue]
     queue_ids = [synthesized.logical_id(f"ContactCenter/Queue{pascal(q)}") for q in order]
-    assert properties["MediaConcurrencies"] == [{"Channel": "VOICE", "Concurrency": 1}]
+    assert properties["MediaConcurrencies"] == [{"Channel": "VOICE", "Concurrency": 1},
+                                                {"Channel": "CHAT", "Concurrency": 3}]
     assert [(c["Priority"], c["QueueReference"]) for c in properties["QueueConfigs"]] == [
-        (position, {"Channel": "VOICE", "QueueArn": {"Fn::GetAtt": [queue_id, "QueueArn"]}})
-        for position, queue_id in enumerate(queue_ids, start=1)]
+        (position, {"Channel": channel, "QueueArn": {"Fn::GetAtt": [queue_id, "QueueArn"]}})
+        for channel in ("VOICE", "CHAT") for position, queue_id in enumerate(queue_ids, start=1)]
 
 
 def _denies_insecure_transport(policy: dict[str, Any]) -> bool:

@@ -73,7 +73,12 @@ def test_the_content_security_policy_allows_only_our_api_cognito_and_the_connect
     assert any(s.startswith("https://<") and s.endswith(".amazoncognito.com") for s in connect_src)
     assert "https://cognito-idp.<AWS::Region>.amazonaws.com" in connect_src
     assert "https://contact-center-test-<AWS::AccountId>.my.connect.aws" in connect_src
-    assert len(connect_src) == 5  # nothing else
+    # The customer's chat page: the chat API and Connect's participant service (HTTPS and its websocket)
+    chat_api = synthesized.logical_id("ChatApi/Api")
+    assert f"https://<{chat_api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>" in connect_src
+    assert "https://participant.connect.<AWS::Region>.amazonaws.com" in connect_src
+    assert "wss://*.transport.connect.<AWS::Region>.amazonaws.com" in connect_src
+    assert len(connect_src) == 8  # nothing else
     assert directives["script-src"] == "'self'"  # no inline script, no eval
     assert directives["frame-src"] == "https://contact-center-test-<AWS::AccountId>.my.connect.aws"
     assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
@@ -98,8 +103,9 @@ def test_the_connect_instance_approves_the_desktop_origin(synthesized: Synthesiz
 
 def test_the_tickets_api_allows_the_desktop_origin_and_no_other(synthesized: Synthesized) -> None:
     origin = _desktop_origin(synthesized)
+    tickets_api = {"Ref": synthesized.logical_id("Apis/Tickets/Api")}
     preflights = [m["Properties"] for m in synthesized.of_type("AWS::ApiGateway::Method").values()
-                  if m["Properties"]["HttpMethod"] == "OPTIONS"]
+                  if m["Properties"]["HttpMethod"] == "OPTIONS" and m["Properties"]["RestApiId"] == tickets_api]
     assert len(preflights) == len({path for _, path in routes()})
     for method in preflights:
         assert method["AuthorizationType"] == "NONE" and method["Integration"]["Type"] == "MOCK"

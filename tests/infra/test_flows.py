@@ -57,12 +57,17 @@ def test_inbound_flow_invokes_the_routing_function_and_falls_back_to_the_general
     routing = synthesized.logical_id("Functions/Routing/Function")
     self_service = synthesized.logical_id("Functions/TicketSelfService/Function")
     verification = synthesized.logical_id("Functions/CallerVerification/Function")
+    sentiment = synthesized.logical_id("Functions/SentimentContext/Function")
     general = synthesized.logical_id(f"ContactCenter/Queue{pascal(load_policy().default_queue)}")
     actions = _rendered_content(synthesized, "inbound")["Actions"]
     invocations = [a["Parameters"]["LambdaFunctionARN"] for a in actions if a["Type"] == "InvokeLambdaFunction"]
-    # Routing decides the queue; the caller's PIN check and the ticket self-service are the only other functions
+    # Routing decides the queue; the caller's PIN check, the ticket self-service and live sentiment's context
+    # (asynchronous: Connect does not wait for it) are the only other functions
     assert f"<{routing}.Arn>" in invocations and f"<{verification}.Arn>" in invocations
-    assert set(invocations) <= {f"<{routing}.Arn>", f"<{self_service}.Arn>", f"<{verification}.Arn>"}
+    assert set(invocations) <= {f"<{routing}.Arn>", f"<{self_service}.Arn>", f"<{verification}.Arn>",
+                                f"<{sentiment}.Arn>"}
+    assert [a["Parameters"].get("InvocationType") for a in actions
+            if a["Parameters"].get("LambdaFunctionARN") == f"<{sentiment}.Arn>"] == ["ASYNCHRONOUS"]
     fallback = {a["Parameters"]["QueueId"] for a in actions if a["Type"] == "UpdateContactTargetQueue"
                 and not a["Parameters"]["QueueId"].startswith("$.")}
     assert fallback == {f"<{general}.QueueArn>"}

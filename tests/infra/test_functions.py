@@ -19,6 +19,7 @@ from functions.manifest import (
     ConnectFlowSource,
     DynamoDBStreamSource,
     FunctionSpec,
+    KinesisSource,
     ScheduleSource,
     SqsSource,
 )
@@ -42,6 +43,13 @@ WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 CONSUME = {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
            "sqs:GetQueueAttributes"}
 X_RAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+SECRET_READ = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+KINESIS_READ = {"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+                "kinesis:GetShardIterator", "kinesis:ListShards", "kinesis:SubscribeToShard"}
+ALERTS_TOPIC = "SUPERVISOR_ALERTS_TOPIC_ARN"
+#: A Kinesis source's stream and the key it is encrypted with, by the manifest's stream name.
+KINESIS_STREAMS = {"contact-records": ("ContactLake/Stream", "ContactLake/Key"),
+                   "contact-lens-segments": ("LiveSentiment/SegmentStream", "LiveSentiment/Key")}
 DISPATCHER = FUNCTIONS["survey-dispatcher"]
 ANSWERS = FUNCTIONS["survey-answers"]
 SENDER = FUNCTIONS["outreach-sender"]
@@ -187,6 +195,14 @@ def _allowed_keys(synthesized: Synthesized, spec: FunctionSpec) -> set[str]:
         # It reads its table's stream (decrypting with the table's key) and sends failures to its own queue
         keys.add(f"<{synthesized.logical_id(f'Tables/{pascal(spec.source.table)}/Key')}.Arn>")
         keys.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Key')}.Arn>")
+    if isinstance(spec.source, KinesisSource):
+        # Its stream's key and its own on-failure queue's
+        keys.add(f"<{synthesized.logical_id(KINESIS_STREAMS[spec.source.stream][1])}.Arn>")
+        keys.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Key')}.Arn>")
+    if "CHAT_IDENTITY_SECRET_ARN" in spec.wired_environment:
+        keys.add(f"<{synthesized.logical_id('ChatSecret/Key')}.Arn>")
+    if ALERTS_TOPIC in spec.wired_environment:  # the supervisors' topic is encrypted with live sentiment's key
+        keys.add(f"<{synthesized.logical_id('LiveSentiment/Key')}.Arn>")
     return keys | {f"<{synthesized.logical_id(f'Messaging/{pascal(q)}/Key')}.Arn>" for q in queues}
 
 
@@ -199,8 +215,12 @@ def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthes
     streams = ({f"<{synthesized.logical_id(f'Tables/{pascal(spec.source.table)}/Table')}.StreamArn>"}
                if isinstance(spec.source, DynamoDBStreamSource) else set())
     sendable = {f"<{_queue_id(synthesized, q)}.Arn>" for q in spec.queues_sent}
-    if isinstance(spec.source, DynamoDBStreamSource):
+    if isinstance(spec.source, DynamoDBStreamSource | KinesisSource):
         sendable.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}StreamFailures/Queue')}.Arn>")
+    kinesis = ({f"<{synthesized.logical_id(KINESIS_STREAMS[spec.source.stream][0])}.Arn>"}
+               if isinstance(spec.source, KinesisSource) else set())
+    secret = f"<{synthesized.logical_id('ChatSecret/Secret')}>"
+    topic = synthesized.logical_id("LiveSentiment/SupervisorAlerts")
     if isinstance(spec.source, ScheduleSource):
         sendable.add(f"<{synthesized.logical_id(f'Functions/{pascal(spec.name)}Schedules/DeadLetterQueue')}.Arn>")
     log_group = f"<{function['LoggingConfig']['LogGroup']['Ref']}.Arn>"
@@ -232,10 +252,19 @@ def test_function_role_allows_only_what_the_manifest_grants(synthesized: Synthes
             assert spec.publishes_events, statement
         elif service == "connect":
             assert {a.removeprefix("connect:") for a in actions} <= set(spec.connect_actions), statement
+        elif service == "kinesis":
+            assert resources and resources <= kinesis and actions <= KINESIS_READ, statement  # its stream, read
+        elif service == "sns":  # live sentiment's consumers publish to the supervisors' topic, and nothing else
+            assert ALERTS_TOPIC in spec.wired_environment and actions == {"sns:Publish"}, statement
+            assert statement["Resource"] == {"Ref": topic}, statement
         elif service == "sms-voice":
             assert spec.sends_sms, statement
         elif service == "ses":
             assert spec.sends_email and actions == {"ses:SendEmail"}, statement
+        elif service == "secretsmanager":
+            # The chat-identity secret, read only, by the functions the manifest wires it to
+            assert "CHAT_IDENTITY_SECRET_ARN" in spec.wired_environment, statement
+            assert resources == {secret} and actions <= SECRET_READ, statement
         else:
             raise AssertionError(f"{spec.name} may not use {service}: {statement}")
         # And only X-Ray and the Connect actions without resource-level permissions have a wildcard resource
@@ -307,6 +336,9 @@ def test_connect_is_used_only_on_the_instance_contacts(synthesized: Synthesized,
                 queues = {f"<{synthesized.logical_id(f'ContactCenter/Queue{pascal(q)}')}.QueueArn>"
                           for q in load_policy().queues}
                 assert _resources(statement) == {f"<{instance}.Arn>"} | queues
+            elif CONNECT_ACTION_RESOURCES[action.removeprefix("connect:")] == "flow":
+                # StartChatContact: the instance's flows (they are created after the functions)
+                assert _resources(statement) == {f"<{instance}.Arn>/contact-flow/*"}
             else:
                 # StartOutboundVoiceContact: the Service Authorization Reference lists no resource type
                 assert action == "connect:StartOutboundVoiceContact" and _resources(statement) == {"*"}

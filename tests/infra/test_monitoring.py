@@ -211,7 +211,9 @@ NOTIFIER = FUNCTIONS["ticket-notifier"]
 
 
 def _api_dimensions(synthesized: Synthesized) -> list[dict[str, Any]]:
-    (stage_id,) = synthesized.of_type("AWS::ApiGateway::Stage")
+    tickets_api = synthesized.logical_id("Apis/Tickets/Api")
+    (stage_id,) = [logical_id for logical_id, stage in synthesized.of_type("AWS::ApiGateway::Stage").items()
+                   if stage["Properties"]["RestApiId"] == {"Ref": tickets_api}]
     assert synthesized.resources[stage_id]["Properties"]["StageName"] == STAGE
     return [{"Name": "ApiName", "Value": f"callcenter-tickets-{STAGE}"}, {"Name": "Stage", "Value": {"Ref": stage_id}}]
 

@@ -100,14 +100,16 @@ def test_the_dashboard_graphs_every_queue(synthesized: Synthesized) -> None:
 
 
 def test_the_queue_models_routing_profiles_are_the_stacks(synthesized: Synthesized) -> None:
-    # The local queue model's agents take the queues of the routing profile the stack deploys, in its order
+    # The local queue model's agents take the queues of the routing profile the stack deploys, in its order (its
+    # calls; the same queues take chats in the same order)
     from callcenter.queueing.staffing import routing_profiles
 
     queue_names = {synthesized.logical_id(f"ContactCenter/Queue{pascal(q)}"): q for q in load_policy().queues}
     deployed = {}
     for profile in synthesized.of_type("AWS::Connect::RoutingProfile").values():
         properties = profile["Properties"]
-        configs = sorted(properties["QueueConfigs"], key=lambda c: c["Priority"])
+        configs = sorted((c for c in properties["QueueConfigs"] if c["QueueReference"]["Channel"] == "VOICE"),
+                         key=lambda c: c["Priority"])
         name = queue_names[properties["DefaultOutboundQueueArn"]["Fn::GetAtt"][0]]
         deployed[name] = tuple(queue_names[c["QueueReference"]["QueueArn"]["Fn::GetAtt"][0]] for c in configs)
     assert deployed == routing_profiles(load_policy())

@@ -60,7 +60,7 @@ def demo_runs():
 
 def test_make_demo_gives_the_same_figures_whatever_day_it_is_run(demo_runs):
     tuesday, sunday = business_part(demo_runs["tuesday"]), business_part(demo_runs["sunday"])
-    assert "Simulated day 2026-11-24 (Tuesday): 20 calls, seed 7" in tuesday
+    assert "Simulated day 2026-11-24 (Tuesday): 20 contacts, seed 7" in tuesday  # calls, chats, texts (--channels)
     assert tuesday == sunday
 
 
@@ -204,7 +204,7 @@ def test_call_refuses_values_it_cannot_mean(capsys, option, value, message):
 
 def test_channel_is_read_in_any_case(capsys):
     assert main(["call", "--from", "+14155550100", "--at", AT, "--channel", "chat", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["attributes"]["reason"] == "NON_VOICE_CHANNEL"
+    assert json.loads(capsys.readouterr().out)["attributes"]["reason"] == "ANONYMOUS_CHAT"
 
 
 def test_identity_options_are_accepted_after_the_subcommand(tmp_path, capsys):

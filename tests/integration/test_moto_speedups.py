@@ -89,3 +89,44 @@ def test_items_share_their_attribute_names_and_read_back_unchanged(backend: Any)
     assert first is second
     got = client.get_item(TableName="names-shared", Key={"pk": {"S": "b"}})["Item"]
     assert got == {"pk": {"S": "b"}, "customer_status": {"S": "active"}, "tags": {"M": {"tier": {"S": "gold"}}}}
+
+
+def test_moto_random_strings_keep_their_length_and_alphabet(backend: Any) -> None:
+    import string
+
+    import moto.sqs.models
+    from moto.moto_api._internal import mock_random
+
+    # Given moto's request ids and receipt handles, drawn at once (callcenter.moto_speedups)
+    request_id = mock_random.get_random_string(length=52)
+    lower = mock_random.get_random_string(length=30, include_digits=False, lower_case=True)
+    handle = moto.sqs.models.generate_receipt_handle()
+    # Then each has moto's length and alphabet, and two draws differ
+    assert len(request_id) == 52 and set(request_id) <= set(string.ascii_letters + string.digits)
+    assert len(lower) == 30 and set(lower) <= set(string.ascii_lowercase)
+    assert len(handle) == 185 and set(handle) <= set(string.ascii_lowercase)
+    assert handle != moto.sqs.models.generate_receipt_handle()
+
+
+def test_an_item_over_the_size_limit_is_refused_as_by_moto_and_one_under_it_is_kept(backend: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    from callcenter import moto_items
+
+    _table("sizes", "S", None)
+    client = boto3.client("dynamodb", region_name=REGION)
+    # Given items sized around moto's limit (405,000 bytes: names and values), with many attributes
+    base = {"pk": {"S": "k"}, **{f"a{i}": {"N": str(i)} for i in range(50)}}
+    used = 2 + 1 + sum(len(f"a{i}") + len(str(i)) for i in range(50))
+    fits = {**base, "big": {"S": "x" * (moto_items.ITEM_SIZE_LIMIT - used - 3)}}
+    too_big = {**base, "big": {"S": "x" * (moto_items.ITEM_SIZE_LIMIT - used - 2)}}
+    # Then the first is stored and read back whole, the second refused with DynamoDB's error
+    client.put_item(TableName="sizes", Item=fits)
+    assert client.get_item(TableName="sizes", Key={"pk": {"S": "k"}})["Item"] == fits
+    try:
+        client.put_item(TableName="sizes", Item={**too_big, "pk": {"S": "other"}})
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "ValidationException"
+        assert "maximum allowed size" in exc.response["Error"]["Message"]
+    else:
+        raise AssertionError("an item over the limit was stored")

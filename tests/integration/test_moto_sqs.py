@@ -52,3 +52,23 @@ def test_recent_receipt_handles_forget_the_oldest_first() -> None:
     handles.add("b")  # seen again: now the newest
     handles.add("d")
     assert list(handles) == ["b", "d"]
+
+
+def test_visible_messages_counts_as_get_queue_attributes_does(backend: Any) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="count-test", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+
+    def api_count() -> int:
+        answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(answer["Attributes"]["ApproximateNumberOfMessages"])
+
+    # Given a queue empty, then with three messages, then with one of them received (in flight)
+    counts = [(moto_sqs.visible_messages(url, DEFAULT_ACCOUNT_ID, REGION), api_count())]
+    for n in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    counts.append((moto_sqs.visible_messages(url, DEFAULT_ACCOUNT_ID, REGION), api_count()))
+    sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)
+    counts.append((moto_sqs.visible_messages(url, DEFAULT_ACCOUNT_ID, REGION), api_count()))
+    # Then the count read from moto is the API's each time, and an unknown queue is left to the API
+    assert counts == [(0, 0), (3, 3), (2, 2)]
+    assert moto_sqs.visible_messages(url + "-missing", DEFAULT_ACCOUNT_ID, REGION) is None

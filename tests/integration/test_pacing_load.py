@@ -47,14 +47,14 @@ def test_a_throttled_survey_call_is_deferred_not_dead_lettered(backend: Any) -> 
 
 
 def test_an_outreach_day_is_spread_at_the_senders_pace(backend: Any) -> None:
-    # Given 120 customers due for the warranty campaign and Connect's default quotas
+    # Given 40 customers due for the warranty campaign (eight times the burst of 5) and Connect's default quotas
     enforce_connect_quotas(backend)
     # When the campaign's run fires (11:00 New York) and the sender takes the queue
-    report = outreach_load(backend, due=120, day=date(2026, 11, 24), deadline=timedelta(hours=8))
+    report = outreach_load(backend, due=40, day=date(2026, 11, 24), deadline=timedelta(hours=8))
     # Then every customer was called the same day, within the quota, with nothing lost or refused
-    assert report.messages_in == 120
-    assert report.outcomes == {"contacted": 120}
-    assert report.calls == 120
+    assert report.messages_in == 40
+    assert report.outcomes == {"contacted": 40}
+    assert report.calls == 40
     assert report.throttled == {}
     assert report.within_quota()
     assert report.dead_letters == 0 and report.waiting == 0

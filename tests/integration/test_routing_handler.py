@@ -56,7 +56,7 @@ def test_an_unknown_caller_gets_the_default_queue_and_the_menu(demo_backend):
 
 @pytest.mark.parametrize(("event_name", "reason"), [
     ("connect_withheld_number", "WITHHELD_NUMBER"),
-    ("connect_chat_api", "NON_VOICE_CHANNEL"),
+    ("connect_chat_api", "ANONYMOUS_CHAT"),
     ("connect_task_queue_transfer", "NON_VOICE_CHANNEL"),
 ])
 def test_contacts_without_a_usable_number_are_routed_without_a_read(demo_backend, event_name, reason):

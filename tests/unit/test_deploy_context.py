@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.lines import local_line_numbers
-from functions.routing.policy import PolicyError, load_policy, policy_with_lines
+from functions.routing.policy import POLICY_PATH, PolicyError, load_policy, policy_with_lines
 from infra.context import (
     ContextError,
     PhoneNumberSpec,
@@ -84,6 +84,20 @@ def test_line_numbers_are_validated_like_the_policy_file() -> None:
         policy_with_lines((("gold", ("+18005550123",)),))
     with pytest.raises(PolicyError, match=r"E\.164"):
         policy_with_lines((("vip", ("800-555-0123",)),))
+
+
+def test_with_line_numbers_a_broken_policy_file_is_still_reported_as_such(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text("{not json", encoding="utf-8")
+    with pytest.raises(PolicyError, match="not valid JSON"):
+        policy_with_lines((("vip", ("+18005550123",)),), policy)
+    document = json.loads(POLICY_PATH.read_text(encoding="utf-8"))
+    document["default_queue"] = "nowhere"
+    policy.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(PolicyError, match="default_queue 'nowhere'"):
+        policy_with_lines((("vip", ("+18005550123",)),), policy)
+    with pytest.raises(PolicyError, match="default_queue 'nowhere'"):  # the file's own problem comes first
+        policy_with_lines((("gold", ("+18005550123",)),), policy)
 
 
 def test_local_runs_take_the_vip_number_from_cdk_json_else_the_fictional_default(tmp_path: Path) -> None:

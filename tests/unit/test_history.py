@@ -69,7 +69,7 @@ def test_each_call_is_decided_by_the_routing_rules_and_queued_ones_wait_for_agen
     run, _out, records = week
     inbound = [r for r in records if r["InitiationMethod"] == "INBOUND"]
     reasons = Counter(r["Attributes"]["reason"] for r in inbound)
-    assert {"VIP_LINE", "VIP_TIER", "SKILL_MATCH", "UNKNOWN_CALLER", "WITHHELD_NUMBER", "NON_VOICE_CHANNEL"} <= set(
+    assert {"VIP_LINE", "VIP_TIER", "SKILL_MATCH", "UNKNOWN_CALLER", "WITHHELD_NUMBER", "ANONYMOUS_CHAT"} <= set(
         reasons)
     for record in inbound:
         attributes = record["Attributes"]

@@ -65,7 +65,7 @@ def test_the_shipped_budget_stays_within_connect_quotas() -> None:
         assert 0 < sum(shares) <= quota.rate_per_second
     callers = [spec for spec in FUNCTIONS.values() if spec.connect_actions]
     assert {spec.name for spec in callers} == {"survey-dispatcher", "outreach-sender", "queue-metrics", "ticket-tasks",
-                                               "sms-inbound"}
+                                               "sms-inbound", "chat-start"}
     for spec in callers:
         assert set(spec.connect_rates) == set(spec.connect_actions)
 

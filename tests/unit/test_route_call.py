@@ -124,7 +124,6 @@ def test_tier_never_lowers_a_rule_priority():
 
 
 @pytest.mark.parametrize(("channel", "method", "reason"), [
-    ("CHAT", "API", "NON_VOICE_CHANNEL"),
     ("TASK", "QUEUE_TRANSFER", "NON_VOICE_CHANNEL"),
     ("EMAIL", "INBOUND", "NON_VOICE_CHANNEL"),
     ("", "", "NON_VOICE_CHANNEL"),

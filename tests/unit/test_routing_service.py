@@ -83,11 +83,11 @@ def test_a_previous_lookup_failure_is_retried_on_the_menu_choice():
     assert store.lookups == [ALAN.phone] and who.status is CallerStatus.KNOWN
 
 
-def test_chat_and_task_contacts_are_not_looked_up():
+def test_anonymous_chat_and_task_contacts_are_not_looked_up():
     store = FakeStore(ALAN)
-    for name in ("connect_chat_api", "connect_task_queue_transfer"):
+    for name, reason in (("connect_chat_api", "ANONYMOUS_CHAT"), ("connect_task_queue_transfer", "NON_VOICE_CHANNEL")):
         decision, _ = run(load_event(name), store)
-        assert decision.reason == "NON_VOICE_CHANNEL"
+        assert decision.reason == reason
     assert store.lookups == []
 
 
@@ -159,7 +159,7 @@ def test_the_screen_pop_carries_the_callers_tickets_from_the_one_lookup():
     attributes = first_call(store)
     # Then one lookup gave the agent (and the IVR) the whole ticket picture
     assert store.lookups == [EDSGER.phone]
-    assert {key: attributes[key] for key in ATTRIBUTE_KEYS[-7:]} == {
+    assert {key: attributes[key] for key in ATTRIBUTE_KEYS[-9:-2]} == {
         "open_ticket_count": "2", "overdue_ticket_count": "1", "latest_ticket_id": "T261124F4F2A",
         "latest_ticket_status": "escalated", "latest_ticket_team": "support", "latest_ticket_overdue": "false",
         "ticket_status_message": "Your ticket ending in 4 F 2 A has been passed to a specialist team."}
@@ -182,7 +182,7 @@ def test_a_known_caller_without_tickets_has_every_ticket_key_with_nothing_in_it(
 def test_an_unknown_caller_has_every_ticket_key_empty():
     attributes = first_call(FakeStore())
     assert tuple(attributes) == ATTRIBUTE_KEYS
-    assert {attributes[key] for key in ATTRIBUTE_KEYS[-7:] if key != "latest_ticket_overdue"} == {""}
+    assert {attributes[key] for key in ATTRIBUTE_KEYS[-9:-2] if key != "latest_ticket_overdue"} == {""}
 
 
 def test_the_ticket_follow_up_reads_the_team_from_the_attributes_without_a_lookup():
