@@ -32,7 +32,8 @@ from callcenter import (
     moto_sqs,
     moto_transactions,
 )
-from callcenter.emulators import ConnectEmulator, DynamoDBTraffic, RetryWaits, SqsDelayEmulator
+from callcenter.connect_emulator import ConnectEmulator
+from callcenter.emulators import DynamoDBTraffic, RetryWaits, SqsDelayEmulator
 from callcenter.handler_output import HANDLER_STDOUT, bind_shared_logger
 from callcenter.lines import local_line_numbers
 from flowlang.flow import Placeholder

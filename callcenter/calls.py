@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from callcenter.backend import INSTANCE_ARN, LocalBackend, local_arn
-from callcenter.emulators import ContactAttributes
+from callcenter.connect_emulator import ContactAttributes
 from flowlang.flow import flow_files, load_flow, substitute
 from flowlang.prompts import localize
 from flowlang.simulator import CallResult, ContactStart, FlowCoverage, run_flow

@@ -1,4 +1,9 @@
-"""A synthetic day of calls through the real flow, handlers and tables, and its KPI report."""
+"""A synthetic day of calls through the real flow, handlers and tables, and its KPI report.
+
+About 400 lines, kept as one module: the day's SimPy processes, its plan and its tally share the DayReport being
+filled in; what is not the voice day already lives beside it (channel_mix.py, post_call.py, tickets_day.py,
+records.py). The next thing to move out when it grows is the tally (DayReport and its summary).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A load test of the local path under Amazon Connect's rate quotas, in simulated time.
 
-The simulated Connect (callcenter/emulators.py) enforces each API's quota as AWS does (token bucket:
+The simulated Connect (callcenter/connect_emulator.py) enforces each API's quota as AWS does (token bucket:
 rate, burst; 429 TooManyRequestsException beyond) on the backend's pace clock, the same clock the
 functions pace themselves on (functions/common/pacing.py), so nothing sleeps for real. Two scenarios,
 each through the real queues (moto), rules and handlers:

@@ -224,7 +224,7 @@ def task_sections(connect: Any) -> dict[str, list[dict[str, Any]]]:
 
 def restore_tasks(path: Path, connect: Any) -> int:
     """Put back the tasks an earlier run kept; the number of ticket task records."""
-    from callcenter.emulators import TaskContact
+    from callcenter.connect_emulator import TaskContact
 
     items = read_section(path, "ticket_tasks")
     client = boto3.client("dynamodb", region_name=REGION)

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from callcenter.backend import LocalBackend, function_arn
-from callcenter.emulators import OutboundCall
+from callcenter.connect_emulator import OutboundCall
 from callcenter.event_sources import deliver
 from flowlang.simulator import CallResult, ContactStart, FlowCoverage
 from functions.manifest import FUNCTIONS

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from callcenter.backend import INSTANCE_ARN, LocalBackend, local_client
-from callcenter.emulators import OutboundCall
+from callcenter.connect_emulator import OutboundCall
 from flowlang.simulator import CallResult, ContactStart, FlowCoverage
 
 SURVEY_FLOW = "survey"

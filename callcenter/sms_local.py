@@ -130,7 +130,7 @@ class ChatReplyRun:
 
 
 def _streamed(backend: LocalBackend, contact_id: str, at: datetime, deliveries: int, post: Any) -> ChatReplyRun:
-    from callcenter.emulators import StreamedChat
+    from callcenter.connect_emulator import StreamedChat
 
     # A chat of an earlier local run (`callcenter sms --agent-reply`): streamed to the same topic again.
     backend.connect.streamed.setdefault(contact_id, StreamedChat(contact_id, CHAT_STREAM_TOPIC))

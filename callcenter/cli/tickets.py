@@ -1,5 +1,9 @@
 """`callcenter tickets ...`: an agent's ticket work on the local backend, through the real ticket API.
 
+About 420 lines, kept as one module: each subcommand is a few lines of argparse and one API request through the
+same sign-in, state restore and printing; splitting them would scatter that shared path. The task commands
+(complete-task) are the first to move out when it grows.
+
 Each command signs in as a local agent (--agent, --team/--agent-team, --supervisor: the user pool claims the API
 reads; given before or after the subcommand, except --team, which after `create` and `list` means the ticket's
 team),

@@ -99,7 +99,7 @@ def test_the_emulator_answers_clients_of_a_session_made_before_any_backend(tmp_p
 
 def test_a_placed_calls_attributes_are_what_get_contact_attributes_answers(demo_backend):
     from callcenter.calls import CallRequest, place_call
-    from callcenter.emulators import ContactAttributes
+    from callcenter.connect_emulator import ContactAttributes
 
     # Given two calls placed through the inbound flow
     results = [place_call(demo_backend, CallRequest(caller=caller, at=AT, keys=("1",), contact_id=contact))
