@@ -19,6 +19,7 @@ Key design
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute, VersionAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -236,6 +237,13 @@ def record_answers(
     actions.append(SurveyItem.score.set(score) if score is not None else SurveyItem.score.remove())
     actions.append(SurveyItem.resolved.set(resolved) if resolved is not None else SurveyItem.resolved.remove())
     condition = SurveyItem.status == survey.status.value
+    return _update_with_followup(item, actions, condition, followup)
+
+
+
+def _update_with_followup(item: SurveyItem, actions: list[Any], condition: Any, followup: FollowUp | None) -> bool:
+    """The survey's conditional update, with its follow-up created in the same transaction when there is one
+    (never twice: the follow-up must not exist yet). False when the condition no longer holds."""
     try:
         if followup is None:
             item.update(actions=actions, condition=condition)
@@ -249,7 +257,6 @@ def record_answers(
             return False
         raise _unavailable(exc) from exc
     return True
-
 
 def get_followup(followup_id: str) -> FollowUp | None:
     try:
@@ -279,16 +286,4 @@ def record_resolution(survey: SurveyRecord, *, resolved: str, answered_at: datet
     item = to_item(survey, version=survey.version)
     actions = [SurveyItem.resolved.set(resolved), SurveyItem.updated_at.set(answered_at)]
     condition = (SurveyItem.status == SurveyStatus.ANSWERED.value) & SurveyItem.resolved.does_not_exist()
-    try:
-        if followup is None:
-            item.update(actions=actions, condition=condition)
-        else:
-            connection = SurveyItem._get_connection().connection
-            with TransactWrite(connection=connection) as transaction:
-                transaction.update(item, actions=actions, condition=condition)
-                transaction.save(followup_item(followup), condition=FollowUpItem.followup_id.does_not_exist())
-    except STORE_ERRORS as exc:
-        if condition_failed(exc):
-            return False
-        raise _unavailable(exc) from exc
-    return True
+    return _update_with_followup(item, actions, condition, followup)
