@@ -47,10 +47,11 @@ FILED_TESTS, FILED_WALL_S = 1201, 213.0
 BRANCH_ISSUE = {"asset": 9, "pacing9": 9, "sim": 9, "mem": 9, "suite": 9, "suitespeed": 9, "coldstart": 9,
                 "simspeed": 9, "infra10": 10, "cli10": 10, "claims10": 10, "tickets10": 10, "verify10": 10,
                 "deploy": 11, "kpi": 12, "queue": 12, "lakefill": 12, "staff": 13, "desktop": 14, "sentiment": 15,
-                "flows": 16, "chat": 17, "sms-tasks": 17}
+                "flows": 16, "chat": 17, "sms-tasks": 17, "sms-bridge": 17, "channel-mix": 17}
 #: Main-line commits whose message names no issue (the rest of the main line is issue 9's).
 COMMIT_ISSUE = {"c006882": 12, "618140c": 12, "443cb61": 12, "394751b": 12, "fcffa1a": 14, "47d7cc0": 13,
-                "e67dffe": 13, "b1b5bef": 10}
+                "e67dffe": 13, "b1b5bef": 10, "251e675": 17, "1606453": 17, "961842f": 17, "4cbcc9f": 17,
+                "bf7c07a": 17, "c6fffda": 17}
 
 
 def git(*args: str) -> str:
@@ -60,9 +61,25 @@ def git(*args: str) -> str:
 def issue_of_commits() -> dict[str, int]:
     """Every commit since FILED_AT -> the issue it was made for (via the main-line commit that brought it in)."""
     issues: dict[str, int] = {}
-    for line in git("log", "--first-parent", "--format=%H %P|%s", f"{FILED_AT}..HEAD").splitlines():
+    _walk("HEAD", issues)
+    return issues
+
+
+def _walk(tip: str, issues: dict[str, int]) -> None:
+    """The first-parent line from `tip` back to FILED_AT. "Merge main into X" (a branch brought up to date, then
+    fast-forwarded into main) splits it: the commits below it on this line, down to where X left main, are X's; main's
+    own history is the merge's second parent, walked the same way."""
+    for line in git("log", "--first-parent", "--format=%H %P|%s", f"{FILED_AT}..{tip}").splitlines():
         hashes, subject = line.split("|", 1)
         commit, *parents = hashes.split()
+        into = re.match(r"Merge (?:branch )?'?main'? into '?([\w.-]+)", subject)
+        if len(parents) > 1 and into:
+            issue = BRANCH_ISSUE.get(into[1], 0)
+            fork = git("merge-base", parents[0], parents[1]).strip()
+            for each in [commit, *git("rev-list", "--first-parent", f"{fork}..{parents[0]}").split()]:
+                issues.setdefault(each, issue)
+            _walk(parents[1], issues)
+            return
         merged = re.match(r"Merge (?:branch )?'?([\w.-]+?)'?[: ]", subject + " ")
         named = re.search(r"issue (\d+)", subject)
         if len(parents) > 1 and merged:
@@ -74,7 +91,6 @@ def issue_of_commits() -> dict[str, int]:
         brought = git("rev-list", f"^{parents[0]}", commit).split() if len(parents) > 1 else [commit]
         for each in brought:
             issues.setdefault(each, issue)
-    return issues
 
 
 def test_functions(source: str) -> set[str]:
