@@ -72,3 +72,30 @@ def test_a_throttled_reminder_call_is_deferred_not_dead_lettered(backend: Any) -
     assert report.outcomes == {"contacted": 6}
     assert report.calls == 6
     assert report.dead_letters == 0 and report.waiting == 0
+
+
+def test_the_sender_alone_keeps_the_quota_when_the_planner_does_not_spread(backend: Any) -> None:
+    # Given the planner enqueues every due customer at once (its spreading off), so only the sender's own pace
+    # stands between 40 calls and Connect's quota
+    backend.function_env["outreach-planner"]["OUTREACH_SENDS_PER_SECOND"] = "0"
+    enforce_connect_quotas(backend)
+    # When the campaign runs
+    report = outreach_load(backend, due=40, day=date(2026, 11, 24), deadline=timedelta(hours=8))
+    # Then the sender still calls everyone within the quota, nothing refused or lost
+    assert report.outcomes == {"contacted": 40} and report.calls == 40
+    assert report.throttled == {} and report.within_quota()
+    assert report.dead_letters == 0 and report.waiting == 0 and report.late == 0
+
+
+def test_without_either_pace_the_same_run_breaks_the_quota(backend: Any, monkeypatch: Any) -> None:
+    # The control of the test above: the planner not spreading and the sender not pacing (a bucket far above the
+    # quota) send faster than Connect allows, which the load test must see
+    from functions.common.pacing import TokenBucket
+    from functions.outreach import sender_handler
+
+    backend.function_env["outreach-planner"]["OUTREACH_SENDS_PER_SECOND"] = "0"
+    monkeypatch.setattr(sender_handler, "pacer", lambda function, action: TokenBucket(action, 1000.0, burst=1000,
+                                                                                      max_wait_seconds=1.0))
+    enforce_connect_quotas(backend)
+    report = outreach_load(backend, due=40, day=date(2026, 11, 24), deadline=timedelta(hours=8))
+    assert report.throttled.get("StartOutboundVoiceContact", 0) > 0 or not report.within_quota()
