@@ -165,6 +165,14 @@ class ChatApi(Construct):
                 acknowledge(child, "APIG4", "A CORS preflight: browsers send it without credentials; it answers "
                                             "only which origin, method and headers are allowed.")
                 acknowledge(child, "COG4", "A CORS preflight carries no token by the Fetch standard.")
+        # API Gateway's own refusals (the stage throttle's 429, a 5XX) never reach the function, which echoes an
+        # allowed Origin: without CORS headers the page would see a network failure instead of "busy, try again".
+        # They echo the request's Origin: their body is API Gateway's generic message, so no page learns anything
+        # from it (a gateway response can name one static origin or a request value, and there are two origins).
+        for response_type in (apigw.ResponseType.DEFAULT_4_XX, apigw.ResponseType.DEFAULT_5_XX):
+            self.api.add_gateway_response(
+                f"Cors{response_type.response_type.title().replace('_', '')}", type=response_type,
+                response_headers={"Access-Control-Allow-Origin": "method.request.header.Origin", "Vary": "'Origin'"})
 
     @property
     def url(self) -> str:

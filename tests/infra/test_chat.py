@@ -76,3 +76,15 @@ def test_contact_history_reads_the_ctr_stream_and_keeps_what_it_cannot_process(s
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and mapping["BisectBatchOnFunctionError"]
     queue = synthesized.logical_id("Functions/ContactHistoryStreamFailures/Queue")
     assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue, "Arn"]}
+
+
+def test_the_chat_apis_own_refusals_carry_cors_headers(synthesized: Synthesized) -> None:
+    # A throttled start (API Gateway's 429) must reach the page as an answer it can show, not a CORS failure
+    api = synthesized.logical_id("ChatApi/Api")
+    responses = [r["Properties"] for r in synthesized.of_type("AWS::ApiGateway::GatewayResponse").values()
+                 if r["Properties"]["RestApiId"] == {"Ref": api}]
+    assert {r["ResponseType"] for r in responses} == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses:
+        headers = response["ResponseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "method.request.header.Origin"
+        assert headers["gatewayresponse.header.Vary"] == "'Origin'"
