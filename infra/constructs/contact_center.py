@@ -158,31 +158,22 @@ class ContactCenter(Construct):
         # The group exists before the instance can log a flow (or Connect would create it, plain and never expiring).
         instance.node.add_dependency(self.flow_logs)
         self.recordings = RecordingStorage(self, "Recordings", retention=self.retention)
-        connect.CfnInstanceStorageConfig(
-            self, "CallRecordingsStorage",
-            instance_arn=instance.attr_arn,
-            resource_type="CALL_RECORDINGS",
-            storage_type="S3",
-            s3_config=connect.CfnInstanceStorageConfig.S3ConfigProperty(
-                bucket_name=self.recordings.bucket.bucket_name,
-                bucket_prefix=RECORDINGS_PREFIX,
-                encryption_config=connect.CfnInstanceStorageConfig.EncryptionConfigProperty(
-                    encryption_type="KMS", key_id=self.recordings.key.key_arn),
-            ),
-        )
-        # Chat is on for every instance; its transcripts are kept like recordings (encrypted, expiring).
-        connect.CfnInstanceStorageConfig(
-            self, "ChatTranscriptsStorage",
-            instance_arn=instance.attr_arn,
-            resource_type="CHAT_TRANSCRIPTS",
-            storage_type="S3",
-            s3_config=connect.CfnInstanceStorageConfig.S3ConfigProperty(
-                bucket_name=self.recordings.bucket.bucket_name,
-                bucket_prefix=CHAT_TRANSCRIPTS_PREFIX,
-                encryption_config=connect.CfnInstanceStorageConfig.EncryptionConfigProperty(
-                    encryption_type="KMS", key_id=self.recordings.key.key_arn),
-            ),
-        )
+        # Call recordings, and chat transcripts (chat is on for every instance), kept alike: encrypted, expiring.
+        for construct_id, resource_type, prefix in (("CallRecordingsStorage", "CALL_RECORDINGS", RECORDINGS_PREFIX),
+                                                    ("ChatTranscriptsStorage", "CHAT_TRANSCRIPTS",
+                                                     CHAT_TRANSCRIPTS_PREFIX)):
+            connect.CfnInstanceStorageConfig(
+                self, construct_id,
+                instance_arn=instance.attr_arn,
+                resource_type=resource_type,
+                storage_type="S3",
+                s3_config=connect.CfnInstanceStorageConfig.S3ConfigProperty(
+                    bucket_name=self.recordings.bucket.bucket_name,
+                    bucket_prefix=prefix,
+                    encryption_config=connect.CfnInstanceStorageConfig.EncryptionConfigProperty(
+                        encryption_type="KMS", key_id=self.recordings.key.key_arn),
+                ),
+            )
         return instance.attr_arn
 
     def _routing_profile(self, queue: str) -> None:
