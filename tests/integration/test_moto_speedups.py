@@ -130,3 +130,54 @@ def test_an_item_over_the_size_limit_is_refused_as_by_moto_and_one_under_it_is_k
         assert "maximum allowed size" in exc.response["Error"]["Message"]
     else:
         raise AssertionError("an item over the limit was stored")
+
+
+def test_a_table_query_reads_its_partition_and_answers_as_moto_does(backend: Any, monkeypatch: Any) -> None:
+    from moto.dynamodb.models.table import Table
+
+    patched = Table.query
+    assert patched.__wrapped__ is not None  # type: ignore[attr-defined]
+    rng = random.Random(11)
+    client = boto3.client("dynamodb", region_name=REGION)
+    # Given a table keyed by number and text, filled and thinned in random order, and one keyed by text alone
+    table = _table("partition-n-s", "N", "S")
+    keys = [(pk, sk) for pk in ("1", "2", "10", "-1.5") for sk in ("a", "b", "B", "aa", "10", "9", "z")]
+    for pk, sk in rng.sample(keys, len(keys)):
+        client.put_item(TableName="partition-n-s", Item={"pk": {"N": pk}, "sk": {"S": sk}, "n": {"N": str(len(sk))}})
+    for pk, sk in rng.sample(keys, 6):
+        client.delete_item(TableName="partition-n-s", Key={"pk": {"N": pk}, "sk": {"S": sk}})
+    _table("partition-s", "S", None)
+    client.put_item(TableName="partition-s", Item={"pk": {"S": "x"}, "v": {"S": "1"}})
+    queries = [
+        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"N": "1e1"}}},
+        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p AND sk > :s",
+         "ExpressionAttributeValues": {":p": {"N": "2"}, ":s": {"S": "B"}}, "ScanIndexForward": False},
+        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+         "ExpressionAttributeValues": {":p": {"N": "-1.5"}, ":s": {"S": "a"}}},
+        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p", "FilterExpression": "n > :one",
+         "ExpressionAttributeValues": {":p": {"N": "1"}, ":one": {"N": "1"}}},
+        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"N": "99"}}},
+        {"TableName": "partition-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "x"}}},
+        {"TableName": "partition-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "y"}}},
+    ]
+
+    def pages(query: dict[str, Any]) -> list[Any]:
+        answers, start = [], None
+        while True:
+            answer = client.query(**query, Limit=2, **({"ExclusiveStartKey": start} if start else {}))
+            answers.append((answer["Items"], answer["Count"], answer["ScannedCount"]))
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return answers
+
+    # When each query is asked page by page, through the partition and through moto's listing of the whole table
+    narrowed = [pages(q) for q in queries]
+    partitions_before = set(table.items)
+    monkeypatch.setattr(Table, "query", patched.__wrapped__)  # type: ignore[attr-defined]
+    motos = [pages(q) for q in queries]
+    # Then every page is the same (items, order, counts, where the next page starts), nothing was added to
+    # moto's partitions by asking for a missing one, and outside a query the listing is the whole table again
+    assert narrowed == motos
+    assert any(page[0] for answer in narrowed for page in answer)
+    assert set(table.items) == partitions_before
+    assert len(table.all_items()) == len(keys) - 6
