@@ -148,17 +148,18 @@ def test_a_table_query_reads_its_partition_and_answers_as_moto_does(backend: Any
         client.delete_item(TableName="partition-n-s", Key={"pk": {"N": pk}, "sk": {"S": sk}})
     _table("partition-s", "S", None)
     client.put_item(TableName="partition-s", Item={"pk": {"S": "x"}, "v": {"S": "1"}})
+    def query(table_name: str, condition: str, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"TableName": table_name, "KeyConditionExpression": condition, "ExpressionAttributeValues": values,
+                **extra}
+
     queries = [
-        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"N": "1e1"}}},
-        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p AND sk > :s",
-         "ExpressionAttributeValues": {":p": {"N": "2"}, ":s": {"S": "B"}}, "ScanIndexForward": False},
-        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-         "ExpressionAttributeValues": {":p": {"N": "-1.5"}, ":s": {"S": "a"}}},
-        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p", "FilterExpression": "n > :one",
-         "ExpressionAttributeValues": {":p": {"N": "1"}, ":one": {"N": "1"}}},
-        {"TableName": "partition-n-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"N": "99"}}},
-        {"TableName": "partition-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "x"}}},
-        {"TableName": "partition-s", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "y"}}},
+        query("partition-n-s", "pk = :p", {":p": {"N": "1e1"}}),
+        query("partition-n-s", "pk = :p AND sk > :s", {":p": {"N": "2"}, ":s": {"S": "B"}}, ScanIndexForward=False),
+        query("partition-n-s", "pk = :p AND begins_with(sk, :s)", {":p": {"N": "-1.5"}, ":s": {"S": "a"}}),
+        query("partition-n-s", "pk = :p", {":p": {"N": "1"}, ":one": {"N": "1"}}, FilterExpression="n > :one"),
+        query("partition-n-s", "pk = :p", {":p": {"N": "99"}}),
+        query("partition-s", "pk = :p", {":p": {"S": "x"}}),
+        query("partition-s", "pk = :p", {":p": {"S": "y"}}),
     ]
 
     def pages(query: dict[str, Any]) -> list[Any]:
