@@ -5,17 +5,49 @@ stores it reads. The list of every table is functions/tables.py, which only the 
 and the tests import; a model's key schema in DynamoDB terms (what CDK builds) is functions/storage/schema.py,
 which no handler needs either. Each model declares, in its Meta, `table_name` (a placeholder until bound) and
 `table_env_var` (the environment variable that carries the physical name in Lambda and in the local runtime).
+
+One botocore session per thread for every model. PynamoDB makes a session for each model's connection (and for
+each thread that uses it); a new session loads its data again from disk: the endpoints file (~7 MB once
+decoded), the partitions, the defaults, DynamoDB's service model and rule set. A function using three tables
+paid that three times on its first requests, and the local runtime, which runs every function in one process,
+held a dozen copies (~10 MB each). `_thread_session` gives PynamoDB the functions' own session
+(functions.common.aws.botocore_session) on the main thread (Lambda's only one), and on any other thread a
+session of that thread (botocore sessions are not safe to share between threads) reading through the same
+data loader, so the files are loaded and kept once per process. The models carry no credentials of their own
+(the environment's chain applies), so a shared session changes nothing else.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from botocore.session import Session, get_session
+from pynamodb.connection import base as pynamodb_connection
 from pynamodb.models import Model
 
+from functions.common.aws import botocore_session
 from functions.common.settings import ClientBounds, dynamodb_bounds
+
+_threads = threading.local()
+
+
+def _thread_session() -> Session:
+    """The session PynamoDB's connections use on this thread (see the module's docstring)."""
+    session = getattr(_threads, "session", None)
+    if session is None:
+        if threading.current_thread() is threading.main_thread():
+            session = botocore_session()
+        else:
+            session = get_session()
+            session.register_component("data_loader", botocore_session().get_component("data_loader"))
+        _threads.session = session
+    return session
+
+
+pynamodb_connection.get_session = _thread_session  # type: ignore[assignment]  # PynamoDB 6 calls it per connection
 
 
 def table_env_var(model: type[Model]) -> str:
