@@ -39,14 +39,14 @@ DAY = "2026-11-24"
 REPORT_EVERY = 500
 GOAL_CALLS_PER_S = 100.0
 GOAL_PEAK_RSS_MB = 400.0
-#: Why the calls/s goal is out of reach while the handlers' requests go through botocore and moto (cProfile, CPU
-#: time, a day of 1,000 calls after callcenter/moto_direct.py and the request cuts in callcenter/event_sources.py).
-SPEED_NOTE = ("about 58% of the day's CPU is its ~11 AWS requests per call, each validated, serialized and parsed "
-              "by botocore and parsed, executed and serialized by moto in-process (cProfile shares: moto's DynamoDB "
-              "actions themselves, expression parsing, item copies, key sorts ~28%; moto's request setup, werkzeug "
-              "and JSON both ways ~20%; botocore ~15%); the other ~42% is the handlers' own work (Powertools, "
-              "PynamoDB, scrypt for PINs), the flow simulator and the queue model, which alone would cap the day "
-              "near 90 calls/s")
+#: Why the calls/s goal is out of reach while the handlers' requests are answered by moto (cProfile, CPU time, a
+#: day of 1,000 calls, after callcenter/moto_direct.py, the partition-only Query in callcenter/moto_speedups.py and
+#: one botocore session per process in functions/storage/tables.py).
+SPEED_NOTE = ("about 70% of the day's CPU is its ~13 AWS requests per call (botocore's client side, then moto "
+              "in-process); moto's own dispatch (request parsing, the DynamoDB/SQS/EventBridge actions, expression "
+              "parsing, item copies, response serialization) is ~47% by itself: about 10 ms of CPU per call here, "
+              "which alone caps a day near 97 calls/s before any handler, flow or queue-model work (the other ~30%, "
+              "with scrypt for PINs ~4%); the profile is flat (no moto function above ~2%)")
 
 
 def _rss_mb() -> float:
