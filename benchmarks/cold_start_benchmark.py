@@ -5,7 +5,7 @@ goals; asserts nothing.
 
 What it does, and where it differs from Lambda:
 - The asset is built by infra/bundling.py for the declared runtime (infra/runtime.py: python3.11, arm64).
-  Its size (unzipped MB, files) is the deployed asset's. Its native extensions (msgspec, pydantic_core) are
+  Its size (unzipped MB, files) is the deployed asset's. Its native extension (msgspec) is
   arm64, which this interpreter cannot load, so the imports run from a twin built by the same bundler for
   this machine's platform: same pins, same removals, same bytecode, only the native wheels differ.
 - The twin is copied to a scratch "task" directory (LAMBDA_TASK_ROOT) and made read-only. Root ignores
