@@ -17,7 +17,9 @@ refuses to run under any other CPython minor version, because it compiles the by
    This step is cached: it is skipped while a stamp file holds the same hash of (dependencies, lock,
    platform, Python version, what is removed, how it is compiled).
 2. Our code: the `functions/` package (.py and .json files), refreshed on every build, compiled to
-   `__pycache__/<module>.cpython-311.pyc` beside its sources (kept: tracebacks from our code show the line).
+   `__pycache__/<module>.cpython-311.pyc` beside its sources (kept: tracebacks from our code show the line),
+   except the modules no Lambda runs (LOCAL_ONLY_CODE, each with its reason): the customer CSV importer, the
+   one module built on pydantic, so neither pydantic nor email-validator is a Lambda dependency.
 
 Bytecode is compiled with `invalidation_mode=UNCHECKED_HASH`: Lambda's /var/task is read-only and the asset's
 file times change on every zip and unzip, so a timestamp-checked .pyc would be found stale and the module
@@ -74,10 +76,6 @@ UNNEEDED: tuple[Unneeded, ...] = (
              "phonenumbers' place names and carrier names by number prefix (21 MB): our functions parse, "
              "format and look up time zones only (phonenumbers.timezone and its tzdata stay); "
              "tests/infra/test_bundling.py checks that nothing in functions/ imports geocoder or carrier"),
-    Unneeded(("dns", "dnspython-*.dist-info"),
-             "dnspython (1.5 MB), which email-validator imports only to check a domain's mail servers "
-             "(deliverability): every call passes check_deliverability=False (pydantic's EmailStr and "
-             "functions/, checked by tests/infra/test_bundling.py), so DNS is never asked"),
     Unneeded(("**/*.pyi", "**/py.typed", "*-stubs"), "type information, read by type checkers only"),
     Unneeded(("**/*.c", "**/*.h"), "C sources of extension modules that are shipped compiled"),
     Unneeded(("bin",), "console scripts: Lambda runs no commands from the asset"),
@@ -86,6 +84,17 @@ UNNEEDED: tuple[Unneeded, ...] = (
              "the Swagger UI page, served only after `enable_swagger()`, which no function calls (checked by "
              "tests/infra/test_bundling.py); the OpenAPI document itself is committed (docs/)"),
 )
+
+
+# Modules of functions/ that no Lambda runs, left out of the asset (paths under the repository); the dependencies
+# only they need are pyproject.toml's dev dependencies, not the Lambda's. tests/infra/test_bundling.py checks that
+# no handler of functions/manifest.py imports them.
+LOCAL_ONLY_CODE: dict[str, str] = {
+    "functions/profiles/importer.py":
+        "the customer CSV importer (pydantic models, email-validator): run by the CLI (callcenter/cli/common.py), "
+        "the benchmarks and the tests on the local backend, never by a Lambda; the tickets API, pydantic's last "
+        "other user, validates with msgspec (functions/tickets/api_contract.py)",
+}
 
 
 # How the dependencies are compiled: sourceless (-b), unchecked hash-based .pyc, no column tables.
@@ -215,6 +224,8 @@ def _copy_code(asset: Path) -> None:
         shutil.rmtree(destination, ignore_errors=True)
         for source in sorted((REPO / package).rglob("*")):
             if source.suffix not in CODE_SUFFIXES or "__pycache__" in source.parts or not source.is_file():
+                continue
+            if source.relative_to(REPO).as_posix() in LOCAL_ONLY_CODE:
                 continue
             copy = destination / source.relative_to(REPO / package)
             copy.parent.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,9 @@ msgspec, not pydantic, because these are read while a caller or a queue waits on
 with msgspec costs a few milliseconds, where importing pydantic and building the models cost about a third
 of importing botocore. A struct declares its fields and simple bounds (`Annotated[int, Meta(ge=1)]`) and
 checks its other rules in `__post_init__` (a ValueError there becomes a validation error with its location).
-A field the document should not have is an error, never silently ignored. Pydantic stays where a library is
-built on it (Powertools' REST resolver for the tickets API, the CSV importer).
+A field the document should not have is an error, never silently ignored. The tickets API's requests are
+msgspec Structs too (functions/tickets/api_models.py). Pydantic stays only in the customer CSV importer
+(functions/profiles/importer.py), which the CLI runs and no Lambda imports: it is not in the Lambda asset.
 
 The functions' own value types (decisions, records, requests, the manifest's specs) are frozen msgspec Structs
 for the same reason: a class is built in C when its module is imported, where a frozen dataclass generates and

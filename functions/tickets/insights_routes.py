@@ -7,32 +7,28 @@
   the team's agents.
 
 A Powertools Router, included by functions/tickets/api.py, which maps the refusals (AccessDenied 403,
-InsightStoreUnavailable 503) like the ticket routes'.
+InsightStoreUnavailable 503) like the ticket routes'; the routes are declared in a RouteTable
+(functions/tickets/api_contract.py), which checks the path parameters (422) and adds them to the API's document.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict
+from msgspec import Meta, Struct
 
 from functions.common.clock import utc_now
 from functions.insights import store as insight_store
 from functions.insights.hint import CONTACT_ID_PATTERN, TEAM_PATTERN, Hint, Kind, Severity
+from functions.tickets.api_contract import Answer, Param, RouteTable
 from functions.tickets.ticket import AccessDenied, Actor, ActorKind
 
 router = Router()
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built on first use, as functions/tickets/api.py's models
-
-
-class HintOut(_Model):
+class HintOut(Struct, frozen=True, kw_only=True):
     rule: str
     kind: Kind
     severity: Severity
@@ -46,17 +42,22 @@ class HintOut(_Model):
                    at=hint.at)
 
 
-class ContactInsights(_Model):
+class ContactInsights(Struct, frozen=True, kw_only=True):
     contact_id: str
     hints: list[HintOut]
     count: int
 
 
-class AlertOut(HintOut):
+class AlertOut(HintOut, kw_only=True):
     contact_id: str
 
+    @classmethod
+    def of(cls, hint: Hint) -> AlertOut:
+        return cls(rule=hint.rule, kind=hint.kind, severity=hint.severity, text=hint.text, team=hint.team,
+                   at=hint.at, contact_id=hint.contact_id)
 
-class TeamAlerts(_Model):
+
+class TeamAlerts(Struct, frozen=True, kw_only=True):
     team: str
     alerts: list[AlertOut]
     count: int
@@ -80,29 +81,27 @@ def _actor() -> Actor:
     return router.context["actor"]
 
 
-#: (method, path) of each route here, in the OpenAPI form; the API adds them to its DECLARED_ROUTES, which labels
-#: requests without building the OpenAPI document on a cold start.
-ROUTES: list[tuple[str, str]] = []
+#: The routes here (functions/tickets/api_contract.py): the API adds them to its route table, from which its OpenAPI
+#: document is built and its requests are labelled.
+ROUTE_TABLE = RouteTable(router)
 
 
-def _get(rule: str, **options: Any) -> Any:
-    ROUTES.append(("GET", re.sub(r"<(\w+)>", r"{\1}", rule)))
-    return router.get(rule, **options)
-
-
-@_get("/contacts/<contact_id>/insights", summary="A live contact's hints and alerts (the desktop polls it)",
-     responses={403: {"description": "The contact is another team's"}})
-def contact_insights(contact_id: Annotated[str, Path(pattern=CONTACT_ID_PATTERN)]) -> ContactInsights:
+@ROUTE_TABLE.declare("GET", "/contacts/<contact_id>/insights",
+                     summary="A live contact's hints and alerts (the desktop polls it)",
+                     params=[Param("contact_id", Annotated[str, Meta(pattern=CONTACT_ID_PATTERN)])], errors=(403,),
+                     ok=Answer(200, "The hints this caller may read (none yet: an empty list)", ContactInsights))
+def contact_insights(contact_id: str) -> ContactInsights:
     hints = visible_hints(_actor(), insight_store.contact_hints(contact_id, utc_now()))
     return ContactInsights(contact_id=contact_id, hints=[HintOut.of(h) for h in hints], count=len(hints))
 
 
-@_get("/teams/<team>/alerts", summary="A team's recent alerts, newest first (the supervisor view)",
-     responses={403: {"description": "Neither a supervisor nor an agent of the team"}})
-def team_alerts(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> TeamAlerts:
+@ROUTE_TABLE.declare("GET", "/teams/<team>/alerts",
+                     summary="A team's recent alerts, newest first (the supervisor view)",
+                     params=[Param("team", Annotated[str, Meta(pattern=TEAM_PATTERN)])], errors=(403,),
+                     ok=Answer(200, "OK", TeamAlerts))
+def team_alerts(team: str) -> TeamAlerts:
     actor = _actor()
     if not _sees_everything(actor) and team not in actor.teams:
         raise AccessDenied("a team's alerts are for supervisors and the team's agents")
     alerts = insight_store.team_alerts(team, utc_now())
-    return TeamAlerts(team=team, alerts=[AlertOut(contact_id=h.contact_id, **HintOut.of(h).model_dump())
-                                         for h in alerts], count=len(alerts))
+    return TeamAlerts(team=team, alerts=[AlertOut.of(h) for h in alerts], count=len(alerts))

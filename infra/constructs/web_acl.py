@@ -103,10 +103,14 @@ def largest_request_body(document: Mapping[str, Any]) -> int:
 
 
 def resolver_request_body_limit(resolver: str) -> int:
-    """The largest request body of a Powertools resolver ("package.module.attribute"), from its OpenAPI document."""
-    module_name, _, attribute = resolver.rpartition(".")
-    app = getattr(importlib.import_module(module_name), attribute)
-    return largest_request_body(json.loads(app.get_openapi_json_schema()))
+    """The largest request body of a resolver ("package.module.attribute"), from its OpenAPI document: `openapi()`
+    of the resolver's module (JSON text), as `routes()` of the same module gives the CDK API its routes."""
+    module_name, _, _ = resolver.rpartition(".")
+    module = importlib.import_module(module_name)
+    document = getattr(module, "openapi", None)
+    if not callable(document):
+        raise ValueError(f"module {module_name} has no openapi() giving the resolver's OpenAPI document")
+    return largest_request_body(json.loads(document()))
 
 
 def inspection_limit(body_bytes: int) -> str:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from functions.manifest import FUNCTIONS, ApiSource, FunctionSpec
@@ -356,7 +357,7 @@ def _largest_valid_create_request() -> str:
     body = {"customer_id": "c" * 64, "subject": emoji * MAX_SUBJECT_CHARS, "category": "complaint",
             "team": emoji * 64, "priority": 4, "restricted": False, "contact_id": emoji * 128,
             "note": emoji * MAX_NOTE_CHARS, "request_id": emoji * 128}
-    CreateTicketRequest.model_validate(body)  # valid: the API would accept it
+    msgspec.convert(body, CreateTicketRequest)  # valid: the API would accept it
     return json.dumps(body, indent=4)
 
 
@@ -370,7 +371,7 @@ def test_the_common_rule_sets_8kb_body_rule_only_counts(synthesized: Synthesized
 def test_a_note_of_2000_accented_characters_is_within_the_waf_body_limit(synthesized: Synthesized) -> None:
     # Given a valid note of 2,000 accented characters, JSON-escaped: more than the common rule set's 8 KB
     body = json.dumps({"text": "é" * MAX_NOTE_CHARS})
-    NoteRequest.model_validate_json(body)
+    msgspec.json.decode(body, type=NoteRequest)  # valid
     assert len(body.encode()) > 8 * 1024
     # Then no rule of the web ACL blocks it for its size
     (size_rule,) = [r for r in _web_acl(synthesized)["Rules"] if "SizeConstraintStatement" in r["Statement"]]
