@@ -30,6 +30,11 @@ What it does, and where it differs from Lambda:
   started in-process, the profiles table and a known caller are put there through a separate boto3
   session, then the handler is called once: policy load and validation, the DynamoDB client built, one
   query. Moto answers in-process, so the TLS handshake to DynamoDB a real first call pays is not counted.
+- Tickets API, first request: the same, for the agents' API (FIRST_REQUESTS): its tables as the local backend
+  makes them, with the demo customers, then `POST /tickets` for a known customer as an agent of the team
+  (events/tickets/api_create_ticket.json): a read of the customer and one transaction on the tickets and
+  profiles tables, through one DynamoDB client. Its answer (201) is printed, and an estimate at the API's
+  memory size beside its timeout (an agent waits for it; API Gateway's own limit is 29 s).
 - Estimate at 512 MB: Lambda gives a function CPU in proportion to its memory, one vCPU at 1,769 MB, so
   512 MB is ~0.29 vCPU. The estimate scales the CPU time of import + first decision here by 1,769 / 512,
   assuming one core here is worth one Lambda vCPU, and leaves out the runtime's own start and the
@@ -50,6 +55,7 @@ import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -110,9 +116,10 @@ CHILD = textwrap.dedent('''
         import boto3, moto
         moto.mock_aws().start()
         client = boto3.session.Session().client("dynamodb", region_name=seed["region"])
-        client.create_table(**seed["table"])
-        for item in seed["items"]:
-            client.put_item(TableName=seed["table"]["TableName"], Item=item)
+        for table in seed["tables"]:
+            client.create_table(**table["create"])
+            for item in table["items"]:
+                client.put_item(TableName=table["create"]["TableName"], Item=item)
 
         class Context:
             function_name = seed["function_name"]
@@ -130,7 +137,7 @@ CHILD = textwrap.dedent('''
         response = handler(seed["event"], Context())
         result["first_ms"] = (time.perf_counter() - started) * 1000
         result["first_cpu_ms"] = (time.process_time() - cpu) * 1000
-        result["reason"] = response.get("reason")
+        result["reason"] = str(response.get("reason") or response.get("statusCode"))
     print(''' + repr(MARK) + ''' + json.dumps(result), flush=True)
 ''')
 
@@ -197,39 +204,60 @@ def _run(task: Path, runtime_dir: Path, module: str, env: dict[str, str], seed: 
     return Sample(**json.loads(lines[-1][len(MARK):]))
 
 
-def _local_backend(seed_path: Path) -> dict[str, dict[str, str]]:
-    """Each function's environment as the local backend gives it (manifest variables, wired values, table and
-    queue names), and the routing seed: the profiles table and the demo callers as the backend makes them, in
-    DynamoDB's wire format, written to `seed_path`."""
-    import boto3
+#: The functions whose first request is timed after the cold import: (event file, what the event asks for).
+FIRST_REQUESTS = {
+    "routing": ("connect_inbound_voice.json", "the first decision: policy, DynamoDB client, one query"),
+    "ticket-api": ("tickets/api_create_ticket.json", "the first request: POST /tickets, a ticket for a known "
+                   "customer (the customer read, one transaction on the tickets and profiles tables)"),
+}
 
-    from callcenter.backend import LocalBackend
-    from functions.profiles.importer import import_profile_file
 
-    spec = FUNCTIONS["routing"]
-    with LocalBackend(log_level="ERROR") as backend:
-        environments = {name: dict(env) for name, env in backend.function_env.items()}
-        backend.load_profiles(import_profile_file(REPO / "demo" / "profiles.csv").accepted)
-        client = boto3.client("dynamodb", region_name=REGION)
-        table_name = environments["routing"]["PROFILES_TABLE_NAME"]
-        table = client.describe_table(TableName=table_name)["Table"]
-        items = client.scan(TableName=table_name)["Items"]
+def _table_seed(client: Any, table_name: str) -> dict[str, Any]:
+    """A table of the local backend, as the CreateTable request that makes it again and its items."""
+    table = client.describe_table(TableName=table_name)["Table"]
     create = {key: table[key] for key in ("AttributeDefinitions", "KeySchema", "TableName")}
     create["BillingMode"] = "PAY_PER_REQUEST"
     if table.get("GlobalSecondaryIndexes"):
         create["GlobalSecondaryIndexes"] = [
             {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
             for index in table["GlobalSecondaryIndexes"]]
-    event = json.loads((REPO / "events" / "connect_inbound_voice.json").read_text(encoding="utf-8"))
-    event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] = KNOWN_CALLER
-    seed_path.write_text(json.dumps({
-        "site_packages": sysconfig.get_paths()["purelib"], "region": REGION, "table": create, "items": items,
-        "event": event, "handler": spec.handler.rpartition(".")[2],
-        "function_name": f"callcenter-bench-{spec.name}",
-        "function_arn": f"arn:aws:lambda:{REGION}:123456789012:function:callcenter-bench-{spec.name}",
-        "memory_mb": spec.memory_mb, "timeout_ms": spec.timeout_seconds * 1000,
-    }), encoding="utf-8")
-    return environments
+    return {"create": create, "items": client.scan(TableName=table_name)["Items"]}
+
+
+def _local_backend(seeds: Path) -> tuple[dict[str, dict[str, str]], dict[str, Path]]:
+    """Each function's environment as the local backend gives it (manifest variables, wired values, table and
+    queue names), and for each function of FIRST_REQUESTS a seed written under `seeds`: the tables it reads
+    and writes, as the backend makes them with the demo customers loaded, in DynamoDB's wire format, and its
+    event (routing: a known caller)."""
+    import boto3
+
+    from callcenter.backend import LocalBackend
+    from functions.profiles.importer import import_profile_file
+    from functions.storage.tables import table_env_var
+    from functions.tables import TABLES
+
+    paths = {}
+    with LocalBackend(log_level="ERROR") as backend:
+        environments = {name: dict(env) for name, env in backend.function_env.items()}
+        backend.load_profiles(import_profile_file(REPO / "demo" / "profiles.csv").accepted)
+        client = boto3.client("dynamodb", region_name=REGION)
+        for name, (event_file, _) in FIRST_REQUESTS.items():
+            spec = FUNCTIONS[name]
+            tables = sorted({*spec.tables_read, *spec.tables_written})
+            event = json.loads((REPO / "events" / event_file).read_text(encoding="utf-8"))
+            if name == "routing":
+                event["Details"]["ContactData"]["CustomerEndpoint"]["Address"] = KNOWN_CALLER
+            paths[name] = seeds / f"{name}-seed.json"
+            paths[name].write_text(json.dumps({
+                "site_packages": sysconfig.get_paths()["purelib"], "region": REGION,
+                "tables": [_table_seed(client, environments[name][table_env_var(TABLES[table].model)])
+                           for table in tables],
+                "event": event, "handler": spec.handler.rpartition(".")[2],
+                "function_name": f"callcenter-bench-{spec.name}",
+                "function_arn": f"arn:aws:lambda:{REGION}:123456789012:function:callcenter-bench-{spec.name}",
+                "memory_mb": spec.memory_mb, "timeout_ms": spec.timeout_seconds * 1000,
+            }), encoding="utf-8")
+    return environments, paths
 
 
 def _connect_wait_seconds(function: str) -> int:
@@ -271,8 +299,7 @@ def main() -> None:
         task = _read_only_copy(twin, scratch_path / "task")
         runtime_dir = _runtime_directory(scratch_path / "runtime")
         before = _tree(task)
-        seed = scratch_path / "routing-seed.json"
-        environments = _local_backend(seed)
+        environments, seeds = _local_backend(scratch_path)
         envs = {name: _lambda_environment(spec, environments[name], task, runtime_dir)
                 for name, spec in FUNCTIONS.items()}
         samples: dict[str, list[Sample]] = {"boto3": [], **{name: [] for name in FUNCTIONS},
@@ -281,7 +308,7 @@ def main() -> None:
             samples["boto3"].append(_run(task, runtime_dir, "boto3", envs["routing"]))
             for name, spec in FUNCTIONS.items():
                 module = spec.handler.rpartition(".")[0]
-                samples[name].append(_run(task, runtime_dir, module, envs[name], seed if name == "routing" else None))
+                samples[name].append(_run(task, runtime_dir, module, envs[name], seeds.get(name)))
             for label, (function, _, code) in FLOORS.items():
                 samples[f"floor:{label}"].append(_run(task, runtime_dir, f"exec:{code}", envs[function]))
         unchanged = _tree(task) == before
@@ -312,24 +339,35 @@ def main() -> None:
         print(f"  {label:<44}{median(f'floor:{label}'):>9.1f}{cpu:>9.1f}  {ratio:5.2f}x boto3   "
               f"(goal {goal:.2f}x: {what})")
 
-    routing = FUNCTIONS["routing"]
-    reasons = sorted({sample.reason or "?" for sample in samples["routing"]})
-    first, first_cpu = median("routing", "first_ms"), median("routing", "first_cpu_ms")
-    total_cpu = median("routing", "import_cpu_ms") + first_cpu
-    scale = FULL_VCPU_MB / routing.memory_mb
+    for name, (_, what) in FIRST_REQUESTS.items():
+        _print_first_request(name, what, samples[name])
+
+
+def _print_first_request(name: str, what: str, runs: list[Sample]) -> None:
+    """The first request after the cold import, and the estimate of import + first request at the function's
+    memory size (Lambda gives CPU in proportion to memory: one vCPU at 1,769 MB)."""
+    spec = FUNCTIONS[name]
+    outcomes = sorted({sample.reason or "?" for sample in runs})
+    first = statistics.median(sample.first_ms or 0.0 for sample in runs)
+    first_cpu = statistics.median(sample.first_cpu_ms or 0.0 for sample in runs)
+    total_cpu = statistics.median(sample.import_cpu_ms for sample in runs) + first_cpu
+    scale = FULL_VCPU_MB / spec.memory_mb
     estimate = total_cpu * scale / 1000
-    connect_wait = _connect_wait_seconds("routing") if isinstance(routing.source, ConnectFlowSource) else None
-    print("\nRouting, first decision after the cold import (policy, DynamoDB client, one query on moto in-process):")
-    print(f"  first decision {first:.1f} ms wall, {first_cpu:.1f} ms CPU (reason {', '.join(reasons)}); "
-          f"import + first decision {total_cpu:.1f} ms CPU")
-    if "PROFILE_UNAVAILABLE" in reasons:
+    print(f"\n{spec.handler.rpartition('.')[0]}, {what} (moto in-process):")
+    print(f"  first request {first:.1f} ms wall, {first_cpu:.1f} ms CPU (answer {', '.join(outcomes)}); "
+          f"import + first request {total_cpu:.1f} ms CPU")
+    print(f"  at {spec.memory_mb} MB (~{spec.memory_mb / FULL_VCPU_MB:.2f} vCPU), CPU time x{scale:.2f}: "
+          f"estimated {estimate:.2f} s   beside the function timeout {spec.timeout_seconds} s")
+    if name != "routing":
+        return
+    if "PROFILE_UNAVAILABLE" in outcomes:
         print("  (the profile lookup failed in some runs: those first decisions did not reach DynamoDB)")
-    print(f"  at {routing.memory_mb} MB (~{routing.memory_mb / FULL_VCPU_MB:.2f} vCPU), CPU time x{scale:.2f}: "
-          f"estimated {estimate:.2f} s   beside the flow's InvocationTimeLimitSeconds {connect_wait} s "
-          f"(Connect allows at most {CONNECT_MAX_SECONDS} s) and the function timeout {routing.timeout_seconds} s")
+    connect_wait = _connect_wait_seconds(name) if isinstance(spec.source, ConnectFlowSource) else None
     if connect_wait is not None:
-        print(f"  goal: import + first decision at {routing.memory_mb} MB within the flow's {connect_wait} s: "
-              f"{_verdict(estimate, connect_wait)}")
+        print(f"  beside the flow's InvocationTimeLimitSeconds {connect_wait} s (Connect allows at most "
+              f"{CONNECT_MAX_SECONDS} s): goal: import + first decision at {spec.memory_mb} MB within the flow's "
+              f"{connect_wait} s: {_verdict(estimate, connect_wait)}")
+
 
 if __name__ == "__main__":
     main()
