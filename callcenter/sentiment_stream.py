@@ -5,7 +5,8 @@
   (KinesisSource): batches of `batch_size` per shard in order, ReportBatchItemFailures (retry from the lowest
   failed sequence number), a failed invocation bisected, `max_retries` retries and then the on-failure
   destination (kept in the report), never a silent drop. `duplicates` delivers every record that many times, as a
-  stream redelivering after a timeout would.
+  stream redelivering after a timeout would. Records the mapping has passed are dropped (nothing here reads a
+  shard from its start again).
 - `SupervisorInbox`: an SQS queue subscribed to the supervisors' SNS topic on moto, i.e. what a supervisor's
   pager would receive (every publish, repeats included).
 - `play_transcript`: one simulated call's transcript, each record written when its last turn ends (simulated time
@@ -94,6 +95,10 @@ class LocalSegmentStream:
                     self.report.dead_letters += given_up
                     shard.checkpoint += len(given_up)
                     retries, size = 0, self.source.batch_size
+            # Kinesis keeps records for its retention period, but nothing reads a shard here again once the
+            # mapping has passed them (no replay from TRIM_HORIZON): drop them, so a long day's memory stays flat
+            del shard.records[:shard.checkpoint]
+            shard.checkpoint = 0
         return self.report
 
     def _invoke(self, batch: list[dict[str, Any]]) -> int:

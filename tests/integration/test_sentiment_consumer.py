@@ -88,6 +88,18 @@ def test_every_record_delivered_three_times_alerts_once_per_rule(backend: Any):
     assert result.skipped["duplicate turn"] == 2 * 6  # the caller's 6 turns, twice more each
 
 
+def test_a_stream_played_call_after_call_keeps_only_what_it_has_not_delivered(backend: Any):
+    stream = LocalSegmentStream(backend, shards=1)
+
+    first = play(backend, "angry-cancel", "c-first", stream=stream)
+    # Then the delivered records are not kept (nothing reads the shard again): a long day's memory stays flat
+    assert [len(shard.records) for shard in stream.shards] == [0]
+    second = play(backend, "calm", "c-second", stream=stream)
+    # and the next call's records are the only ones the mapping delivers: nothing of the first call again
+    assert stream.report.records == first.records + second.records
+    assert rules(first.hints) == [STREAK, PHRASE] and second.hints == []
+
+
 def test_the_topic_failing_midway_loses_no_alert_and_repeats_none(backend: Any, monkeypatch: pytest.MonkeyPatch):
     from functions.sentiment import consumer
 
