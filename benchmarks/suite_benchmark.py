@@ -47,7 +47,8 @@ FILED_TESTS, FILED_WALL_S = 1201, 213.0
 BRANCH_ISSUE = {"asset": 9, "pacing9": 9, "sim": 9, "mem": 9, "suite": 9, "suitespeed": 9, "coldstart": 9,
                 "simspeed": 9, "infra10": 10, "cli10": 10, "claims10": 10, "tickets10": 10, "verify10": 10,
                 "deploy": 11, "kpi": 12, "queue": 12, "lakefill": 12, "staff": 13, "desktop": 14, "sentiment": 15,
-                "flows": 16, "chat": 17, "sms-tasks": 17, "sms-bridge": 17, "channel-mix": 17}
+                "flows": 16, "chat": 17, "sms-tasks": 17, "sms-bridge": 17, "channel-mix": 17,
+                "api-msgspec": 9}
 #: Main-line commits whose message names no issue (the rest of the main line is issue 9's).
 COMMIT_ISSUE = {"c006882": 12, "618140c": 12, "443cb61": 12, "394751b": 12, "fcffa1a": 14, "47d7cc0": 13,
                 "e67dffe": 13, "b1b5bef": 10, "251e675": 17, "1606453": 17, "961842f": 17, "4cbcc9f": 17,
