@@ -22,7 +22,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.batches import process_batch
+from functions.common.batches import parse_body, process_batch
 from functions.common.claims import ClaimHeld
 from functions.common.clock import utc_now
 from functions.common.observability import count_metric, describe_error, logger, metrics
@@ -118,12 +118,8 @@ def defer(queue: SqsOutreachQueue, record: SQSRecord, exc: OutreachSendFailed) -
 
 def handle_record(sender: OutreachSender, record: SQSRecord, requeue: SqsOutreachQueue | None = None) -> str:
     """One SQS record: the outcome, or an exception that makes it a batch item failure."""
-    try:
-        message = parse_outreach_message(record.body)
-    except MalformedOutreachRequest as exc:
-        logger.error("malformed outreach request", extra={"message_id": record.message_id, "problem": str(exc)})
-        count_metric("MalformedOutreachRequest")
-        raise
+    message = parse_body(record, parse_outreach_message, MalformedOutreachRequest,
+                         what="outreach request", metric="MalformedOutreachRequest")
     try:
         result = sender.send(message)
     except OutreachSendFailed as exc:

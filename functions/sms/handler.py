@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.aws import aws_client
-from functions.common.batches import process_batch
+from functions.common.batches import parse_body, process_batch
 from functions.common.clock import utc_now
 from functions.common.events import EventBridgePublisher
 from functions.common.observability import count_metric, describe_error, logger, metrics
@@ -122,12 +122,8 @@ def _reply(sender: TextSender | None, sms: InboundSms, result: SmsResult) -> boo
 
 def handle_record(inbox: SmsInbox, sender: TextSender | None, record: SQSRecord,
                   requeue: SqsSmsQueue | None = None) -> str:
-    try:
-        sms = parse_inbound(record.body)
-    except MalformedSms as exc:
-        logger.error("malformed inbound SMS", extra={"message_id": record.message_id, "problem": str(exc)})
-        count_metric("MalformedInboundSms")
-        raise
+    sms = parse_body(record, parse_inbound, MalformedSms,
+                     what="inbound SMS", metric="MalformedInboundSms")
     try:
         result = inbox.receive(sms)
     except ChatStartFailed as exc:

@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.batches import process_batch
+from functions.common.batches import parse_body, process_batch
 from functions.common.claims import ClaimHeld
 from functions.common.clock import utc_now
 from functions.common.observability import count_metric, describe_error, logger, metrics
@@ -50,12 +50,8 @@ def build_replies() -> ChatReplies:
 
 
 def handle_record(replies: ChatReplies, record: SQSRecord) -> str:
-    try:
-        event = parse_stream_item(record.body)
-    except MalformedStreamItem as exc:
-        logger.error("malformed chat stream item", extra={"message_id": record.message_id, "problem": str(exc)})
-        count_metric("MalformedChatStreamItems")
-        raise
+    event = parse_body(record, parse_stream_item, MalformedStreamItem,
+                       what="chat stream item", metric="MalformedChatStreamItems")
     try:
         reason = replies.handle(event)
     except Exception as exc:

@@ -22,7 +22,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.batches import process_batch
+from functions.common.batches import parse_body, process_batch
 from functions.common.claims import ClaimHeld
 from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.pacing import THROTTLING_CODES, deferral_seconds, pacer
@@ -147,12 +147,8 @@ def _log_failure(exc: Exception, record: SQSRecord, contact_id: str) -> None:
 
 def handle_record(dispatcher: SurveyDispatcher, record: SQSRecord, requeue: SqsSurveyQueue | None = None) -> str:
     """One SQS record: the outcome, or an exception that makes it a batch item failure."""
-    try:
-        request = parse_survey_request(record.body)
-    except MalformedContactEvent as exc:
-        logger.error("malformed survey request", extra={"message_id": record.message_id, "problem": str(exc)})
-        count_metric("MalformedSurveyRequest")
-        raise
+    request = parse_body(record, parse_survey_request, MalformedContactEvent,
+                         what="survey request", metric="MalformedSurveyRequest")
     try:
         result = dispatcher.dispatch(request)
     except Exception as exc:

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.batches import process_batch
+from functions.common.batches import parse_body, process_batch
 from functions.common.observability import count_metric, logger, metrics
 from functions.common.settings import ClientBounds, routing_settings
 from functions.profiles.store import ProfileItem
@@ -28,12 +28,8 @@ DDB_BOUNDS = ClientBounds(connect_timeout_s=1.0, read_timeout_s=2.0, max_attempt
 
 
 def handle_record(service: TicketService, queue_arns: dict[str, str], default_team: str, record: SQSRecord) -> str:
-    try:
-        request = parse_followup(record.body)
-    except MalformedSurveyEvent as exc:
-        logger.error("malformed survey follow-up event", extra={"message_id": record.message_id, "problem": str(exc)})
-        count_metric("MalformedFollowUpEvent")
-        raise
+    request = parse_body(record, parse_followup, MalformedSurveyEvent,
+                         what="survey follow-up event", metric="MalformedFollowUpEvent")
     draft = draft_ticket(request, queue_arns, default_team)
     try:
         created = service.create(

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.aws import aws_client
-from functions.common.batches import process_batch
+from functions.common.batches import parse_body, process_batch
 from functions.common.claims import ClaimHeld
 from functions.common.observability import count_metric, describe_error, logger, metrics
 from functions.common.outbound import EmailSender, TextSender
@@ -141,12 +141,8 @@ def _observe(result: NotifyResult, record: SQSRecord) -> None:
 
 def handle_record(notifier: TicketNotifier, record: SQSRecord) -> str:
     """One SQS record: the outcome, or an exception that makes it a batch item failure."""
-    try:
-        request = parse_notification_request(record.body)
-    except MalformedNotification as exc:
-        logger.error("malformed ticket notification", extra={"message_id": record.message_id, "problem": str(exc)})
-        count_metric("MalformedTicketNotification")
-        raise
+    request = parse_body(record, parse_notification_request, MalformedNotification,
+                         what="ticket notification", metric="MalformedTicketNotification")
     change = request.change
     try:
         result = notifier.notify(request)
