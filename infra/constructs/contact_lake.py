@@ -36,7 +36,6 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -44,7 +43,7 @@ from constructs import Construct
 
 from analytics.kpis import ATHENA_QUERIES, KpiSettings, athena_text
 from analytics.schema import CONTACT_RECORDS, glue_columns
-from infra.constructs.keys import log_group_key
+from infra.constructs.keys import connect_stream_key, log_group_key
 from infra.constructs.recordings import expiry_rules
 from infra.nag import acknowledge
 from infra.removal import KEEP
@@ -69,19 +68,8 @@ class ContactLake(Construct):
                  settings: KpiSettings, associate: bool = True) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        self.key = kms.Key(self, "Key", description="Encrypts the contact-record stream, lake and Athena results",
-                           enable_key_rotation=True, removal_policy=KEEP)
-        # Connect writes to the stream with its service-linked role: data keys for Kinesis only.
-        self.key.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.AccountRootPrincipal()],
-            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-            resources=["*"],
-            conditions={
-                "StringEquals": {"kms:ViaService": f"kinesis.{stack.region}.amazonaws.com"},
-                "ArnLike": {"aws:PrincipalArn":
-                            f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/connect.amazonaws.com/*"},
-            },
-        ))
+        # Connect writes to the stream with its service-linked role, through Kinesis only.
+        self.key = connect_stream_key(self, "Key", "Encrypts the contact-record stream, lake and Athena results")
         access_logs = s3.Bucket(
             self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,

@@ -22,3 +22,21 @@ def log_group_key(scope: Construct, construct_id: str, description: str) -> kms.
                                 f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:*"}},
     ))
     return key
+
+
+def connect_stream_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+    """A rotating key (retained) that Amazon Connect's service-linked role may use only through Kinesis: data keys
+    for the records Connect writes to a stream encrypted with it (contact records, Contact Lens segments)."""
+    stack = cdk.Stack.of(scope)
+    key = kms.Key(scope, construct_id, description=description, enable_key_rotation=True, removal_policy=KEEP)
+    key.add_to_resource_policy(iam.PolicyStatement(
+        principals=[iam.AccountRootPrincipal()],
+        actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+        resources=["*"],
+        conditions={
+            "StringEquals": {"kms:ViaService": f"kinesis.{stack.region}.amazonaws.com"},
+            "ArnLike": {"aws:PrincipalArn":
+                        f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/connect.amazonaws.com/*"},
+        },
+    ))
+    return key

@@ -29,15 +29,14 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_connect as connect
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from functions.sentiment.rules import Phrase, RuleBook, load_rules
 from infra.constructs.functions import KinesisInput
+from infra.constructs.keys import connect_stream_key
 from infra.nag import acknowledge
-from infra.removal import KEEP
 
 SEGMENT_STREAM = "contact-lens-segments"  # the manifest's KinesisSource.stream
 SEGMENT_TYPES = ("REAL_TIME_CONTACT_ANALYSIS_VOICE_SEGMENTS", "REAL_TIME_CONTACT_ANALYSIS_CHAT_SEGMENTS")
@@ -62,21 +61,9 @@ class LiveSentiment(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, instance_arn: str,
                  associate: bool = True, rules: RuleBook | None = None) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         self.rules = rules or load_rules()  # an invalid rules.json fails the synth here
-        self.key = kms.Key(self, "Key", description="Encrypts the Contact Lens segment stream and supervisor alerts",
-                           enable_key_rotation=True, removal_policy=KEEP)
         # Connect writes to the stream with its service-linked role, through Kinesis only.
-        self.key.add_to_resource_policy(iam.PolicyStatement(
-            principals=[iam.AccountRootPrincipal()],
-            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
-            resources=["*"],
-            conditions={
-                "StringEquals": {"kms:ViaService": f"kinesis.{stack.region}.amazonaws.com"},
-                "ArnLike": {"aws:PrincipalArn":
-                            f"arn:{stack.partition}:iam::{stack.account}:role/aws-service-role/connect.amazonaws.com/*"},
-            },
-        ))
+        self.key = connect_stream_key(self, "Key", "Encrypts the Contact Lens segment stream and supervisor alerts")
         self.stream = kinesis.Stream(
             self, "SegmentStream", encryption=kinesis.StreamEncryption.KMS, encryption_key=self.key,
             stream_mode=kinesis.StreamMode.ON_DEMAND, retention_period=cdk.Duration.hours(24),
