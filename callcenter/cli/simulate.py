@@ -175,11 +175,11 @@ def render_business(report: Any, day: date, seed: int, out: Any) -> None:
 
     # a day with chats or texts queues those too (tasks are not routed by the policy): name what was counted
     mixed = any(report.channels[channel] for channel in ("CHAT", "SMS"))
-    queued_what, left = ("contacts (calls, chats, texts)", "left") if mixed else ("calls", "hung up")
-    mix = Table(title=f"Routing mix (queued {'contacts' if mixed else 'calls'})")
+    noun, kinds, left = ("contacts", " (calls, chats, texts)", "left") if mixed else ("calls", "", "hung up")
+    mix = Table(title=f"Routing mix (queued {noun})")
     mix.add_column("queue")
     mix.add_column("reason")
-    mix.add_column("contacts" if mixed else "calls", justify="right")
+    mix.add_column(noun, justify="right")
     mix.add_column("share", justify="right")
     queued = sum(report.routed.values()) or 1
     for (queue, reason), count in sorted(report.routed.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -192,9 +192,9 @@ def render_business(report: Any, day: date, seed: int, out: Any) -> None:
     service.add_row("calls while the center was closed (after-hours message)",
                     f"{report.after_hours} ({100 * report.after_hours / calls:.1f}%)")
     service.add_row("menu offered / caller chose", f"{report.menu_offered} / {report.menu_chosen}")
-    service.add_row(f"queued {queued_what}", str(sum(report.routed.values())))
-    service.add_row(f"queued {queued_what} answered by an agent", str(report.answered_by_agent))
-    service.add_row(f"queued {queued_what} that {left} before an agent answered", str(report.abandoned_in_queue))
+    service.add_row(f"queued {noun}{kinds}", str(sum(report.routed.values())))
+    service.add_row(f"queued {noun}{kinds} answered by an agent", str(report.answered_by_agent))
+    service.add_row(f"queued {noun}{kinds} that {left} before an agent answered", str(report.abandoned_in_queue))
     out.print(service)
     if report.surveys is not None:
         out.print(survey_table(report.surveys))
